@@ -1,0 +1,261 @@
+//! Errors of the runtime API.
+//!
+//! [`Error`] is the one error enum of streamlib's API: every fallible call returns
+//! [`Result<T>`](crate::Result). Each variant names the value that was wrong and why, so a message
+//! read in a log is enough to fix the call. [`ActorError`] is what an actor's
+//! [`process`](crate::Process::process) returns: it takes any `std::error::Error` through `?`.
+//!
+//! ```
+//! use streamlib::{Error, Rate};
+//! match Rate::new(0, 1) {
+//!     Err(Error::InvalidRate { num, den, .. }) => assert_eq!((num, den), (0, 1)),
+//!     other => panic!("expected InvalidRate, got {other:?}"),
+//! }
+//! ```
+
+use std::fmt;
+use std::time::Duration;
+
+/// Result of the runtime API.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Every error the runtime API reports.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A frame rate of zero, or with a zero denominator.
+    #[error("invalid rate {num}/{den}: {reason}")]
+    InvalidRate {
+        /// Numerator given.
+        num: u32,
+        /// Denominator given.
+        den: u32,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A ring buffer asked for with an unusable number of slots.
+    #[error("invalid ring buffer size {slots}: a ring buffer needs at least 1 slot")]
+    InvalidSlots {
+        /// Slots asked for.
+        slots: usize,
+    },
+    /// A string that is not a valid `actor://host/Class/instance-id` URI.
+    #[error("invalid actor URI {uri:?}: {reason}")]
+    InvalidUri {
+        /// The text given.
+        uri: String,
+        /// Which part is wrong and how.
+        reason: String,
+    },
+    /// An actor with this URI is already registered in the runtime.
+    #[error("an actor is already registered at {uri}")]
+    DuplicateActor {
+        /// The URI taken twice.
+        uri: String,
+    },
+    /// An instance id that is not `[A-Za-z0-9_-]+`.
+    #[error("invalid instance id {id:?}: {reason}")]
+    InvalidInstanceId {
+        /// The id given.
+        id: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// `connect` on an input that already has an upstream; disconnect it first.
+    #[error("input {input} is already connected to {upstream}; disconnect it first")]
+    InputAlreadyConnected {
+        /// The input, as `actor://…/Class/id.port`.
+        input: String,
+        /// Its current upstream output.
+        upstream: String,
+    },
+    /// `disconnect` of a connection that no longer exists.
+    #[error("{input} is not connected to {output}")]
+    NotConnected {
+        /// The output side.
+        output: String,
+        /// The input side.
+        input: String,
+    },
+    /// No port of that name and direction on the actor.
+    #[error("actor {actor} has no {direction} port {port:?} (its {direction} ports: {available})")]
+    UnknownPort {
+        /// The actor's URI.
+        actor: String,
+        /// The port name asked for.
+        port: String,
+        /// `"input"` or `"output"`.
+        direction: &'static str,
+        /// Comma-separated names of the ports that exist in that direction.
+        available: String,
+    },
+    /// The port exists but carries another payload type.
+    #[error("{direction} port {port:?} of {actor} carries {actual}, not {expected}")]
+    PortTypeMismatch {
+        /// The actor's URI.
+        actor: String,
+        /// The port name.
+        port: String,
+        /// `"input"` or `"output"`.
+        direction: &'static str,
+        /// The payload type asked for.
+        expected: &'static str,
+        /// The payload type the port carries.
+        actual: &'static str,
+    },
+    /// `stop()` waited `timeout` for a `process` call that did not return; its work was detached.
+    #[error("actor {uri} did not finish its process call within {timeout:?}; its work was detached")]
+    StopTimeout {
+        /// The actor's URI.
+        uri: String,
+        /// How long `stop()` waited.
+        timeout: Duration,
+    },
+    /// The runtime is shutting down or shut down: nothing new can be spawned or connected.
+    #[error("the runtime is shut down")]
+    RuntimeShutDown,
+    /// An operating system call failed (thread creation, a clock, a socket).
+    #[error("{what} failed: {message}")]
+    Os {
+        /// What was being done.
+        what: &'static str,
+        /// The operating system's message.
+        message: String,
+    },
+    /// A `PortAllocator` range that is not `[start, end)` with both even and `start < end`.
+    #[error("invalid port range [{start}, {end}): {reason}")]
+    InvalidPortRange {
+        /// First port of the range.
+        start: u16,
+        /// One past the last port of the range.
+        end: u16,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// Every port of the allocator's range is in use.
+    #[error("no free {what} in [{start}, {end}) for {desc:?}")]
+    PortsExhausted {
+        /// First port of the range.
+        start: u16,
+        /// One past the last port of the range.
+        end: u16,
+        /// `"port"` or `"RTP/RTCP pair"`.
+        what: &'static str,
+        /// The description the caller gave.
+        desc: String,
+    },
+    /// `free` of a port that is not allocated (or, for `free_pair`, an odd or unpaired port).
+    #[error("port {port} is not allocated{detail}")]
+    PortNotAllocated {
+        /// The port given.
+        port: u16,
+        /// Extra detail, empty or starting with `: `.
+        detail: String,
+    },
+    /// A message (video frame, audio buffer, …) whose fields do not agree.
+    #[error("invalid {kind}: {reason}")]
+    InvalidMessage {
+        /// `"VideoFrame"`, `"AudioBuffer"`, …
+        kind: &'static str,
+        /// What does not agree, with the values.
+        reason: String,
+    },
+    /// A clock that cannot run as configured (PTP, genlock).
+    #[error("clock {clock}: {reason}")]
+    Clock {
+        /// Which clock.
+        clock: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl Error {
+    pub(crate) fn os(what: &'static str, err: std::io::Error) -> Self {
+        Error::Os {
+            what,
+            message: err.to_string(),
+        }
+    }
+}
+
+/// What an actor's `process` returns on failure: any error, boxed.
+///
+/// `?` converts every `std::error::Error + Send + Sync + 'static` into it; [`ActorError::msg`]
+/// makes one from text. Like `anyhow::Error`, it does not itself implement `std::error::Error`
+/// (that would collide with the blanket conversion); [`ActorError::inner`] reaches the cause.
+pub struct ActorError(Box<dyn std::error::Error + Send + Sync + 'static>);
+
+impl ActorError {
+    /// An error carrying only a message.
+    pub fn msg(message: impl fmt::Display) -> Self {
+        ActorError(message.to_string().into())
+    }
+
+    /// The underlying error.
+    pub fn inner(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.0
+    }
+}
+
+impl<E: std::error::Error + Send + Sync + 'static> From<E> for ActorError {
+    fn from(err: E) -> Self {
+        ActorError(Box::new(err))
+    }
+}
+
+impl fmt::Debug for ActorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for ActorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// What [`Process::process`](crate::Process::process) returns.
+pub type ProcessResult = std::result::Result<(), ActorError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("sensor offline: {0}")]
+    struct SensorOffline(u8);
+
+    fn failing() -> ProcessResult {
+        Err(SensorOffline(3))?;
+        Ok(())
+    }
+
+    #[test]
+    fn actor_error_takes_any_error_through_question_mark() {
+        let err = failing().unwrap_err();
+        assert_eq!(err.to_string(), "sensor offline: 3");
+        assert!(err.inner().downcast_ref::<SensorOffline>().is_some());
+    }
+
+    #[test]
+    fn actor_error_from_message() {
+        assert_eq!(ActorError::msg("bad frame 7").to_string(), "bad frame 7");
+    }
+
+    #[test]
+    fn messages_name_the_value() {
+        let e = Error::InvalidSlots { slots: 0 };
+        assert!(e.to_string().contains('0'));
+        let e = Error::PortTypeMismatch {
+            actor: "actor://local/A/a".into(),
+            port: "video".into(),
+            direction: "output",
+            expected: "i64",
+            actual: "f32",
+        };
+        let text = e.to_string();
+        assert!(text.contains("i64") && text.contains("f32") && text.contains("video"));
+    }
+}
