@@ -104,7 +104,9 @@ pub enum Error {
         actual: &'static str,
     },
     /// `stop()` waited `timeout` for a `process` call that did not return; its work was detached.
-    #[error("actor {uri} did not finish its process call within {timeout:?}; its work was detached")]
+    #[error(
+        "actor {uri} did not finish its process call within {timeout:?}; its work was detached"
+    )]
     StopTimeout {
         /// The actor's URI.
         uri: String,

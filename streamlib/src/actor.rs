@@ -1,0 +1,235 @@
+//! Actors: the units of a pipeline.
+//!
+//! An actor is a struct with [`Input`] and [`Output`] fields (its ports) and any other fields (its
+//! state), implementing [`Process`]: `process` runs once per tick of the actor's clock, reads the
+//! newest input values, and writes outputs. `#[actor]` implements [`Actor`] for the struct — the
+//! class name, the port list and the typed port structs of its handle — so a user writes only the
+//! struct and `process`.
+//!
+//! Written by hand (what `#[actor]` generates, minus the docs) an actor looks like this:
+//!
+//! ```
+//! use streamlib::{Actor, ActorConfig, Input, InputRef, Output, OutputRef, PortBinder, Process,
+//!                 ProcessResult, Tick};
+//!
+//! pub struct Doubler { value: Input<i64>, doubled: Output<i64> }
+//! pub struct DoublerInputs { pub value: InputRef<i64> }
+//! pub struct DoublerOutputs { pub value: OutputRef<i64> }
+//!
+//! impl Actor for Doubler {
+//!     type Inputs = DoublerInputs;
+//!     type Outputs = DoublerOutputs;
+//!     fn class_name() -> &'static str { "Doubler" }
+//!     fn config() -> ActorConfig { ActorConfig::default() }
+//!     fn bind_ports(&self, ports: &mut PortBinder<'_>) -> (DoublerInputs, DoublerOutputs) {
+//!         (DoublerInputs { value: ports.input("value", &self.value) },
+//!          DoublerOutputs { value: ports.output("value", &self.doubled) })
+//!     }
+//! }
+//!
+//! impl Process for Doubler {
+//!     fn process(&mut self, _tick: &Tick) -> ProcessResult {
+//!         if let Some(v) = self.value.read_latest() {
+//!             self.doubled.write(*v * 2);
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//! ```
+
+use std::any::{type_name, Any, TypeId};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use crate::clock::{Rate, Tick};
+use crate::error::ProcessResult;
+use crate::port::{
+    ActorKey, Binding, Direction, Graph, Input, InputRef, Output, OutputRef, PortStats,
+};
+use crate::uri::ActorUri;
+
+/// The code an actor runs.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is an actor but does not implement `Process`",
+    label = "add `impl Process for {Self} {{ fn process(&mut self, tick: &Tick) -> ProcessResult {{ .. }} }}`",
+    note = "every `#[actor]` struct needs `impl streamlib::Process` with its `process` method"
+)]
+pub trait Process {
+    /// Runs once per tick: read inputs, compute, write outputs. An `Err` or a panic is caught,
+    /// logged and counted; what happens next is the actor's [`FaultPolicy`].
+    fn process(&mut self, tick: &Tick) -> ProcessResult;
+
+    /// Runs once before the first `process`, on the thread that will run `process` (so a window
+    /// or device opened here stays on its thread). An `Err` is handled like one from `process`.
+    fn on_start(&mut self) -> ProcessResult {
+        Ok(())
+    }
+
+    /// Runs once when the actor stops (not if its `process` was stuck and had to be detached).
+    fn on_stop(&mut self) -> ProcessResult {
+        Ok(())
+    }
+}
+
+/// What the runtime needs to know of an actor type; implemented by `#[actor]`.
+pub trait Actor: Process + Send + 'static {
+    /// Handle-side input ports, one [`InputRef`] field per input.
+    type Inputs: Send + Sync + 'static;
+    /// Handle-side output ports, one [`OutputRef`] field per output.
+    type Outputs: Send + Sync + 'static;
+
+    /// Class name: the `Class` part of `actor://host/Class/id`.
+    fn class_name() -> &'static str;
+
+    /// Defaults for the actor's rate, dispatch and fault handling.
+    fn config() -> ActorConfig {
+        ActorConfig::default()
+    }
+
+    /// Registers every port with `ports` and returns the handle-side port structs.
+    fn bind_ports(&self, ports: &mut PortBinder<'_>) -> (Self::Inputs, Self::Outputs);
+}
+
+/// How an actor's `process` calls are run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Dispatch {
+    /// On the runtime's worker pool, with the other actors of its clock (default).
+    #[default]
+    Pool,
+    /// On a thread of its own, for code that blocks (device I/O, a window's event loop) or must
+    /// stay on one thread. The scheduler still runs it in order within each tick.
+    Dedicated,
+}
+
+/// What happens after `process` returns an error or panics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FaultPolicy {
+    /// Log, count and keep ticking (default).
+    #[default]
+    Continue,
+    /// Log, count and stop this actor.
+    Stop,
+    /// Log, count and shut the whole runtime down.
+    StopRuntime,
+}
+
+/// An actor's defaults, from `#[actor(..)]` options, overridable at spawn with
+/// [`SpawnOptions`](crate::SpawnOptions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ActorConfig {
+    /// Rate of the runtime's default clock this actor joins when spawned without a clock;
+    /// `None` means 60 fps.
+    pub rate: Option<Rate>,
+    /// Where `process` runs.
+    pub dispatch: Dispatch,
+    /// What an error or panic in `process` leads to.
+    pub fault_policy: FaultPolicy,
+    /// How long `stop()` waits for a running `process` call before detaching it (default 1 s).
+    pub stop_timeout: Duration,
+}
+
+impl Default for ActorConfig {
+    fn default() -> Self {
+        ActorConfig {
+            rate: None,
+            dispatch: Dispatch::Pool,
+            fault_policy: FaultPolicy::Continue,
+            stop_timeout: Duration::from_secs(1),
+        }
+    }
+}
+
+/// A port seen without its payload type, for the registry and for tools.
+#[derive(Clone)]
+pub struct PortInfo {
+    /// Port name.
+    pub name: &'static str,
+    /// Input or output.
+    pub direction: Direction,
+    /// Payload type name, e.g. `i64` or `streamlib::message::VideoFrame`.
+    pub type_name: &'static str,
+    pub(crate) type_id: TypeId,
+    /// An `InputRef<T>` or `OutputRef<T>`.
+    pub(crate) port: Arc<dyn Any + Send + Sync>,
+    pub(crate) stats: Arc<dyn Fn() -> PortStats + Send + Sync>,
+    /// For inputs: the `(actor URI, port name)` of the output feeding it now.
+    pub(crate) upstream: Option<Upstream>,
+}
+
+type Upstream = Arc<dyn Fn() -> Option<(String, &'static str)> + Send + Sync>;
+
+impl std::fmt::Debug for PortInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.direction.as_str(),
+            self.name,
+            self.type_name
+        )
+    }
+}
+
+/// Collects an actor's ports while it is spawned; handed to [`Actor::bind_ports`].
+pub struct PortBinder<'a> {
+    pub(crate) actor: ActorKey,
+    pub(crate) uri: &'a ActorUri,
+    pub(crate) graph: Weak<dyn Graph>,
+    pub(crate) ports: Vec<PortInfo>,
+}
+
+impl PortBinder<'_> {
+    /// Registers `input` under `name` and returns its handle.
+    pub fn input<T: Send + Sync + 'static>(
+        &mut self,
+        name: &'static str,
+        input: &Input<T>,
+    ) -> InputRef<T> {
+        let port = input.to_ref();
+        let _ = port.shared.binding.set(self.binding(name));
+        let shared = port.shared.clone();
+        let stats = port.clone();
+        self.ports.push(PortInfo {
+            name,
+            direction: Direction::Input,
+            type_name: type_name::<T>(),
+            type_id: TypeId::of::<T>(),
+            port: Arc::new(port.clone()),
+            stats: Arc::new(move || stats.stats()),
+            upstream: Some(Arc::new(move || shared.upstream_port())),
+        });
+        port
+    }
+
+    /// Registers `output` under `name` and returns its handle.
+    pub fn output<T: Send + Sync + 'static>(
+        &mut self,
+        name: &'static str,
+        output: &Output<T>,
+    ) -> OutputRef<T> {
+        let port = output.to_ref();
+        let _ = port.shared.binding.set(self.binding(name));
+        self.ports.push(PortInfo {
+            name,
+            direction: Direction::Output,
+            type_name: type_name::<T>(),
+            type_id: TypeId::of::<T>(),
+            port: Arc::new(port.clone()),
+            stats: {
+                let port = port.clone();
+                Arc::new(move || port.stats())
+            },
+            upstream: None,
+        });
+        port
+    }
+
+    fn binding(&self, port: &'static str) -> Binding {
+        Binding {
+            actor: self.actor,
+            uri: self.uri.clone(),
+            port,
+            graph: self.graph.clone(),
+        }
+    }
+}

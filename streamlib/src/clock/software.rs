@@ -1,0 +1,283 @@
+//! The software clock: ticks from the machine's monotonic clock.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::{next_frame, Clock, ClockId, Interrupt, LatePolicy, Rate, Tick, Timestamp};
+
+/// How a [`SoftwareClock`] waits for a deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SoftwareClockMode {
+    /// Sleep until the deadline (default): nearly free in CPU, late by the kernel's wake-up
+    /// latency and timer slack (tens of µs on an idle machine).
+    #[default]
+    Sleep,
+    /// Sleep until `spin` before the deadline, then spin on the monotonic clock: a few µs late at
+    /// the cost of one core busy for `spin` per tick.
+    Precise {
+        /// How long before the deadline to stop sleeping and start spinning.
+        spin: Duration,
+    },
+}
+
+/// A clock that ticks on the machine's monotonic clock at an exact rational rate.
+///
+/// Frame `N` is due at `origin + N × period`, computed from the fraction (no accumulated rounding,
+/// no drift over hours); the origin is the moment the clock was created. Clones share one clock:
+/// same identity, same origin, same frame grid, so actors on clones tick in phase.
+/// `tick.timestamp` is `CLOCK_MONOTONIC` time in nanoseconds.
+///
+/// ```
+/// use streamlib::{Rate, SoftwareClock, SoftwareClockMode, LatePolicy, Clock};
+/// let clock = SoftwareClock::new(Rate::new(30000, 1001)?)
+///     .with_mode(SoftwareClockMode::Precise { spin: std::time::Duration::from_micros(200) })
+///     .with_late_policy(LatePolicy::Skip);
+/// assert_eq!(clock.rate(), Rate::new(30000, 1001)?);
+/// assert_eq!(clock.clone().id(), clock.id());
+/// # Ok::<(), streamlib::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct SoftwareClock {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    id: ClockId,
+    rate: Rate,
+    origin: Instant,
+    origin_monotonic_ns: u64,
+    mode: SoftwareClockMode,
+    late_policy: LatePolicy,
+}
+
+impl SoftwareClock {
+    /// A clock ticking at `rate`, sleeping between ticks, skipping late ticks.
+    pub fn new(rate: Rate) -> SoftwareClock {
+        let origin_monotonic_ns = monotonic_ns();
+        let origin = Instant::now();
+        SoftwareClock {
+            inner: Arc::new(Inner {
+                id: ClockId::unique(),
+                rate,
+                origin,
+                origin_monotonic_ns,
+                mode: SoftwareClockMode::Sleep,
+                late_policy: LatePolicy::Skip,
+            }),
+        }
+    }
+
+    /// This clock with another wait mode (a new clock with a new identity; configure before sharing).
+    pub fn with_mode(self, mode: SoftwareClockMode) -> SoftwareClock {
+        self.rebuild(|inner| inner.mode = mode)
+    }
+
+    /// This clock with another late-tick policy (a new clock with a new identity).
+    pub fn with_late_policy(self, late_policy: LatePolicy) -> SoftwareClock {
+        self.rebuild(|inner| inner.late_policy = late_policy)
+    }
+
+    /// The wait mode.
+    pub fn mode(&self) -> SoftwareClockMode {
+        self.inner.mode
+    }
+
+    /// The late-tick policy.
+    pub fn late_policy(&self) -> LatePolicy {
+        self.inner.late_policy
+    }
+
+    /// When frame `frame` is due on this machine's monotonic clock.
+    pub fn deadline(&self, frame: u64) -> Instant {
+        self.inner.origin + duration_from_nanos(self.inner.rate.nanos_at(frame))
+    }
+
+    fn rebuild(self, change: impl FnOnce(&mut Inner)) -> SoftwareClock {
+        let mut inner = Inner {
+            id: ClockId::unique(),
+            ..*self.inner
+        };
+        change(&mut inner);
+        SoftwareClock {
+            inner: Arc::new(inner),
+        }
+    }
+
+    fn wait_for(&self, deadline: Instant, interrupt: &Interrupt) -> bool {
+        match self.inner.mode {
+            SoftwareClockMode::Sleep => interrupt.wait_until(deadline),
+            SoftwareClockMode::Precise { spin } => {
+                if let Some(coarse) = deadline.checked_sub(spin) {
+                    if interrupt.wait_until(coarse) {
+                        return true;
+                    }
+                }
+                while Instant::now() < deadline {
+                    if interrupt.is_fired() {
+                        return true;
+                    }
+                    std::hint::spin_loop();
+                }
+                interrupt.is_fired()
+            }
+        }
+    }
+}
+
+impl Clock for SoftwareClock {
+    fn id(&self) -> ClockId {
+        self.inner.id
+    }
+
+    fn rate(&self) -> Rate {
+        self.inner.rate
+    }
+
+    fn now(&self) -> Timestamp {
+        Timestamp::from_nanos(monotonic_ns())
+    }
+
+    fn describe(&self) -> String {
+        match self.inner.mode {
+            SoftwareClockMode::Sleep => format!("software {}", self.inner.rate),
+            SoftwareClockMode::Precise { .. } => format!("software {} (precise)", self.inner.rate),
+        }
+    }
+
+    fn next_tick(&self, previous: Option<&Tick>, interrupt: &Interrupt) -> Option<Tick> {
+        let rate = self.inner.rate;
+        let elapsed = Instant::now().saturating_duration_since(self.inner.origin);
+        let due_now = Some(rate.frame_at(elapsed.as_nanos()));
+        let (frame, skipped) = next_frame(
+            previous.map(|t| t.frame_number),
+            due_now,
+            self.inner.late_policy,
+        );
+        let deadline = self.deadline(frame);
+        if self.wait_for(deadline, interrupt) {
+            return None;
+        }
+        let offset = u64::try_from(rate.nanos_at(frame)).unwrap_or(u64::MAX);
+        Some(Tick {
+            frame_number: frame,
+            timestamp: Timestamp::from_nanos(self.inner.origin_monotonic_ns.saturating_add(offset)),
+            instant: deadline,
+            clock_id: self.inner.id,
+            rate,
+            skipped,
+            lateness: Instant::now().saturating_duration_since(deadline),
+        })
+    }
+
+    fn boxed_clone(&self) -> Box<dyn Clock> {
+        Box::new(self.clone())
+    }
+}
+
+fn duration_from_nanos(nanos: u128) -> Duration {
+    let secs = u64::try_from(nanos / 1_000_000_000).unwrap_or(u64::MAX);
+    Duration::new(secs, (nanos % 1_000_000_000) as u32)
+}
+
+/// `CLOCK_MONOTONIC` in nanoseconds.
+pub(crate) fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC is always supported on Linux
+    // and the other unixes we build for, so the call cannot fail.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    (ts.tv_sec as u64).saturating_mul(1_000_000_000) + ts.tv_nsec as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_consecutive_and_on_the_grid() {
+        let clock = SoftwareClock::new(Rate::fps(500).unwrap());
+        let interrupt = Interrupt::new();
+        let mut prev = clock.next_tick(None, &interrupt).unwrap();
+        for _ in 0..20 {
+            let tick = clock.next_tick(Some(&prev), &interrupt).unwrap();
+            assert_eq!(tick.frame_number, prev.frame_number + 1 + tick.skipped);
+            assert_eq!(tick.instant, clock.deadline(tick.frame_number));
+            assert!(Instant::now() >= tick.instant);
+            let step = tick.timestamp.as_nanos() - prev.timestamp.as_nanos();
+            assert_eq!(step, 2_000_000 * (1 + tick.skipped));
+            prev = tick;
+        }
+    }
+
+    #[test]
+    fn late_ticks_are_skipped_and_counted() {
+        let clock = SoftwareClock::new(Rate::fps(1000).unwrap());
+        let interrupt = Interrupt::new();
+        let first = clock.next_tick(None, &interrupt).unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+        let next = clock.next_tick(Some(&first), &interrupt).unwrap();
+        assert!(next.skipped >= 20, "skipped {}", next.skipped);
+        assert_eq!(next.frame_number, first.frame_number + 1 + next.skipped);
+    }
+
+    #[test]
+    fn catch_up_delivers_every_frame() {
+        let clock =
+            SoftwareClock::new(Rate::fps(1000).unwrap()).with_late_policy(LatePolicy::CatchUp);
+        let interrupt = Interrupt::new();
+        let first = clock.next_tick(None, &interrupt).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        let mut prev = first;
+        for _ in 0..10 {
+            let tick = clock.next_tick(Some(&prev), &interrupt).unwrap();
+            assert_eq!(tick.frame_number, prev.frame_number + 1);
+            assert_eq!(tick.skipped, 0);
+            prev = tick;
+        }
+    }
+
+    #[test]
+    fn interrupt_stops_a_one_fps_wait_at_once() {
+        let clock = SoftwareClock::new(Rate::new(1, 10).unwrap());
+        let interrupt = Arc::new(Interrupt::new());
+        let waiter = {
+            let interrupt = interrupt.clone();
+            std::thread::spawn(move || clock.next_tick(None, &interrupt))
+        };
+        std::thread::sleep(Duration::from_millis(20));
+        let start = Instant::now();
+        interrupt.fire();
+        assert!(waiter.join().unwrap().is_none());
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn precise_mode_ticks() {
+        let clock =
+            SoftwareClock::new(Rate::fps(1000).unwrap()).with_mode(SoftwareClockMode::Precise {
+                spin: Duration::from_micros(100),
+            });
+        let interrupt = Interrupt::new();
+        let mut prev = clock.next_tick(None, &interrupt).unwrap();
+        for _ in 0..5 {
+            let tick = clock.next_tick(Some(&prev), &interrupt).unwrap();
+            assert!(Instant::now() >= tick.instant);
+            assert!(tick.frame_number > prev.frame_number);
+            prev = tick;
+        }
+        assert_eq!(clock.describe(), "software 1000 fps (precise)");
+    }
+
+    #[test]
+    fn clones_share_one_grid() {
+        let a = SoftwareClock::new(Rate::fps(100).unwrap());
+        let b = a.clone();
+        assert_eq!(a.id(), b.id());
+        assert_eq!(a.deadline(7), b.deadline(7));
+        let c = a.clone().with_late_policy(LatePolicy::CatchUp);
+        assert_ne!(c.id(), a.id());
+    }
+}

@@ -1,0 +1,347 @@
+//! Wiring: connections between an output and an input, and pipelines of them.
+//!
+//! [`connect`] (or `&output >> &input`) points an input at an output's ring buffer. It works while
+//! both actors run: the input sees the new upstream on its next read, and the scheduler reorders
+//! the clock's actors so that the writer runs before the reader within each tick. An input has at
+//! most one upstream: connecting a connected input is [`Error::InputAlreadyConnected`], never a
+//! silent replacement. An output feeds any number of inputs (fan-out shares one `Arc`).
+//!
+//! A [`Connection`] and a [`Pipeline`] (what `pipeline!` returns) are receipts: dropping them
+//! changes nothing; [`Connection::disconnect`] / [`Pipeline::disconnect`] undo the wiring.
+//!
+//! ```
+//! use streamlib::{Input, Output, Pipeline};
+//!
+//! let (a, b) = (Output::<f32>::new(), Output::<f32>::new());
+//! let (x, y) = (Input::<f32>::new(), Input::<f32>::new());
+//! let mut pipeline = Pipeline::new();
+//! pipeline.push((&a.to_ref() >> &x.to_ref())?);
+//! pipeline.push((&a.to_ref() >> &y.to_ref())?); // fan-out
+//! assert!((&b.to_ref() >> &x.to_ref()).is_err(), "x already has an upstream");
+//! assert!(pipeline.to_dot().starts_with("digraph"));
+//! pipeline.disconnect()?;
+//! assert!(!x.is_connected());
+//! # Ok::<(), streamlib::Error>(())
+//! ```
+
+use std::any::type_name;
+use std::collections::BTreeSet;
+use std::fmt;
+use std::ops::Shr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+
+use crate::error::{Error, Result};
+use crate::port::{Detach, Graph, InputRef, OutputRef};
+
+/// Connects `output` to `input`: from now on `input` reads what `output` writes.
+///
+/// Errors with [`Error::InputAlreadyConnected`] if `input` has an upstream already.
+pub fn connect<T: Send + Sync + 'static>(
+    output: &OutputRef<T>,
+    input: &InputRef<T>,
+) -> Result<Connection> {
+    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    input
+        .shared
+        .attach(id, output.shared.clone())
+        .map_err(|upstream| Error::InputAlreadyConnected {
+            input: input.shared.describe(),
+            upstream,
+        })?;
+    let detach: Detach = {
+        let shared = input.shared.clone();
+        Arc::new(move || shared.detach(id))
+    };
+    let graph = match (output.shared.binding.get(), input.shared.binding.get()) {
+        (Some(from), Some(to)) if Weak::ptr_eq(&from.graph, &to.graph) => {
+            if let Some(graph) = to.graph.upgrade() {
+                graph.connected(id, from.actor, to.actor, detach.clone());
+            }
+            Some(to.graph.clone())
+        }
+        _ => None,
+    };
+    let shared = input.shared.clone();
+    Ok(Connection {
+        inner: Arc::new(ConnectionInner {
+            id,
+            output: output.shared.describe(),
+            input: input.shared.describe(),
+            payload_type: type_name::<T>(),
+            graph,
+            detach,
+            current: Box::new(move || shared.connection_id()),
+        }),
+    })
+}
+
+impl<T: Send + Sync + 'static> Shr<&InputRef<T>> for &OutputRef<T> {
+    type Output = Result<Connection>;
+
+    /// `&output >> &input` is [`connect`]`(&output, &input)`.
+    fn shr(self, input: &InputRef<T>) -> Result<Connection> {
+        connect(self, input)
+    }
+}
+
+struct ConnectionInner {
+    id: u64,
+    output: String,
+    input: String,
+    payload_type: &'static str,
+    graph: Option<Weak<dyn Graph>>,
+    detach: Detach,
+    /// The id of the connection currently feeding the input.
+    current: Box<dyn Fn() -> Option<u64> + Send + Sync>,
+}
+
+/// One output → input link. Cloning gives another receipt for the same link.
+#[derive(Clone)]
+pub struct Connection {
+    inner: Arc<ConnectionInner>,
+}
+
+impl Connection {
+    /// Undoes the link: the input reads `None` until connected again.
+    ///
+    /// Errors with [`Error::NotConnected`] if it was already undone (by this receipt, another
+    /// one, or because one of its actors stopped).
+    pub fn disconnect(&self) -> Result<()> {
+        let inner = &*self.inner;
+        if !(inner.detach)() {
+            return Err(Error::NotConnected {
+                output: inner.output.clone(),
+                input: inner.input.clone(),
+            });
+        }
+        if let Some(graph) = inner.graph.as_ref().and_then(Weak::upgrade) {
+            graph.disconnected(inner.id);
+        }
+        Ok(())
+    }
+
+    /// Whether the link is still in place.
+    pub fn is_connected(&self) -> bool {
+        (self.inner.current)() == Some(self.inner.id)
+    }
+
+    /// The output side, as `actor://host/Class/id.port`.
+    pub fn output(&self) -> &str {
+        &self.inner.output
+    }
+
+    /// The input side, as `actor://host/Class/id.port`.
+    pub fn input(&self) -> &str {
+        &self.inner.input
+    }
+
+    /// The payload type carried.
+    pub fn payload_type(&self) -> &'static str {
+        self.inner.payload_type
+    }
+
+    /// A number unique to this link in the process.
+    pub fn id(&self) -> u64 {
+        self.inner.id
+    }
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} >> {} ({})",
+            self.inner.output, self.inner.input, self.inner.payload_type
+        )
+    }
+}
+
+/// The connections made by one `pipeline!` (or collected by hand).
+#[derive(Clone, Debug, Default)]
+pub struct Pipeline {
+    connections: Vec<Connection>,
+}
+
+impl Pipeline {
+    /// An empty pipeline.
+    pub fn new() -> Pipeline {
+        Pipeline::default()
+    }
+
+    /// Adds a connection.
+    pub fn push(&mut self, connection: Connection) {
+        self.connections.push(connection);
+    }
+
+    /// The connections, in the order they were made.
+    pub fn connections(&self) -> &[Connection] {
+        &self.connections
+    }
+
+    /// Number of connections.
+    pub fn len(&self) -> usize {
+        self.connections.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.connections.is_empty()
+    }
+
+    /// Disconnects every connection still in place; errors only if none was.
+    pub fn disconnect(&self) -> Result<()> {
+        let mut first_error = None;
+        let mut undone = 0;
+        for connection in &self.connections {
+            match connection.disconnect() {
+                Ok(()) => undone += 1,
+                Err(e) => first_error = first_error.or(Some(e)),
+            }
+        }
+        match first_error {
+            Some(e) if undone == 0 => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// The pipeline as a Graphviz DOT digraph: one node per actor, one edge per connection
+    /// labelled `output → input : payload`.
+    pub fn to_dot(&self) -> String {
+        let edges: Vec<(&str, &str, &str, &str, &str)> = self
+            .connections
+            .iter()
+            .map(|c| {
+                let (from, out_port) = split_port(c.output());
+                let (to, in_port) = split_port(c.input());
+                (from, out_port, to, in_port, c.payload_type())
+            })
+            .collect();
+        let edges_with_payload: Vec<_> = edges
+            .iter()
+            .map(|&(f, o, t, i, p)| (f, o, t, i, short_type(p)))
+            .collect();
+        render_dot(&edges_with_payload)
+    }
+}
+
+/// Renders `(from actor, output port, to actor, input port, payload)` edges as DOT.
+pub(crate) fn render_dot(edges: &[(&str, &str, &str, &str, String)]) -> String {
+    let nodes: BTreeSet<&str> = edges.iter().flat_map(|e| [e.0, e.2]).collect();
+    let mut dot = String::from("digraph pipeline {\n  rankdir=LR;\n  node [shape=box];\n");
+    for node in &nodes {
+        dot.push_str(&format!("  {:?} [label={:?}];\n", node, node_label(node)));
+    }
+    for (from, out_port, to, in_port, payload) in edges {
+        dot.push_str(&format!(
+            "  {from:?} -> {to:?} [label={:?}];\n",
+            format!("{out_port} → {in_port} : {payload}")
+        ));
+    }
+    dot.push_str("}\n");
+    dot
+}
+
+/// `actor://local/Class/id.port` → (`actor://local/Class/id`, `port`).
+fn split_port(described: &str) -> (&str, &str) {
+    described.rsplit_once('.').unwrap_or((described, ""))
+}
+
+/// `actor://local/Class/id` → `Class/id`.
+fn node_label(uri: &str) -> &str {
+    uri.strip_prefix("actor://")
+        .and_then(|rest| rest.split_once('/'))
+        .map_or(uri, |(_, path)| path)
+}
+
+/// `alloc::sync::Arc<streamlib::message::VideoFrame>` → `Arc<VideoFrame>`.
+pub(crate) fn short_type(full: &str) -> String {
+    let mut out = String::new();
+    let mut word = String::new();
+    for ch in full.chars().chain(std::iter::once(' ')) {
+        if ch.is_alphanumeric() || ch == '_' || ch == ':' {
+            word.push(ch);
+        } else {
+            out.push_str(word.rsplit("::").next().unwrap_or(&word));
+            word.clear();
+            if ch != ' ' || !out.is_empty() {
+                out.push(ch);
+            }
+        }
+    }
+    out.trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::port::{Input, Output};
+
+    #[test]
+    fn connect_then_read() {
+        let out = Output::new();
+        let inp = Input::new();
+        let c = connect(&out.to_ref(), &inp.to_ref()).unwrap();
+        out.write(5u8);
+        assert_eq!(*inp.read_latest().unwrap(), 5);
+        assert!(c.is_connected());
+        assert_eq!(c.payload_type(), "u8");
+    }
+
+    #[test]
+    fn input_already_connected_names_both_sides() {
+        let out1 = Output::<u8>::new();
+        let out2 = Output::<u8>::new();
+        let inp = Input::new();
+        let _c = connect(&out1.to_ref(), &inp.to_ref()).unwrap();
+        let err = connect(&out2.to_ref(), &inp.to_ref()).unwrap_err();
+        assert!(matches!(err, Error::InputAlreadyConnected { .. }), "{err}");
+    }
+
+    #[test]
+    fn disconnect_twice_is_an_error() {
+        let out = Output::<u8>::new();
+        let inp = Input::new();
+        let c = connect(&out.to_ref(), &inp.to_ref()).unwrap();
+        let copy = c.clone();
+        c.disconnect().unwrap();
+        assert!(!copy.is_connected());
+        assert!(matches!(copy.disconnect(), Err(Error::NotConnected { .. })));
+        // The input is free again.
+        connect(&out.to_ref(), &inp.to_ref()).unwrap();
+    }
+
+    #[test]
+    fn dropping_a_connection_keeps_the_link() {
+        let out = Output::new();
+        let inp = Input::new();
+        drop(connect(&out.to_ref(), &inp.to_ref()).unwrap());
+        out.write(1u8);
+        assert_eq!(*inp.read_latest().unwrap(), 1);
+    }
+
+    #[test]
+    fn short_type_names() {
+        assert_eq!(short_type("i64"), "i64");
+        assert_eq!(
+            short_type("alloc::sync::Arc<streamlib::message::VideoFrame>"),
+            "Arc<VideoFrame>"
+        );
+        assert_eq!(short_type("(u8, alloc::string::String)"), "(u8, String)");
+    }
+
+    #[test]
+    fn dot_lists_nodes_and_edges() {
+        let dot = render_dot(&[(
+            "actor://local/A/a",
+            "video",
+            "actor://local/B/b",
+            "frame",
+            "VideoFrame".into(),
+        )]);
+        assert!(dot.contains("\"actor://local/A/a\" -> \"actor://local/B/b\""));
+        assert!(dot.contains("video → frame : VideoFrame"));
+        assert!(dot.contains("label=\"A/a\""));
+    }
+}

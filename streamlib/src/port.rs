@@ -1,0 +1,636 @@
+//! Ports: how actors exchange values.
+//!
+//! An actor owns [`Output<T>`] fields it writes to and [`Input<T>`] fields it reads from. Each
+//! output owns a [`RingBuffer`]; an input holds a replaceable pointer to its upstream output's
+//! buffer (none while unconnected), so wiring a running actor is one pointer swap and the hot path
+//! takes no lock. Reads are **latest-value**: an input sees the newest value written, never a
+//! queue; writers never wait.
+//!
+//! [`InputRef<T>`] and [`OutputRef<T>`] are the handle-side views of the same ports, kept in
+//! [`ActorHandle`](crate::ActorHandle)`.inputs` / `.outputs` and handed out by the registry; they
+//! stay valid after the actor moved to its worker thread and are what [`connect`](crate::connect)
+//! takes.
+//!
+//! ```
+//! use streamlib::{connect, Input, Output};
+//!
+//! let out = Output::<i64>::new();
+//! let mut inp = Input::<i64>::new();
+//! assert!(inp.read_latest().is_none());
+//! let connection = connect(&out.to_ref(), &inp.to_ref())?;
+//! out.write(7);
+//! assert_eq!(*inp.read_latest().unwrap(), 7);
+//! assert_eq!(*inp.read_new().unwrap(), 7);
+//! assert!(inp.read_new().is_none(), "7 was already returned");
+//! assert_eq!(*inp.read_latest().unwrap(), 7, "read_latest does not consume");
+//! connection.disconnect()?;
+//! assert!(!inp.is_connected());
+//! # Ok::<(), streamlib::Error>(())
+//! ```
+
+use std::any::type_name;
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+
+use crossbeam_utils::CachePadded;
+use parking_lot::Mutex;
+
+use crate::ring::RingBuffer;
+use crate::uri::ActorUri;
+
+/// Which way a port carries values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// The actor reads from it.
+    Input,
+    /// The actor writes to it.
+    Output,
+}
+
+impl Direction {
+    /// `"input"` or `"output"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Input => "input",
+            Direction::Output => "output",
+        }
+    }
+}
+
+/// Identity of an actor inside its runtime (used to order the schedule).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ActorKey(pub(crate) u64);
+
+/// Hooks a runtime gives the ports of its actors, so that wiring reaches the scheduler.
+///
+/// Defined here, implemented by the runtime: ports sit below the runtime in the layering.
+pub(crate) trait Graph: Send + Sync {
+    /// Connection `id`, `from → to`, was made; `detach` undoes it (the runtime calls it when one
+    /// of the two actors stops). The schedule must be rebuilt.
+    fn connected(&self, id: u64, from: ActorKey, to: ActorKey, detach: Detach);
+    /// Connection `id` was removed.
+    fn disconnected(&self, id: u64);
+}
+
+/// Undoes one connection; returns whether it was still in place.
+pub(crate) type Detach = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// Which actor a port belongs to, set when the actor is spawned.
+pub(crate) struct Binding {
+    pub(crate) actor: ActorKey,
+    pub(crate) uri: ActorUri,
+    pub(crate) port: &'static str,
+    pub(crate) graph: Weak<dyn Graph>,
+}
+
+fn describe(binding: &OnceLock<Binding>, direction: Direction) -> String {
+    match binding.get() {
+        Some(b) => format!("{}.{}", b.uri, b.port),
+        None => format!("<unbound {}>", direction.as_str()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outputs
+
+/// Shared state of one output port: its ring buffer and counters.
+pub(crate) struct OutputShared<T> {
+    pub(crate) ring: RingBuffer<T>,
+    pub(crate) binding: OnceLock<Binding>,
+    /// Newest sequence number any input has read (for "overwritten before read").
+    last_read_seq: CachePadded<AtomicU64>,
+    /// Inputs currently connected.
+    readers: AtomicUsize,
+    overwritten_unread: AtomicU64,
+}
+
+impl<T> OutputShared<T> {
+    pub(crate) fn describe(&self) -> String {
+        describe(&self.binding, Direction::Output)
+    }
+}
+
+/// An output port: the actor writes values here; every connected input sees the newest.
+///
+/// `write` never blocks and never queues: a value not yet read when the next one is written is
+/// overwritten (and counted in [`PortStats::overwritten_unread`]). Fan-out shares one `Arc` among
+/// all readers; nothing is copied.
+pub struct Output<T> {
+    shared: Arc<OutputShared<T>>,
+}
+
+impl<T: Send + Sync + 'static> Output<T> {
+    /// An output with the default 3-slot ring buffer.
+    pub fn new() -> Output<T> {
+        Output::with_ring(RingBuffer::default())
+    }
+
+    /// An output over a ring buffer of your choosing (e.g. more slots for many slow readers).
+    pub fn with_ring(ring: RingBuffer<T>) -> Output<T> {
+        Output {
+            shared: Arc::new(OutputShared {
+                ring,
+                binding: OnceLock::new(),
+                last_read_seq: CachePadded::new(AtomicU64::new(0)),
+                readers: AtomicUsize::new(0),
+                overwritten_unread: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Publishes `value` as the newest; never blocks.
+    pub fn write(&self, value: T) {
+        self.count_overwrite();
+        self.shared.ring.write(value);
+    }
+
+    /// Publishes an already shared value (no copy, no new allocation).
+    pub fn write_arc(&self, value: Arc<T>) {
+        self.count_overwrite();
+        self.shared.ring.write_arc(value);
+    }
+
+    /// A handle to this port, for wiring.
+    pub fn to_ref(&self) -> OutputRef<T> {
+        OutputRef {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Counters of this port.
+    pub fn stats(&self) -> PortStats {
+        self.to_ref().stats()
+    }
+
+    fn count_overwrite(&self) {
+        let shared = &*self.shared;
+        if shared.readers.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let previous = shared.ring.seq();
+        if previous != 0 && shared.last_read_seq.load(Ordering::Relaxed) < previous {
+            // Only the port's one writer updates this counter: load + store, no locked RMW.
+            let n = shared.overwritten_unread.load(Ordering::Relaxed);
+            shared.overwritten_unread.store(n + 1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl<T: Send + Sync + 'static> Default for Output<T> {
+    fn default() -> Self {
+        Output::new()
+    }
+}
+
+impl<T> fmt::Debug for Output<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Output")
+            .field("port", &self.shared.describe())
+            .field("payload", &type_name::<T>())
+            .finish()
+    }
+}
+
+/// A handle to an actor's output port, valid for as long as anyone holds it.
+///
+/// Connect it to an [`InputRef`] with [`connect`](crate::connect) or `&output >> &input`.
+pub struct OutputRef<T> {
+    pub(crate) shared: Arc<OutputShared<T>>,
+}
+
+impl<T> Clone for OutputRef<T> {
+    fn clone(&self) -> Self {
+        OutputRef {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T: Send + Sync + 'static> OutputRef<T> {
+    /// The newest value written to this port, if any (for tools and tests).
+    pub fn read_latest(&self) -> Option<Arc<T>> {
+        self.shared.ring.read_latest()
+    }
+
+    /// Counters of this port.
+    pub fn stats(&self) -> PortStats {
+        let s = &*self.shared;
+        PortStats {
+            writes: s.ring.seq(),
+            overwritten_unread: s.overwritten_unread.load(Ordering::Relaxed),
+            reads: 0,
+            stale_reads: 0,
+            missed: 0,
+        }
+    }
+
+    /// The port's name, once its actor is spawned.
+    pub fn name(&self) -> Option<&'static str> {
+        self.shared.binding.get().map(|b| b.port)
+    }
+
+    /// The URI of the actor owning this port, once spawned.
+    pub fn actor_uri(&self) -> Option<&ActorUri> {
+        self.shared.binding.get().map(|b| &b.uri)
+    }
+}
+
+impl<T> fmt::Debug for OutputRef<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "OutputRef({} : {})",
+            self.shared.describe(),
+            type_name::<T>()
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs
+
+/// Shared state of one input port: its upstream and counters.
+pub(crate) struct InputShared<T> {
+    /// The output this input reads, with the id of the connection that set it.
+    pub(crate) upstream: Mutex<Option<(u64, Arc<OutputShared<T>>)>>,
+    /// Bumped on every connect and disconnect; readers refresh their cached upstream when it moves.
+    pub(crate) version: AtomicU64,
+    pub(crate) binding: OnceLock<Binding>,
+    reads: AtomicU64,
+    stale_reads: AtomicU64,
+    missed: AtomicU64,
+}
+
+impl<T> InputShared<T> {
+    pub(crate) fn describe(&self) -> String {
+        describe(&self.binding, Direction::Input)
+    }
+
+    /// Sets the upstream; fails with the current upstream's description if there is one.
+    pub(crate) fn attach(&self, id: u64, output: Arc<OutputShared<T>>) -> Result<(), String> {
+        let mut upstream = self.upstream.lock();
+        if let Some((_, current)) = upstream.as_ref() {
+            return Err(current.describe());
+        }
+        output.readers.fetch_add(1, Ordering::Relaxed);
+        *upstream = Some((id, output));
+        self.version.fetch_add(1, Ordering::Release);
+        Ok(())
+    }
+
+    /// Removes the upstream if it was set by connection `id`; returns whether it was.
+    pub(crate) fn detach(&self, id: u64) -> bool {
+        let mut upstream = self.upstream.lock();
+        match upstream.as_ref() {
+            Some((current, output)) if *current == id => {
+                output.readers.fetch_sub(1, Ordering::Relaxed);
+                *upstream = None;
+                self.version.fetch_add(1, Ordering::Release);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// `(actor URI, port name)` of the bound output feeding this input.
+    pub(crate) fn upstream_port(&self) -> Option<(String, &'static str)> {
+        let upstream = self.upstream.lock();
+        let binding = upstream.as_ref()?.1.binding.get()?;
+        Some((binding.uri.to_string(), binding.port))
+    }
+
+    pub(crate) fn connection_id(&self) -> Option<u64> {
+        self.upstream.lock().as_ref().map(|(id, _)| *id)
+    }
+}
+
+/// What an input remembers between reads; touched only by the actor that owns the input.
+struct ReadCache<T> {
+    version: u64,
+    upstream: Option<Arc<OutputShared<T>>>,
+    /// Sequence number and value of the newest value read from `upstream`.
+    latest: Option<(u64, Arc<T>)>,
+    /// Sequence number of the newest value `read_new` returned.
+    returned: u64,
+}
+
+/// An input port: the actor reads the newest value of its upstream output here.
+///
+/// Reads never block and never consume: [`read_latest`](Input::read_latest) returns the newest
+/// value again and again until a newer one arrives; [`read_new`](Input::read_new) returns a value
+/// only once. A disconnected input reads `None`. Reconnecting to another output starts afresh.
+pub struct Input<T> {
+    shared: Arc<InputShared<T>>,
+    cache: RefCell<ReadCache<T>>,
+}
+
+impl<T: Send + Sync + 'static> Input<T> {
+    /// An unconnected input.
+    pub fn new() -> Input<T> {
+        Input {
+            shared: Arc::new(InputShared {
+                upstream: Mutex::new(None),
+                version: AtomicU64::new(0),
+                binding: OnceLock::new(),
+                reads: AtomicU64::new(0),
+                stale_reads: AtomicU64::new(0),
+                missed: AtomicU64::new(0),
+            }),
+            cache: RefCell::new(ReadCache {
+                version: 0,
+                upstream: None,
+                latest: None,
+                returned: 0,
+            }),
+        }
+    }
+
+    /// The newest value of the upstream output, or `None` if nothing was written or the input is
+    /// not connected. Never blocks; does not consume.
+    pub fn read_latest(&self) -> Option<Arc<T>> {
+        self.read().map(|(_, value)| value)
+    }
+
+    /// The newest value, only if it is newer than the last one this method returned.
+    pub fn read_new(&mut self) -> Option<Arc<T>> {
+        let (seq, value) = self.read()?;
+        let cache = self.cache.get_mut();
+        if seq > cache.returned {
+            cache.returned = seq;
+            Some(value)
+        } else {
+            None
+        }
+    }
+
+    /// Whether an output is connected to this input.
+    pub fn is_connected(&self) -> bool {
+        self.refresh();
+        self.cache.borrow().upstream.is_some()
+    }
+
+    /// Whether there is nothing to read (unconnected, or nothing written yet).
+    pub fn is_empty(&self) -> bool {
+        self.refresh();
+        match &self.cache.borrow().upstream {
+            Some(up) => up.ring.is_empty(),
+            None => true,
+        }
+    }
+
+    /// A handle to this port, for wiring.
+    pub fn to_ref(&self) -> InputRef<T> {
+        InputRef {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Counters of this port.
+    pub fn stats(&self) -> PortStats {
+        self.to_ref().stats()
+    }
+
+    fn refresh(&self) {
+        let version = self.shared.version.load(Ordering::Acquire);
+        let mut cache = self.cache.borrow_mut();
+        if cache.version != version {
+            let upstream = self.shared.upstream.lock().as_ref().map(|(_, o)| o.clone());
+            let same = match (&upstream, &cache.upstream) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            };
+            if !same {
+                cache.latest = None;
+                cache.returned = 0;
+            }
+            cache.upstream = upstream;
+            cache.version = version;
+        }
+    }
+
+    fn read(&self) -> Option<(u64, Arc<T>)> {
+        self.refresh();
+        let mut cache = self.cache.borrow_mut();
+        let upstream = cache.upstream.clone()?;
+        let stats = &*self.shared;
+        bump(&stats.reads);
+        let seq = upstream.ring.seq();
+        if let Some((cached_seq, value)) = &cache.latest {
+            if *cached_seq == seq {
+                bump(&stats.stale_reads);
+                return Some((seq, value.clone()));
+            }
+        }
+        let (seq, value) = upstream.ring.read_latest_with_seq()?;
+        let previous = cache.latest.as_ref().map_or(0, |(s, _)| *s);
+        if previous != 0 && seq > previous + 1 {
+            let n = stats.missed.load(Ordering::Relaxed);
+            stats
+                .missed
+                .store(n + (seq - previous - 1), Ordering::Relaxed);
+        }
+        if upstream.last_read_seq.load(Ordering::Relaxed) < seq {
+            upstream.last_read_seq.fetch_max(seq, Ordering::Relaxed);
+        }
+        cache.latest = Some((seq, value.clone()));
+        Some((seq, value))
+    }
+}
+
+/// Adds one to a counter only its owner writes (no locked read-modify-write).
+fn bump(counter: &AtomicU64) {
+    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+}
+
+impl<T: Send + Sync + 'static> Default for Input<T> {
+    fn default() -> Self {
+        Input::new()
+    }
+}
+
+impl<T> fmt::Debug for Input<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Input")
+            .field("port", &self.shared.describe())
+            .field("payload", &type_name::<T>())
+            .finish()
+    }
+}
+
+/// A handle to an actor's input port, valid for as long as anyone holds it.
+pub struct InputRef<T> {
+    pub(crate) shared: Arc<InputShared<T>>,
+}
+
+impl<T> Clone for InputRef<T> {
+    fn clone(&self) -> Self {
+        InputRef {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T: Send + Sync + 'static> InputRef<T> {
+    /// Whether an output is connected to this input.
+    pub fn is_connected(&self) -> bool {
+        self.shared.upstream.lock().is_some()
+    }
+
+    /// Counters of this port.
+    pub fn stats(&self) -> PortStats {
+        let s = &*self.shared;
+        PortStats {
+            writes: 0,
+            overwritten_unread: 0,
+            reads: s.reads.load(Ordering::Relaxed),
+            stale_reads: s.stale_reads.load(Ordering::Relaxed),
+            missed: s.missed.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The port's name, once its actor is spawned.
+    pub fn name(&self) -> Option<&'static str> {
+        self.shared.binding.get().map(|b| b.port)
+    }
+
+    /// The URI of the actor owning this port, once spawned.
+    pub fn actor_uri(&self) -> Option<&ActorUri> {
+        self.shared.binding.get().map(|b| &b.uri)
+    }
+}
+
+impl<T> fmt::Debug for InputRef<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "InputRef({} : {})",
+            self.shared.describe(),
+            type_name::<T>()
+        )
+    }
+}
+
+/// Counters of one port. Output ports fill `writes` and `overwritten_unread`; input ports
+/// `reads`, `stale_reads` and `missed`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PortStats {
+    /// Values written.
+    pub writes: u64,
+    /// Values overwritten before any connected input read them.
+    pub overwritten_unread: u64,
+    /// Reads that found a connected upstream.
+    pub reads: u64,
+    /// Reads that returned the same value as the read before (nothing newer was written).
+    pub stale_reads: u64,
+    /// Values this input never saw because newer ones replaced them between two of its reads.
+    pub missed: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wire<T: Send + Sync + 'static>(out: &Output<T>, inp: &Input<T>, id: u64) {
+        inp.shared.attach(id, out.shared.clone()).unwrap();
+    }
+
+    #[test]
+    fn unconnected_input_reads_nothing() {
+        let mut inp = Input::<u8>::new();
+        assert!(!inp.is_connected());
+        assert!(inp.is_empty());
+        assert!(inp.read_latest().is_none());
+        assert!(inp.read_new().is_none());
+    }
+
+    #[test]
+    fn read_latest_repeats_read_new_does_not() {
+        let out = Output::new();
+        let mut inp = Input::new();
+        wire(&out, &inp, 1);
+        assert!(inp.is_connected());
+        assert!(inp.is_empty());
+        out.write(1u32);
+        out.write(2);
+        assert_eq!(*inp.read_new().unwrap(), 2);
+        assert!(inp.read_new().is_none());
+        assert_eq!(*inp.read_latest().unwrap(), 2);
+        out.write(3);
+        assert_eq!(*inp.read_new().unwrap(), 3);
+        let stats = inp.stats();
+        assert_eq!(stats.reads, 4);
+        assert_eq!(stats.stale_reads, 2);
+    }
+
+    #[test]
+    fn fan_out_shares_one_arc() {
+        let out = Output::new();
+        let a = Input::new();
+        let b = Input::new();
+        wire(&out, &a, 1);
+        wire(&out, &b, 2);
+        out.write(vec![0u8; 1024]);
+        assert!(Arc::ptr_eq(
+            &a.read_latest().unwrap(),
+            &b.read_latest().unwrap()
+        ));
+    }
+
+    #[test]
+    fn second_upstream_is_refused() {
+        let out1 = Output::<u8>::new();
+        let out2 = Output::<u8>::new();
+        let inp = Input::new();
+        wire(&out1, &inp, 1);
+        assert!(inp.shared.attach(2, out2.shared.clone()).is_err());
+    }
+
+    #[test]
+    fn reconnecting_elsewhere_starts_afresh() {
+        let out1 = Output::new();
+        let out2 = Output::new();
+        let mut inp = Input::new();
+        wire(&out1, &inp, 1);
+        for v in 0..5u32 {
+            out1.write(v);
+        }
+        assert_eq!(*inp.read_new().unwrap(), 4);
+        assert!(inp.shared.detach(1));
+        assert!(inp.read_latest().is_none());
+        wire(&out2, &inp, 2);
+        out2.write(100);
+        assert_eq!(
+            *inp.read_new().unwrap(),
+            100,
+            "seq 1 of out2 is new to this input"
+        );
+    }
+
+    #[test]
+    fn detach_with_another_id_changes_nothing() {
+        let out = Output::<u8>::new();
+        let inp = Input::new();
+        wire(&out, &inp, 1);
+        assert!(!inp.shared.detach(2));
+        assert!(inp.is_connected());
+    }
+
+    #[test]
+    fn counts_missed_and_overwritten_values() {
+        let out = Output::new();
+        let inp = Input::new();
+        wire(&out, &inp, 1);
+        out.write(1u64);
+        assert_eq!(*inp.read_latest().unwrap(), 1);
+        out.write(2);
+        out.write(3);
+        out.write(4);
+        assert_eq!(*inp.read_latest().unwrap(), 4);
+        assert_eq!(inp.stats().missed, 2);
+        let stats = out.stats();
+        assert_eq!(stats.writes, 4);
+        assert_eq!(stats.overwritten_unread, 2, "2 and 3 were never read");
+    }
+}

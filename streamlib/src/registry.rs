@@ -1,0 +1,294 @@
+//! The registry: every running actor of a runtime, by URI.
+//!
+//! Spawning an actor registers it at `actor://local/<Class>/<id>`; stopping it unregisters it.
+//! Tools, agents and demos find actors here and wire them without knowing their Rust types:
+//! [`ActorRef::output`] and [`ActorRef::input`] check the payload type at run time and fail with
+//! an error naming the expected and the actual type.
+//!
+//! ```
+//! use streamlib::{Runtime, Error};
+//! # use streamlib::{Actor, Input, InputRef, Output, OutputRef, PortBinder, Process, ProcessResult, Tick};
+//! # struct Probe { level: Output<f32> }
+//! # impl Actor for Probe {
+//! #     type Inputs = ();
+//! #     type Outputs = OutputRef<f32>;
+//! #     fn class_name() -> &'static str { "Probe" }
+//! #     fn bind_ports(&self, ports: &mut PortBinder<'_>) -> ((), OutputRef<f32>) { ((), ports.output("level", &self.level)) }
+//! # }
+//! # impl Process for Probe { fn process(&mut self, _: &Tick) -> ProcessResult { self.level.write(0.5); Ok(()) } }
+//! let rt = Runtime::new();
+//! rt.spawn(Probe { level: Output::new() }, "mic")?;
+//! let probe = rt.registry().lookup("actor://local/Probe/mic")?.expect("registered");
+//! assert!(probe.output::<f32>("level").is_ok());
+//! assert!(matches!(probe.output::<f64>("level"), Err(Error::PortTypeMismatch { .. })));
+//! assert!(matches!(probe.output::<f32>("levl"), Err(Error::UnknownPort { .. })));
+//! assert_eq!(rt.registry().find_by_class("Probe").len(), 1);
+//! # Ok::<(), streamlib::Error>(())
+//! ```
+
+use std::any::{type_name, TypeId};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
+use crate::actor::PortInfo;
+use crate::error::{Error, Result};
+use crate::port::{Direction, InputRef, OutputRef};
+use crate::stats::{ActorStats, ActorStatsCell, PortStatsList};
+use crate::uri::ActorUri;
+
+/// What the registry knows of one actor; shared with the runtime's actor cell.
+pub(crate) struct ActorEntry {
+    pub(crate) uri: ActorUri,
+    pub(crate) ports: Vec<PortInfo>,
+    pub(crate) stats: ActorStatsCell,
+    pub(crate) running: AtomicBool,
+    pub(crate) clock: String,
+}
+
+/// A type-erased reference to a registered actor.
+#[derive(Clone)]
+pub struct ActorRef {
+    pub(crate) entry: Arc<ActorEntry>,
+}
+
+impl ActorRef {
+    /// The actor's URI.
+    pub fn uri(&self) -> &ActorUri {
+        &self.entry.uri
+    }
+
+    /// The actor's class name.
+    pub fn class_name(&self) -> &str {
+        self.entry.uri.class()
+    }
+
+    /// Whether the actor still runs.
+    pub fn is_running(&self) -> bool {
+        self.entry.running.load(Ordering::Acquire)
+    }
+
+    /// The actor's ports, inputs first, in declaration order.
+    pub fn ports(&self) -> &[PortInfo] {
+        &self.entry.ports
+    }
+
+    /// A description of the clock the actor runs on.
+    pub fn clock(&self) -> &str {
+        &self.entry.clock
+    }
+
+    /// The output port `name`, checked to carry `T`.
+    pub fn output<T: Send + Sync + 'static>(&self, name: &str) -> Result<OutputRef<T>> {
+        let port = self.port::<T>(name, Direction::Output)?;
+        port.port
+            .downcast_ref::<OutputRef<T>>()
+            .cloned()
+            .ok_or_else(|| self.mismatch::<T>(port))
+    }
+
+    /// The input port `name`, checked to carry `T`.
+    pub fn input<T: Send + Sync + 'static>(&self, name: &str) -> Result<InputRef<T>> {
+        let port = self.port::<T>(name, Direction::Input)?;
+        port.port
+            .downcast_ref::<InputRef<T>>()
+            .cloned()
+            .ok_or_else(|| self.mismatch::<T>(port))
+    }
+
+    /// The actor's counters.
+    pub fn stats(&self) -> ActorStats {
+        self.entry.stats.snapshot()
+    }
+
+    /// The counters of each port.
+    pub fn port_stats(&self) -> PortStatsList {
+        port_stats(&self.entry.ports)
+    }
+
+    fn port<T: 'static>(&self, name: &str, direction: Direction) -> Result<&PortInfo> {
+        let port = self
+            .entry
+            .ports
+            .iter()
+            .find(|p| p.name == name && p.direction == direction)
+            .ok_or_else(|| Error::UnknownPort {
+                actor: self.entry.uri.to_string(),
+                port: name.to_string(),
+                direction: direction.as_str(),
+                available: self.port_names(direction),
+            })?;
+        if port.type_id != TypeId::of::<T>() {
+            return Err(self.mismatch::<T>(port));
+        }
+        Ok(port)
+    }
+
+    fn mismatch<T>(&self, port: &PortInfo) -> Error {
+        Error::PortTypeMismatch {
+            actor: self.entry.uri.to_string(),
+            port: port.name.to_string(),
+            direction: port.direction.as_str(),
+            expected: type_name::<T>(),
+            actual: port.type_name,
+        }
+    }
+
+    fn port_names(&self, direction: Direction) -> String {
+        let names: Vec<_> = self
+            .entry
+            .ports
+            .iter()
+            .filter(|p| p.direction == direction)
+            .map(|p| p.name)
+            .collect();
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        }
+    }
+}
+
+impl fmt::Debug for ActorRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActorRef")
+            .field("uri", &self.entry.uri.to_string())
+            .field("ports", &self.entry.ports)
+            .field("running", &self.is_running())
+            .finish()
+    }
+}
+
+/// Counters of every port in `ports`.
+pub(crate) fn port_stats(ports: &[PortInfo]) -> PortStatsList {
+    let mut list = PortStatsList::default();
+    for port in ports {
+        let stats = (port.stats)();
+        match port.direction {
+            Direction::Input => list.inputs.push((port.name, stats)),
+            Direction::Output => list.outputs.push((port.name, stats)),
+        }
+    }
+    list
+}
+
+/// The actors of one runtime, by URI.
+#[derive(Default)]
+pub struct Registry {
+    actors: RwLock<BTreeMap<ActorUri, ActorRef>>,
+}
+
+impl Registry {
+    /// The actor at `uri`, if registered. Errors only if `uri` is not a valid actor URI.
+    pub fn lookup(&self, uri: &str) -> Result<Option<ActorRef>> {
+        let uri = ActorUri::parse(uri)?;
+        let actors = self.actors.read();
+        if let Some(found) = actors.get(&uri) {
+            return Ok(Some(found.clone()));
+        }
+        // `actor://localhost/..`, `actor://127.0.0.1/..` name the same local actor.
+        if uri.is_local() {
+            let local = ActorUri::local(uri.class(), uri.instance_id())?;
+            return Ok(actors.get(&local).cloned());
+        }
+        Ok(None)
+    }
+
+    /// Every registered actor, ordered by URI.
+    pub fn list(&self) -> Vec<ActorRef> {
+        self.actors.read().values().cloned().collect()
+    }
+
+    /// Every actor of class `class`.
+    pub fn find_by_class(&self, class: &str) -> Vec<ActorRef> {
+        self.filter(|uri| uri.class() == class)
+    }
+
+    /// Every actor whose instance id is `id` (one per class at most).
+    pub fn find_by_instance_id(&self, id: &str) -> Vec<ActorRef> {
+        self.filter(|uri| uri.instance_id() == id)
+    }
+
+    /// Number of registered actors.
+    pub fn len(&self) -> usize {
+        self.actors.read().len()
+    }
+
+    /// Whether no actor is registered.
+    pub fn is_empty(&self) -> bool {
+        self.actors.read().is_empty()
+    }
+
+    /// The live graph, every connection between registered actors, as Graphviz DOT.
+    pub fn to_dot(&self) -> String {
+        let actors = self.list();
+        let outputs: Vec<(&ActorRef, &PortInfo)> = actors
+            .iter()
+            .flat_map(|a| a.ports().iter().map(move |p| (a, p)))
+            .collect();
+        let mut edges = Vec::new();
+        for (to, input) in outputs
+            .iter()
+            .filter(|(_, p)| p.direction == Direction::Input)
+        {
+            let Some(upstream) = input.upstream.as_ref().and_then(|f| f()) else {
+                continue;
+            };
+            let from = outputs.iter().find(|(a, p)| {
+                p.direction == Direction::Output
+                    && a.uri().to_string() == upstream.0
+                    && p.name == upstream.1
+            });
+            if let Some((from, output)) = from {
+                edges.push((
+                    from.uri().to_string(),
+                    output.name,
+                    to.uri().to_string(),
+                    input.name,
+                    crate::pipeline::short_type(input.type_name),
+                ));
+            }
+        }
+        let borrowed: Vec<_> = edges
+            .iter()
+            .map(|(f, o, t, i, p)| (f.as_str(), *o, t.as_str(), *i, p.clone()))
+            .collect();
+        crate::pipeline::render_dot(&borrowed)
+    }
+
+    pub(crate) fn insert(&self, actor: ActorRef) -> Result<()> {
+        let mut actors = self.actors.write();
+        if actors.contains_key(&actor.entry.uri) {
+            return Err(Error::DuplicateActor {
+                uri: actor.entry.uri.to_string(),
+            });
+        }
+        actors.insert(actor.entry.uri.clone(), actor);
+        Ok(())
+    }
+
+    pub(crate) fn remove(&self, uri: &ActorUri) {
+        self.actors.write().remove(uri);
+    }
+
+    fn filter(&self, keep: impl Fn(&ActorUri) -> bool) -> Vec<ActorRef> {
+        self.actors
+            .read()
+            .iter()
+            .filter(|(uri, _)| keep(uri))
+            .map(|(_, actor)| actor.clone())
+            .collect()
+    }
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.actors.read().keys().map(|u| u.to_string()))
+            .finish()
+    }
+}

@@ -1,0 +1,575 @@
+//! Behaviour of the runtime with hand-written actors (no macros): scheduling order, broadcast
+//! ticks, faults, lifecycle, registry, dynamic wiring.
+
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use streamlib::{
+    connect, Actor, ActorConfig, ActorError, Dispatch, Error, FaultPolicy, Input, InputRef, Output,
+    OutputRef, PortBinder, Process, ProcessResult, Rate, Runtime, SoftwareClock, SpawnOptions,
+    Tick,
+};
+
+/// Writes the tick's frame number.
+#[derive(Default)]
+struct Source {
+    value: Output<u64>,
+}
+
+impl Actor for Source {
+    type Inputs = ();
+    type Outputs = OutputRef<u64>;
+    fn class_name() -> &'static str {
+        "Source"
+    }
+    fn bind_ports(&self, p: &mut PortBinder<'_>) -> ((), OutputRef<u64>) {
+        ((), p.output("value", &self.value))
+    }
+}
+
+impl Process for Source {
+    fn process(&mut self, tick: &Tick) -> ProcessResult {
+        self.value.write(tick.frame_number);
+        Ok(())
+    }
+}
+
+/// Copies its input to its output.
+#[derive(Default)]
+struct Relay {
+    value: Input<u64>,
+    out: Output<u64>,
+}
+
+impl Actor for Relay {
+    type Inputs = InputRef<u64>;
+    type Outputs = OutputRef<u64>;
+    fn class_name() -> &'static str {
+        "Relay"
+    }
+    fn bind_ports(&self, p: &mut PortBinder<'_>) -> (InputRef<u64>, OutputRef<u64>) {
+        (p.input("value", &self.value), p.output("value", &self.out))
+    }
+}
+
+impl Process for Relay {
+    fn process(&mut self, _tick: &Tick) -> ProcessResult {
+        if let Some(v) = self.value.read_latest() {
+            self.out.write(*v);
+        }
+        Ok(())
+    }
+}
+
+type Log = Arc<Mutex<Vec<(u64, Option<u64>, String)>>>;
+
+/// Records `(frame, value read, thread name)` per tick.
+#[derive(Default)]
+struct Sink {
+    value: Input<u64>,
+    log: Log,
+}
+
+impl Actor for Sink {
+    type Inputs = InputRef<u64>;
+    type Outputs = ();
+    fn class_name() -> &'static str {
+        "Sink"
+    }
+    fn bind_ports(&self, p: &mut PortBinder<'_>) -> (InputRef<u64>, ()) {
+        (p.input("value", &self.value), ())
+    }
+}
+
+impl Process for Sink {
+    fn process(&mut self, tick: &Tick) -> ProcessResult {
+        let value = self.value.read_latest().map(|v| *v);
+        let name = thread::current().name().unwrap_or("").to_string();
+        self.log.lock().push((tick.frame_number, value, name));
+        Ok(())
+    }
+}
+
+/// Fails on purpose: `Err` on even frames, panic on odd ones.
+struct Faulty {
+    calls: Arc<Mutex<u64>>,
+}
+
+impl Actor for Faulty {
+    type Inputs = ();
+    type Outputs = ();
+    fn class_name() -> &'static str {
+        "Faulty"
+    }
+    fn bind_ports(&self, _: &mut PortBinder<'_>) -> ((), ()) {
+        ((), ())
+    }
+}
+
+impl Process for Faulty {
+    fn process(&mut self, _tick: &Tick) -> ProcessResult {
+        let n = {
+            let mut calls = self.calls.lock();
+            *calls += 1;
+            *calls
+        };
+        if n % 2 == 0 {
+            Err(ActorError::msg(format!("call {n} failed")))
+        } else {
+            panic!("call {n} panicked");
+        }
+    }
+}
+
+/// Blocks in `process` for a long time.
+struct Stuck;
+
+impl Actor for Stuck {
+    type Inputs = ();
+    type Outputs = ();
+    fn class_name() -> &'static str {
+        "Stuck"
+    }
+    fn config() -> ActorConfig {
+        ActorConfig {
+            rate: Some(Rate::fps(100).unwrap()),
+            ..ActorConfig::default()
+        }
+    }
+    fn bind_ports(&self, _: &mut PortBinder<'_>) -> ((), ()) {
+        ((), ())
+    }
+}
+
+impl Process for Stuck {
+    fn process(&mut self, _tick: &Tick) -> ProcessResult {
+        thread::sleep(Duration::from_secs(3));
+        Ok(())
+    }
+}
+
+/// Waits up to 10 s for `done`.
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "timed out waiting for {what}"
+        );
+        thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn sink(rt: &Runtime, id: &str) -> (streamlib::ActorHandle<Sink>, Log) {
+    let log = Log::default();
+    let handle = rt
+        .spawn(
+            Sink {
+                value: Input::new(),
+                log: log.clone(),
+            },
+            id,
+        )
+        .unwrap();
+    (handle, log)
+}
+
+#[test]
+fn chain_propagates_within_one_tick_in_topological_order() {
+    let rt = Runtime::new();
+    let clock = SoftwareClock::new(Rate::fps(200).unwrap());
+    // Spawned downstream first, so spawn order is the wrong order.
+    let log = Log::default();
+    let sink = rt
+        .spawn_on(
+            Sink {
+                value: Input::new(),
+                log: log.clone(),
+            },
+            "sink",
+            &clock,
+        )
+        .unwrap();
+    let relay = rt.spawn_on(Relay::default(), "relay", &clock).unwrap();
+    let source = rt.spawn_on(Source::default(), "source", &clock).unwrap();
+    connect(&source.outputs, &relay.inputs).unwrap();
+    connect(&relay.outputs, &sink.inputs).unwrap();
+    wait_for("40 ticks with values", || {
+        log.lock().iter().filter(|(_, v, _)| v.is_some()).count() >= 40
+    });
+    rt.shutdown();
+    let log = log.lock();
+    // After the first tick that saw the new schedule, every tick reads its own frame number.
+    let first = log
+        .iter()
+        .position(|(f, v, _)| Some(*f) == *v)
+        .expect("a same-tick value");
+    for (frame, value, _) in &log[first..] {
+        assert_eq!(
+            Some(*frame),
+            *value,
+            "value written at tick N read at tick N"
+        );
+    }
+}
+
+#[test]
+fn every_actor_of_a_clock_gets_every_tick() {
+    let rt = Runtime::new();
+    let clock = SoftwareClock::new(Rate::fps(500).unwrap());
+    let logs: Vec<Log> = (0..4)
+        .map(|i| {
+            let log = Log::default();
+            rt.spawn_on(
+                Sink {
+                    value: Input::new(),
+                    log: log.clone(),
+                },
+                &format!("s{i}"),
+                &clock,
+            )
+            .unwrap();
+            log
+        })
+        .collect();
+    wait_for("100 ticks each", || {
+        logs.iter().all(|l| l.lock().len() >= 100)
+    });
+    rt.shutdown();
+    let frames: Vec<Vec<u64>> = logs
+        .iter()
+        .map(|l| l.lock().iter().map(|(f, _, _)| *f).collect())
+        .collect();
+    // All sinks saw the same frames from the first frame they all saw, none twice.
+    let common_start = frames.iter().map(|f| f[0]).max().unwrap();
+    let trimmed: Vec<Vec<u64>> = frames
+        .iter()
+        .map(|f| {
+            f.iter()
+                .copied()
+                .filter(|&x| x >= common_start)
+                .take(80)
+                .collect()
+        })
+        .collect();
+    for f in &trimmed[1..] {
+        assert_eq!(f, &trimmed[0], "broadcast, never a share of the ticks");
+    }
+    assert!(trimmed[0].windows(2).all(|w| w[1] > w[0]));
+}
+
+#[test]
+fn errors_and_panics_are_counted_and_the_actor_keeps_ticking() {
+    let rt = Runtime::new();
+    let calls = Arc::new(Mutex::new(0));
+    let faulty = rt
+        .spawn(
+            Faulty {
+                calls: calls.clone(),
+            },
+            "f",
+        )
+        .unwrap();
+    wait_for("10 calls", || *calls.lock() >= 10);
+    let stats = faulty.stats();
+    assert!(faulty.is_running());
+    assert!(stats.errors >= 4, "{stats:?}");
+    assert!(stats.panics >= 4, "{stats:?}");
+    assert_eq!(
+        stats.ticks,
+        stats.errors + stats.panics,
+        "every call failed"
+    );
+    rt.shutdown();
+}
+
+#[test]
+fn fault_policy_stop_stops_only_that_actor() {
+    let rt = Runtime::new();
+    let calls = Arc::new(Mutex::new(0));
+    let faulty = rt
+        .spawn_with(
+            Faulty {
+                calls: calls.clone(),
+            },
+            "f",
+            SpawnOptions::new().fault_policy(FaultPolicy::Stop),
+        )
+        .unwrap();
+    let (other, log) = sink(&rt, "other");
+    wait_for("the faulty actor to stop and unregister", || {
+        !faulty.is_running()
+            && rt
+                .registry()
+                .lookup("actor://local/Faulty/f")
+                .unwrap()
+                .is_none()
+    });
+    let seen = log.lock().len();
+    wait_for("the other actor to keep ticking", || {
+        log.lock().len() > seen + 3
+    });
+    assert!(other.is_running());
+    assert_eq!(*calls.lock(), 1, "stopped after its first fault");
+    rt.shutdown();
+}
+
+#[test]
+fn fault_policy_stop_runtime_shuts_everything_down() {
+    let rt = Runtime::new();
+    let (other, _log) = sink(&rt, "other");
+    rt.spawn_with(
+        Faulty {
+            calls: Arc::default(),
+        },
+        "f",
+        SpawnOptions::new().fault_policy(FaultPolicy::StopRuntime),
+    )
+    .unwrap();
+    wait_for("the runtime to shut down", || !other.is_running());
+    assert!(rt.is_shut_down());
+    assert!(matches!(
+        rt.spawn(Source::default(), "late"),
+        Err(Error::RuntimeShutDown)
+    ));
+}
+
+#[test]
+fn stop_is_idempotent_bounded_and_unregisters() {
+    let rt = Runtime::new();
+    // One tick every 10 s: stop must not wait it out.
+    let slow = SoftwareClock::new(Rate::new(1, 10).unwrap());
+    let source = rt.spawn_on(Source::default(), "slow", &slow).unwrap();
+    assert_eq!(rt.registry().len(), 1);
+    let start = Instant::now();
+    source.stop().unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    source.stop().unwrap();
+    assert!(!source.is_running());
+    assert!(rt.registry().is_empty());
+    // The id is free again.
+    rt.spawn_on(Source::default(), "slow", &slow).unwrap();
+}
+
+#[test]
+fn stop_of_a_stuck_process_times_out_and_detaches() {
+    let rt = Runtime::new();
+    let stuck = rt
+        .spawn_with(
+            Stuck,
+            "stuck",
+            SpawnOptions::new().stop_timeout(Duration::from_millis(100)),
+        )
+        .unwrap();
+    let (other, log) = sink(&rt, "other");
+    thread::sleep(Duration::from_millis(100));
+    let err = stuck.stop().unwrap_err();
+    assert!(matches!(err, Error::StopTimeout { .. }), "{err}");
+    assert!(err.to_string().contains("actor://local/Stuck/stuck"));
+    assert!(!stuck.is_running());
+    // Actors of other clocks keep ticking.
+    let seen = log.lock().len();
+    wait_for("the other actor to keep ticking", || {
+        log.lock().len() > seen + 3
+    });
+    other.stop().unwrap();
+}
+
+#[test]
+fn dropping_the_runtime_stops_its_actors() {
+    let (handle, log) = {
+        let rt = Runtime::new();
+        let (handle, log) = sink(&rt, "s");
+        wait_for("a tick", || !log.lock().is_empty());
+        (handle, log)
+    };
+    assert!(!handle.is_running());
+    let seen = log.lock().len();
+    thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        log.lock().len(),
+        seen,
+        "no tick after the runtime was dropped"
+    );
+    handle.stop().unwrap();
+}
+
+#[test]
+fn dedicated_actor_runs_on_its_own_thread_in_order() {
+    let rt = Runtime::new();
+    let clock = SoftwareClock::new(Rate::fps(200).unwrap());
+    let source = rt.spawn_on(Source::default(), "src", &clock).unwrap();
+    let log = Log::default();
+    let sink = rt
+        .spawn_with(
+            Sink {
+                value: Input::new(),
+                log: log.clone(),
+            },
+            "window",
+            SpawnOptions::new()
+                .clock(&clock)
+                .dispatch(Dispatch::Dedicated),
+        )
+        .unwrap();
+    connect(&source.outputs, &sink.inputs).unwrap();
+    wait_for("30 ticks with values", || {
+        log.lock().iter().filter(|(_, v, _)| v.is_some()).count() >= 30
+    });
+    rt.shutdown();
+    let log = log.lock();
+    assert!(
+        log.iter()
+            .all(|(_, _, thread)| thread == "streamlib-window"),
+        "{:?}",
+        log[0]
+    );
+    let first = log
+        .iter()
+        .position(|(f, v, _)| Some(*f) == *v)
+        .expect("same-tick value");
+    assert!(log[first..].iter().all(|(f, v, _)| Some(*f) == *v));
+}
+
+#[test]
+fn connecting_while_running_and_rewiring() {
+    let rt = Runtime::new();
+    let a = rt.spawn(Source::default(), "a").unwrap();
+    let b = rt.spawn(Source::default(), "b").unwrap();
+    let (sink, log) = sink(&rt, "sink");
+    wait_for("ticks before wiring", || log.lock().len() >= 3);
+    assert!(
+        log.lock().iter().all(|(_, v, _)| v.is_none()),
+        "unconnected input reads None"
+    );
+    let link = connect(&a.outputs, &sink.inputs).unwrap();
+    let err = connect(&b.outputs, &sink.inputs).unwrap_err();
+    assert!(matches!(err, Error::InputAlreadyConnected { .. }));
+    assert!(
+        err.to_string().contains("actor://local/Sink/sink.value"),
+        "{err}"
+    );
+    wait_for("a value", || log.lock().iter().any(|(_, v, _)| v.is_some()));
+    link.disconnect().unwrap();
+    let _ = (&b.outputs >> &sink.inputs).unwrap();
+    assert!(sink.inputs.is_connected());
+    rt.shutdown();
+}
+
+#[test]
+fn stopping_an_actor_removes_its_connections() {
+    let rt = Runtime::new();
+    let a = rt.spawn(Source::default(), "a").unwrap();
+    let (sink, _log) = sink(&rt, "sink");
+    let link = connect(&a.outputs, &sink.inputs).unwrap();
+    a.stop().unwrap();
+    assert!(!link.is_connected());
+    assert!(!sink.inputs.is_connected());
+    assert!(matches!(link.disconnect(), Err(Error::NotConnected { .. })));
+    // The input can be rewired to a replacement.
+    let a2 = rt.spawn(Source::default(), "a2").unwrap();
+    connect(&a2.outputs, &sink.inputs).unwrap();
+    rt.shutdown();
+}
+
+#[test]
+fn a_cycle_on_one_clock_reads_the_previous_tick() {
+    let rt = Runtime::new();
+    let clock = SoftwareClock::new(Rate::fps(200).unwrap());
+    let x = rt.spawn_on(Relay::default(), "x", &clock).unwrap();
+    let y = rt.spawn_on(Relay::default(), "y", &clock).unwrap();
+    let (sink, log) = sink(&rt, "watch");
+    connect(&x.outputs, &y.inputs).unwrap();
+    connect(&y.outputs, &x.inputs).unwrap();
+    connect(&y.outputs, &sink.inputs).unwrap();
+    wait_for("ticks through the cycle", || log.lock().len() >= 10);
+    assert!(x.is_running() && y.is_running());
+    rt.shutdown();
+}
+
+#[test]
+fn registry_lookup_and_typed_ports() {
+    let rt = Runtime::new();
+    rt.spawn(Source::default(), "cam0").unwrap();
+    let (_sink, log) = sink(&rt, "cam0-view");
+    assert!(matches!(
+        rt.spawn(Source::default(), "bad id"),
+        Err(Error::InvalidInstanceId { .. })
+    ));
+    let registry = rt.registry();
+    assert_eq!(registry.list().len(), 2);
+    assert_eq!(registry.find_by_class("Source").len(), 1);
+    assert_eq!(registry.find_by_instance_id("cam0").len(), 1);
+    let source = registry
+        .lookup("actor://localhost/Source/cam0")
+        .unwrap()
+        .unwrap();
+    assert_eq!(source.uri().to_string(), "actor://local/Source/cam0");
+    assert!(registry
+        .lookup("actor://local/Source/nope")
+        .unwrap()
+        .is_none());
+    assert!(matches!(
+        registry.lookup("actr://x"),
+        Err(Error::InvalidUri { .. })
+    ));
+    let view = registry
+        .lookup("actor://local/Sink/cam0-view")
+        .unwrap()
+        .unwrap();
+    match source.output::<f32>("value") {
+        Err(Error::PortTypeMismatch {
+            expected, actual, ..
+        }) => {
+            assert_eq!((expected, actual), ("f32", "u64"));
+        }
+        other => panic!("expected a type mismatch, got {other:?}"),
+    }
+    match view.input::<u64>("vale") {
+        Err(e @ Error::UnknownPort { .. }) => assert!(e.to_string().contains("value"), "{e}"),
+        other => panic!("expected an unknown port, got {other:?}"),
+    }
+    assert!(
+        source.input::<u64>("value").is_err(),
+        "value is an output of Source"
+    );
+    let out = source.output::<u64>("value").unwrap();
+    let inp = view.input::<u64>("value").unwrap();
+    connect(&out, &inp).unwrap();
+    wait_for("a value through dynamic wiring", || {
+        log.lock().iter().any(|(_, v, _)| v.is_some())
+    });
+    let dot = registry.to_dot();
+    assert!(
+        dot.contains("\"actor://local/Source/cam0\" -> \"actor://local/Sink/cam0-view\""),
+        "{dot}"
+    );
+    let stats = view.port_stats();
+    assert_eq!(stats.inputs[0].0, "value");
+    assert!(stats.inputs[0].1.reads > 0);
+    assert!(source.stats().ticks > 0);
+    rt.shutdown();
+}
+
+#[test]
+fn a_thousand_actors_all_tick() {
+    let rt = Runtime::new();
+    let clock = SoftwareClock::new(Rate::fps(100).unwrap());
+    let handles: Vec<_> = (0..1000)
+        .map(|i| {
+            rt.spawn_on(Source::default(), &format!("s{i}"), &clock)
+                .unwrap()
+        })
+        .collect();
+    wait_for("every actor to tick 3 times", || {
+        handles.iter().all(|h| h.stats().ticks >= 3)
+    });
+    rt.shutdown();
+    assert!(rt.registry().is_empty());
+}
