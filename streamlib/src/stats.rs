@@ -3,8 +3,9 @@
 //! Every actor keeps an [`ActorStats`]: ticks run, ticks skipped by its clock's late policy,
 //! errors, panics, and the distribution of its `process` time (p50, p99, max). The counters are
 //! plain relaxed atomics updated by whichever thread runs the actor, so reading them from a handle
-//! or a tool costs the actor nothing. Percentiles come from a log-linear histogram (8 buckets per
-//! power of two, so within 12.5 %), not from stored samples.
+//! or a tool costs the actor nothing. Percentiles (process time, and the clock's lateness for the
+//! ticks the actor ran) come from a log-linear [`Histogram`] (8 buckets per power of two, so
+//! within 12.5 %), not from stored samples.
 //!
 //! ```
 //! use std::time::Duration;
@@ -32,7 +33,7 @@ pub struct ActorStats {
     pub ticks: u64,
     /// Ticks of the actor's clock skipped because the clock (or the actor) ran late.
     pub skipped_ticks: u64,
-    /// Ticks whose deadline had passed by more than a period when they ran (a subset of `ticks`).
+    /// Ticks the clock delivered more than a period after their deadline (a subset of `ticks`).
     pub late_ticks: u64,
     /// `process` (or `on_start`) calls that returned `Err`.
     pub errors: u64,
@@ -44,6 +45,12 @@ pub struct ActorStats {
     pub process_p99: Duration,
     /// Longest `process` time.
     pub process_max: Duration,
+    /// Median lateness of the clock's wake-up for the ticks this actor ran.
+    pub lateness_p50: Duration,
+    /// 99th percentile lateness.
+    pub lateness_p99: Duration,
+    /// Largest lateness.
+    pub lateness_max: Duration,
 }
 
 /// The named ports of an actor with their counters.
@@ -59,28 +66,15 @@ const SUB_BUCKETS: usize = 8;
 const BUCKETS: usize = 64 * SUB_BUCKETS;
 
 /// The live counters behind [`ActorStats`].
+#[derive(Default)]
 pub struct ActorStatsCell {
     ticks: AtomicU64,
     skipped: AtomicU64,
     late: AtomicU64,
     errors: AtomicU64,
     panics: AtomicU64,
-    max_nanos: AtomicU64,
-    histogram: Box<[AtomicU64]>,
-}
-
-impl Default for ActorStatsCell {
-    fn default() -> Self {
-        ActorStatsCell {
-            ticks: AtomicU64::new(0),
-            skipped: AtomicU64::new(0),
-            late: AtomicU64::new(0),
-            errors: AtomicU64::new(0),
-            panics: AtomicU64::new(0),
-            max_nanos: AtomicU64::new(0),
-            histogram: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
-        }
-    }
+    process_time: Histogram,
+    lateness: Histogram,
 }
 
 impl ActorStatsCell {
@@ -90,16 +84,16 @@ impl ActorStatsCell {
         if skipped > 0 {
             add(&self.skipped, skipped);
         }
-        let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
-        add(&self.histogram[bucket_of(nanos)], 1);
-        if nanos > self.max_nanos.load(Ordering::Relaxed) {
-            self.max_nanos.store(nanos, Ordering::Relaxed);
-        }
+        self.process_time.record(took);
     }
 
-    /// Records a tick that ran more than a period after its deadline.
-    pub fn record_late(&self) {
-        add(&self.late, 1);
+    /// Records how late the clock woke for the tick this actor ran; counts it as late when that
+    /// is more than one `period`.
+    pub fn record_lateness(&self, lateness: Duration, period: Duration) {
+        self.lateness.record(lateness);
+        if lateness > period {
+            add(&self.late, 1);
+        }
     }
 
     /// Records an `Err` from `process`.
@@ -114,37 +108,85 @@ impl ActorStatsCell {
 
     /// The counters now.
     pub fn snapshot(&self) -> ActorStats {
-        let counts: Vec<u64> = self
-            .histogram
-            .iter()
-            .map(|b| b.load(Ordering::Relaxed))
-            .collect();
-        let total: u64 = counts.iter().sum();
-        let max = self.max_nanos.load(Ordering::Relaxed);
-        let percentile = |p: u64| -> Duration {
-            if total == 0 {
-                return Duration::ZERO;
-            }
-            let rank = (total * p).div_ceil(100).max(1);
-            let mut seen = 0;
-            for (i, count) in counts.iter().enumerate() {
-                seen += count;
-                if seen >= rank {
-                    return Duration::from_nanos(bucket_upper(i).min(max));
-                }
-            }
-            Duration::from_nanos(max)
-        };
+        let (process_p50, process_p99, process_max) = self.process_time.summary();
+        let (lateness_p50, lateness_p99, lateness_max) = self.lateness.summary();
         ActorStats {
             ticks: self.ticks.load(Ordering::Relaxed),
             skipped_ticks: self.skipped.load(Ordering::Relaxed),
             late_ticks: self.late.load(Ordering::Relaxed),
             errors: self.errors.load(Ordering::Relaxed),
             panics: self.panics.load(Ordering::Relaxed),
-            process_p50: percentile(50),
-            process_p99: percentile(99),
-            process_max: Duration::from_nanos(max),
+            process_p50,
+            process_p99,
+            process_max,
+            lateness_p50,
+            lateness_p99,
+            lateness_max,
         }
+    }
+}
+
+/// A log-linear histogram of durations, lock-free, written by one thread at a time.
+pub struct Histogram {
+    max_nanos: AtomicU64,
+    buckets: Box<[AtomicU64]>,
+}
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Histogram {
+            max_nanos: AtomicU64::new(0),
+            buckets: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+}
+
+impl Histogram {
+    /// Adds one value.
+    pub fn record(&self, value: Duration) {
+        let nanos = u64::try_from(value.as_nanos()).unwrap_or(u64::MAX);
+        add(&self.buckets[bucket_of(nanos)], 1);
+        if nanos > self.max_nanos.load(Ordering::Relaxed) {
+            self.max_nanos.store(nanos, Ordering::Relaxed);
+        }
+    }
+
+    /// Values recorded.
+    pub fn count(&self) -> u64 {
+        self.buckets.iter().map(|b| b.load(Ordering::Relaxed)).sum()
+    }
+
+    /// The `p`-th percentile (0 to 100), within 12.5 %; zero when empty.
+    pub fn percentile(&self, p: u64) -> Duration {
+        let counts: Vec<u64> = self
+            .buckets
+            .iter()
+            .map(|b| b.load(Ordering::Relaxed))
+            .collect();
+        let total: u64 = counts.iter().sum();
+        let max = self.max_nanos.load(Ordering::Relaxed);
+        if total == 0 {
+            return Duration::ZERO;
+        }
+        let rank = (total * p.min(100)).div_ceil(100).max(1);
+        let mut seen = 0;
+        for (i, count) in counts.iter().enumerate() {
+            seen += count;
+            if seen >= rank {
+                return Duration::from_nanos(bucket_upper(i).min(max));
+            }
+        }
+        Duration::from_nanos(max)
+    }
+
+    /// The largest value recorded.
+    pub fn max(&self) -> Duration {
+        Duration::from_nanos(self.max_nanos.load(Ordering::Relaxed))
+    }
+
+    /// `(p50, p99, max)`.
+    pub fn summary(&self) -> (Duration, Duration, Duration) {
+        (self.percentile(50), self.percentile(99), self.max())
     }
 }
 

@@ -174,6 +174,10 @@ pub trait Clock: Send + Sync + 'static {
 
     /// A clone of this clock behind a box (clones share one clock).
     fn boxed_clone(&self) -> Box<dyn Clock>;
+
+    /// Called once on the thread that will call [`next_tick`](Clock::next_tick), before the
+    /// first call: the place to set the thread's timer slack or real-time priority.
+    fn prepare_thread(&self) {}
 }
 
 /// Which frame comes after `previous` when the newest due frame is `due_now` (the last frame whose

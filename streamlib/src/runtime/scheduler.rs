@@ -82,9 +82,7 @@ impl ActorCell {
         let start = Instant::now();
         let outcome = catch_unwind(AssertUnwindSafe(|| body.actor.process(tick)));
         stats.record_tick(start.elapsed(), tick.skipped);
-        if tick.lateness > tick.rate.period() {
-            stats.record_late();
-        }
+        stats.record_lateness(tick.lateness, tick.rate.period());
         self.fault(outcome, "process")
     }
 
@@ -425,6 +423,8 @@ pub(crate) fn domain_loop(domain: Arc<Domain>, runtime: Weak<RuntimeInner>, pool
     let mut previous: Option<Tick> = None;
     let mut schedule = Arc::new(Schedule::default());
     let mut built = 0;
+    let mut next_report = Instant::now() + STATS_REPORT_PERIOD;
+    domain.clock.prepare_thread();
     while let Some(tick) = domain.clock.next_tick(previous.as_ref(), &domain.interrupt) {
         previous = Some(tick);
         let generation = domain.generation.load(Ordering::Acquire);
@@ -439,11 +439,41 @@ pub(crate) fn domain_loop(domain: Arc<Domain>, runtime: Weak<RuntimeInner>, pool
             continue;
         }
         let faults = execute(&schedule, tick, &pool, &domain);
+        if tick.instant >= next_report {
+            report_stats(&schedule);
+            next_report = tick.instant + STATS_REPORT_PERIOD;
+        }
         if !faults.is_empty() {
             if let Some(runtime) = runtime.upgrade() {
                 runtime.apply_faults(faults);
             }
         }
+    }
+}
+
+/// How often each domain reports its actors' stats as `tracing` events.
+const STATS_REPORT_PERIOD: Duration = Duration::from_secs(5);
+
+/// Emits one `streamlib::stats` debug event per actor, if anyone listens.
+fn report_stats(schedule: &Schedule) {
+    if !tracing::enabled!(target: "streamlib::stats", tracing::Level::DEBUG) {
+        return;
+    }
+    for cell in &schedule.nodes {
+        let s = cell.entry.stats.snapshot();
+        tracing::debug!(
+            target: "streamlib::stats",
+            actor = %cell.entry.uri,
+            ticks = s.ticks,
+            skipped_ticks = s.skipped_ticks,
+            late_ticks = s.late_ticks,
+            errors = s.errors,
+            panics = s.panics,
+            process_p50_us = s.process_p50.as_micros() as u64,
+            process_p99_us = s.process_p99.as_micros() as u64,
+            process_max_us = s.process_max.as_micros() as u64,
+            "actor stats"
+        );
     }
 }
 
@@ -521,5 +551,99 @@ impl TickRun {
                 && self.pending[i].load(Ordering::Acquire) == 0
                 && !cell.is_running()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::ActorEntry;
+    use crate::stats::ActorStatsCell;
+    use crate::uri::ActorUri;
+
+    struct Nop;
+    impl Process for Nop {
+        fn process(&mut self, _: &Tick) -> crate::ProcessResult {
+            Ok(())
+        }
+    }
+
+    fn cell(key: u64, id: &str) -> Arc<ActorCell> {
+        Arc::new(ActorCell {
+            key: ActorKey(key),
+            entry: Arc::new(ActorEntry {
+                uri: ActorUri::local("A", id).unwrap(),
+                ports: Vec::new(),
+                stats: ActorStatsCell::default(),
+                running: AtomicBool::new(true),
+                clock: String::new(),
+            }),
+            config: ActorConfig::default(),
+            body: Mutex::new(Body {
+                actor: Box::new(Nop),
+                started: false,
+                stopped: false,
+            }),
+            dedicated: None,
+        })
+    }
+
+    fn ids(schedule: &Schedule) -> Vec<String> {
+        schedule
+            .order()
+            .iter()
+            .map(|u| u.rsplit('/').next().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn orders_by_connections_not_spawn_order() {
+        let actors = vec![cell(1, "sink"), cell(2, "mid"), cell(3, "src")];
+        let edges = [(ActorKey(3), ActorKey(2)), (ActorKey(2), ActorKey(1))];
+        let s = Schedule::build(actors, &edges);
+        assert_eq!(ids(&s), ["src", "mid", "sink"]);
+        assert_eq!(s.roots, [0]);
+        assert_eq!(s.predecessors, [0, 1, 1]);
+    }
+
+    #[test]
+    fn independent_actors_keep_spawn_order_and_are_all_roots() {
+        let s = Schedule::build(vec![cell(1, "a"), cell(2, "b"), cell(3, "c")], &[]);
+        assert_eq!(ids(&s), ["a", "b", "c"]);
+        assert_eq!(s.roots, [0, 1, 2]);
+    }
+
+    #[test]
+    fn a_cycle_is_broken_at_the_earliest_spawned_actor() {
+        let actors = vec![cell(1, "x"), cell(2, "y"), cell(3, "z")];
+        let edges = [
+            (ActorKey(1), ActorKey(2)),
+            (ActorKey(2), ActorKey(1)),
+            (ActorKey(2), ActorKey(3)),
+        ];
+        let s = Schedule::build(actors, &edges);
+        assert_eq!(ids(&s), ["x", "y", "z"]);
+        // Only forward edges are kept: y → x closed the cycle and is dropped.
+        assert_eq!(s.predecessors, [0, 1, 1]);
+    }
+
+    #[test]
+    fn edges_to_other_clocks_are_ignored() {
+        let s = Schedule::build(vec![cell(1, "a")], &[(ActorKey(9), ActorKey(1))]);
+        assert_eq!(s.roots, [0]);
+    }
+
+    #[test]
+    fn diamond_joins_wait_for_both_branches() {
+        let actors = vec![cell(1, "src"), cell(2, "l"), cell(3, "r"), cell(4, "join")];
+        let edges = [
+            (ActorKey(1), ActorKey(2)),
+            (ActorKey(1), ActorKey(3)),
+            (ActorKey(2), ActorKey(4)),
+            (ActorKey(3), ActorKey(4)),
+        ];
+        let s = Schedule::build(actors, &edges);
+        assert_eq!(ids(&s), ["src", "l", "r", "join"]);
+        assert_eq!(s.predecessors[3], 2);
     }
 }
