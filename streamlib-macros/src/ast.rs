@@ -367,9 +367,9 @@ impl Chain {
 impl Parse for Hop {
     fn parse(input: ParseStream<'_>) -> syn::Result<Hop> {
         if !input.peek(Ident) {
-            return Err(input.error(
-                "expected an actor handle: a local variable holding an `ActorHandle`",
-            ));
+            return Err(
+                input.error("expected an actor handle: a local variable holding an `ActorHandle`")
+            );
         }
         let actor: Ident = input.parse()?;
         if !input.peek(Token![.]) {

@@ -53,17 +53,17 @@ impl ActorOptions {
             match key.to_string().as_str() {
                 "class" => {
                     let value = meta.value()?.parse()?;
-                    set_once(&mut options.class, Opt { key: key.clone(), value }, &key, errors);
+                    set_option(&mut options.class, key, value, errors);
                 }
                 "fps" => {
                     let value = meta.value()?.parse()?;
-                    set_once(&mut options.fps, Opt { key: key.clone(), value }, &key, errors);
+                    set_option(&mut options.fps, key, value, errors);
                 }
                 "rate" => {
                     let value = parse_rate(&meta)?;
-                    set_once(&mut options.rate, Opt { key: key.clone(), value }, &key, errors);
+                    set_option(&mut options.rate, key, value, errors);
                 }
-                _dedicated => {
+                "dedicated" => {
                     if !meta.input.is_empty() && !meta.input.peek(Token![,]) {
                         skip_value(&meta)?;
                         errors.push(syn::Error::new(
@@ -74,6 +74,7 @@ impl ActorOptions {
                         set_once(&mut options.dedicated, key.clone(), &key, errors);
                     }
                 }
+                _ => unreachable!("`option_key` returns known options only"),
             }
             Ok(())
         });
@@ -126,7 +127,11 @@ pub(crate) fn take_port_attr(attrs: &mut Vec<Attribute>, errors: &mut Errors) ->
     found
 }
 
-fn parse_port_attr(attr: &Attribute, direction: Direction, errors: &mut Errors) -> Option<PortAttr> {
+fn parse_port_attr(
+    attr: &Attribute,
+    direction: Direction,
+    errors: &mut Errors,
+) -> Option<PortAttr> {
     let keyword = attr.path().get_ident()?.clone();
     let mut port = PortAttr {
         direction,
@@ -221,6 +226,14 @@ fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
         let _: TokenTree = meta.input.parse()?;
     }
     Ok(())
+}
+
+fn set_option<T>(slot: &mut Option<Opt<T>>, key: Ident, value: T, errors: &mut Errors) {
+    let opt = Opt {
+        key: key.clone(),
+        value,
+    };
+    set_once(slot, opt, &key, errors);
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T, key: &Ident, errors: &mut Errors) {

@@ -51,9 +51,9 @@
 //! # Ok::<(), streamlib::Error>(())
 //! ```
 //!
-//! Concepts, each in the module of its name: [`actor`] (the `Process` trait and what `#[actor]`
+//! Concepts, each in the module of its name: [`mod@actor`] (the `Process` trait and what `#[actor]`
 //! implements), [`port`] (inputs, outputs, latest-value reads), [`ring`] (the lock-free buffer
-//! behind every output), [`pipeline`] (connections), [`clock`] (rates, ticks, clocks),
+//! behind every output), [`mod@pipeline`] (connections), [`clock`] (rates, ticks, clocks),
 //! [`runtime`] (spawning, scheduling, stopping), [`registry`] and [`uri`] (finding actors),
 //! [`message`] (video, audio and event payloads), [`stats`] (counters), [`port_allocator`]
 //! (RTP/RTCP port pairs).
@@ -74,6 +74,10 @@ pub mod runtime;
 pub mod stats;
 pub mod uri;
 
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
 pub use actor::{Actor, ActorConfig, Dispatch, FaultPolicy, PortBinder, PortInfo, Process};
 pub use clock::{
     Clock, ClockId, Interrupt, LatePolicy, Rate, SoftwareClock, SoftwareClockMode, Tick, Timestamp,
@@ -89,10 +93,15 @@ pub use runtime::{ActorHandle, Runtime, Spawn, SpawnOptions, DEFAULT_RATE};
 pub use stats::{ActorStats, PortStatsList};
 pub use uri::ActorUri;
 
+#[doc = include_str!("../../streamlib-macros/doc/actor.md")]
+pub use streamlib_macros::actor;
+#[doc = include_str!("../../streamlib-macros/doc/pipeline.md")]
+pub use streamlib_macros::pipeline;
+
 /// Everything a pipeline author needs: `use streamlib::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Actor, ActorHandle, Input, InputRef, Output, OutputRef, Process, ProcessResult, Runtime,
-        Spawn, Tick,
+        actor, pipeline, Actor, ActorHandle, Input, InputRef, Output, OutputRef, Process,
+        ProcessResult, Runtime, Spawn, Tick,
     };
 }

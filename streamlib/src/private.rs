@@ -107,8 +107,12 @@ impl PipelineBuilder {
 /// One `>>` of a `pipeline!`, from output `A.P` to input `B.Q`.
 pub struct Edge<'a, A, P, B, Q> {
     builder: &'a mut PipelineBuilder,
-    names: PhantomData<fn() -> (A, P, B, Q)>,
+    names: PhantomData<EdgeNames<A, P, B, Q>>,
 }
+
+/// Carries the name types without owning values of them (so `Edge` is `Send` and `Sync` whatever
+/// they are).
+type EdgeNames<A, P, B, Q> = fn() -> (A, P, B, Q);
 
 impl<A, P, B, Q> Edge<'_, A, P, B, Q> {
     /// Connects `output` to `input`, unless an earlier edge of the pipeline failed.
@@ -133,7 +137,7 @@ impl<A, P, B, Q> Edge<'_, A, P, B, Q> {
 #[diagnostic::on_unimplemented(
     message = "`{A}.{P}` is an input port: it cannot be the source of `>>`",
     label = "an input of `{A}`, used as a source",
-    note = "on the left of `>>`, `actor.port` names an output port; a middle hop `b.x >> ..` uses input `x` and output `x` of `b`, and `b.x -> y` uses input `x` and output `y`"
+    note = "left of `>>`, `a.x` names output `x` of `a`; a middle hop `b.x` is input `x` then output `x` of `b`, and `b.x -> y` is input `x` then output `y`"
 )]
 pub trait Source<A, P> {
     /// What the port carries.
@@ -154,7 +158,7 @@ impl<T: Send + Sync + 'static, A, P> Source<A, P> for OutputRef<T> {
 #[diagnostic::on_unimplemented(
     message = "`{B}.{Q}` is an output port: it cannot be the target of `>>`",
     label = "an output of `{B}`, used as a target",
-    note = "on the right of `>>`, `actor.port` names an input port; a middle hop `b.x >> ..` uses input `x` and output `x` of `b`, and `b.x -> y` uses input `x` and output `y`"
+    note = "right of `>>`, `b.x` names input `x` of `b`"
 )]
 pub trait Sink<B, Q> {
     /// What the port carries.

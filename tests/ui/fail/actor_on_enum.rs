@@ -1,0 +1,9 @@
+use streamlib::prelude::*;
+
+#[actor]
+pub enum Camera {
+    Front,
+    Back,
+}
+
+fn main() {}

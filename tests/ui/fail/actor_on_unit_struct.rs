@@ -1,0 +1,6 @@
+use streamlib::prelude::*;
+
+#[actor]
+pub struct Ticker;
+
+fn main() {}

@@ -1,0 +1,60 @@
+use streamlib::prelude::*;
+
+#[actor]
+#[derive(Default)]
+pub struct Camera {
+    #[output]
+    pub video: Output<u64>,
+}
+
+#[actor]
+#[derive(Default)]
+pub struct Blur {
+    #[input]
+    pub video: Input<u64>,
+    #[output]
+    pub video_out: Output<u64>,
+}
+
+#[actor]
+#[derive(Default)]
+pub struct Display {
+    #[input]
+    pub video: Input<u64>,
+    #[input]
+    pub level: Input<f32>,
+}
+
+impl Process for Camera {
+    fn process(&mut self, _tick: &Tick) -> ProcessResult {
+        Ok(())
+    }
+}
+
+impl Process for Blur {
+    fn process(&mut self, _tick: &Tick) -> ProcessResult {
+        Ok(())
+    }
+}
+
+impl Process for Display {
+    fn process(&mut self, _tick: &Tick) -> ProcessResult {
+        Ok(())
+    }
+}
+
+fn main() -> streamlib::Result<()> {
+    let rt = Runtime::new();
+    let cam = rt.spawn(Camera::default(), "cam")?;
+    let blur = rt.spawn(Blur::default(), "blur")?;
+    let screen = rt.spawn(Display::default(), "screen")?;
+    // One error per broken statement, all reported at once.
+    pipeline! {
+        cam.video >>;
+        blur.video_out >> screen.video;
+        >> screen.level;
+        cam.video >> blur.video.x;
+    }?;
+    let _ = (&cam, &blur, &screen);
+    Ok(())
+}
