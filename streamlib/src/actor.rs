@@ -65,7 +65,9 @@ pub trait Process {
         Ok(())
     }
 
-    /// Runs once when the actor stops (not if its `process` was stuck and had to be detached).
+    /// Runs once when the actor stops, after its last `process` and before its connections are
+    /// removed (so a sink can still read its inputs here); not if `process` was stuck and had to
+    /// be detached. For a dedicated actor it runs on the actor's own thread.
     fn on_stop(&mut self) -> ProcessResult {
         Ok(())
     }

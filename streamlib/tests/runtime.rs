@@ -573,3 +573,47 @@ fn a_thousand_actors_all_tick() {
     rt.shutdown();
     assert!(rt.registry().is_empty());
 }
+
+/// Records, in `on_stop`, the last value its input holds.
+#[derive(Default)]
+struct LastValue {
+    value: Input<u64>,
+    at_stop: Arc<Mutex<Option<u64>>>,
+}
+
+impl Actor for LastValue {
+    type Inputs = InputRef<u64>;
+    type Outputs = ();
+    fn class_name() -> &'static str {
+        "LastValue"
+    }
+    fn bind_ports(&self, p: &mut PortBinder<'_>) -> (InputRef<u64>, ()) {
+        (p.input("value", &self.value), ())
+    }
+}
+
+impl Process for LastValue {
+    fn process(&mut self, _tick: &Tick) -> ProcessResult {
+        Ok(())
+    }
+    fn on_stop(&mut self) -> ProcessResult {
+        *self.at_stop.lock() = self.value.read_latest().map(|v| *v);
+        Ok(())
+    }
+}
+
+#[test]
+fn on_stop_still_reads_the_inputs() {
+    let rt = Runtime::new();
+    let source = rt.spawn(Source::default(), "src").unwrap();
+    let at_stop = Arc::new(Mutex::new(None));
+    let sink = rt
+        .spawn(LastValue { value: Input::new(), at_stop: at_stop.clone() }, "last")
+        .unwrap();
+    connect(&source.outputs, &sink.inputs).unwrap();
+    wait_for("a value", || source.outputs.read_latest().is_some());
+    sink.stop().unwrap();
+    assert!(at_stop.lock().is_some(), "on_stop saw the upstream's last value");
+    assert!(!sink.inputs.is_connected(), "and the connection is gone after stop");
+    rt.shutdown();
+}

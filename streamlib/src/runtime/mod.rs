@@ -452,35 +452,36 @@ impl RuntimeInner {
         Schedule::build(actors, &edges)
     }
 
+    /// Stops one actor: no more ticks, `on_stop` (its inputs still connected, so a sink can
+    /// read a last value), then its connections and its registration are removed.
     pub(crate) fn stop_actor(&self, key: ActorKey) -> Result<()> {
-        let (cell, domain, edges) = {
-            let mut graph = self.graph.lock();
-            let Some((cell, domain)) = graph.cells.remove(&key) else {
-                return Ok(());
-            };
-            cell.entry.running.store(false, Ordering::Release);
-            let ids: Vec<u64> = graph
-                .edges
-                .iter()
-                .filter(|(_, e)| e.from == key || e.to == key)
-                .map(|(id, _)| *id)
-                .collect();
-            let edges: Vec<Edge> = ids.iter().filter_map(|id| graph.edges.remove(id)).collect();
-            (cell, domain, edges)
+        let Some((cell, domain)) = self.graph.lock().cells.remove(&key) else {
+            return Ok(());
         };
-        for edge in &edges {
-            (edge.detach)();
-            self.invalidate_for(edge.from);
-            self.invalidate_for(edge.to);
-        }
+        cell.entry.running.store(false, Ordering::Release);
         let last = {
             let mut actors = domain.actors.lock();
             actors.remove(&key);
             actors.is_empty()
         };
         domain.invalidate();
-        self.registry.remove(&cell.entry.uri);
         let result = self.stop_body(&cell);
+        let edges: Vec<Edge> = {
+            let mut graph = self.graph.lock();
+            let ids: Vec<u64> = graph
+                .edges
+                .iter()
+                .filter(|(_, e)| e.from == key || e.to == key)
+                .map(|(id, _)| *id)
+                .collect();
+            ids.iter().filter_map(|id| graph.edges.remove(id)).collect()
+        };
+        for edge in &edges {
+            (edge.detach)();
+            self.invalidate_for(edge.from);
+            self.invalidate_for(edge.to);
+        }
+        self.registry.remove(&cell.entry.uri);
         if last {
             self.stop_domain(&domain);
         }

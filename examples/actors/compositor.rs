@@ -1,0 +1,255 @@
+//! [`Compositor`]: stacks up to four video layers into one frame with real alpha blending.
+//!
+//! Each tick the compositor starts from an opaque background, then draws the newest frame of each
+//! connected layer with the "over" operator ([`blend_over`](super::blend_over)): a pixel of alpha
+//! 128 shows half of itself and half of what lies below. Every layer has a [`Layer`] setting —
+//! its place in the stack (`z`, lowest first; ties keep port order), its `opacity` (multiplied
+//! with the frame's own alpha) and its [`Placement`] — so a frame of another size than the output
+//! is scaled to fit, stretched, or placed at a position, never rejected. The first time a layer
+//! arrives at a size other than the output's, the compositor logs where it puts it.
+//!
+//! More than four layers: chain compositors (the `video` of one is a layer of the next).
+
+use streamlib::prelude::*;
+use streamlib::VideoFrame;
+
+use super::canvas::{Canvas, Rgba};
+
+/// Number of layer inputs (`layer0` .. `layer3`).
+pub const LAYERS: usize = 4;
+
+/// Where a layer of another size than the output goes.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Placement {
+    /// Scaled to fit inside the output, keeping its aspect ratio, centred (default).
+    #[default]
+    Fit,
+    /// Scaled to cover the whole output, aspect ratio ignored.
+    Stretch,
+    /// At its own size, top-left corner at `(x, y)` (clipped at the edges).
+    At {
+        /// Left edge, in output pixels (may be negative).
+        x: i32,
+        /// Top edge, in output pixels (may be negative).
+        y: i32,
+    },
+    /// Scaled into this rectangle of the output (picture in picture).
+    Rect {
+        /// Left edge.
+        x: i32,
+        /// Top edge.
+        y: i32,
+        /// Width in output pixels.
+        width: u32,
+        /// Height in output pixels.
+        height: u32,
+    },
+}
+
+impl Placement {
+    /// The rectangle `(x, y, width, height)` a `source`-sized frame covers in an `output`-sized
+    /// picture.
+    pub fn rect(self, source: (u32, u32), output: (u32, u32)) -> (i64, i64, u32, u32) {
+        let ((sw, sh), (ow, oh)) = (source, output);
+        match self {
+            Placement::Fit => {
+                let scale = (f64::from(ow) / f64::from(sw)).min(f64::from(oh) / f64::from(sh));
+                let w = ((f64::from(sw) * scale).round() as u32).clamp(1, ow);
+                let h = ((f64::from(sh) * scale).round() as u32).clamp(1, oh);
+                (i64::from((ow - w) / 2), i64::from((oh - h) / 2), w, h)
+            }
+            Placement::Stretch => (0, 0, ow, oh),
+            Placement::At { x, y } => (x.into(), y.into(), sw, sh),
+            Placement::Rect {
+                x,
+                y,
+                width,
+                height,
+            } => (x.into(), y.into(), width, height),
+        }
+    }
+}
+
+/// How one layer is drawn.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Layer {
+    /// Stacking order: lower is further down. Defaults to the layer's index.
+    pub z: i32,
+    /// 0.0 (invisible) to 1.0 (as the frame's own alpha says); default 1.0.
+    pub opacity: f32,
+    /// Where a frame of another size goes; default [`Placement::Fit`].
+    pub placement: Placement,
+}
+
+impl Layer {
+    /// Opacity 1.0, fitted, at stacking position `z`.
+    pub fn new(z: i32) -> Layer {
+        Layer {
+            z,
+            opacity: 1.0,
+            placement: Placement::Fit,
+        }
+    }
+
+    /// The same layer at `opacity`.
+    pub fn opacity(self, opacity: f32) -> Layer {
+        Layer { opacity, ..self }
+    }
+
+    /// The same layer placed by `placement`.
+    pub fn placement(self, placement: Placement) -> Layer {
+        Layer { placement, ..self }
+    }
+}
+
+/// Blends up to four video layers into one frame per tick.
+#[actor]
+pub struct Compositor {
+    /// Layer 0 (the bottom one unless `z` says otherwise).
+    #[input]
+    pub layer0: Input<VideoFrame>,
+    /// Layer 1.
+    #[input]
+    pub layer1: Input<VideoFrame>,
+    /// Layer 2.
+    #[input]
+    pub layer2: Input<VideoFrame>,
+    /// Layer 3.
+    #[input]
+    pub layer3: Input<VideoFrame>,
+    /// The composite, `width × height`, sent once any layer has a frame.
+    #[output]
+    pub video: Output<VideoFrame>,
+    width: u32,
+    height: u32,
+    background: Rgba,
+    layers: [Layer; LAYERS],
+    /// The last size each layer was logged at, so a mismatch is logged once, not per frame.
+    logged_size: [Option<(u32, u32)>; LAYERS],
+}
+
+impl Compositor {
+    /// A `width × height` compositor over opaque black, layers stacked in port order.
+    pub fn new(width: u32, height: u32) -> Compositor {
+        Compositor {
+            layer0: Input::new(),
+            layer1: Input::new(),
+            layer2: Input::new(),
+            layer3: Input::new(),
+            video: Output::new(),
+            width,
+            height,
+            background: [0, 0, 0, 255],
+            layers: [Layer::new(0), Layer::new(1), Layer::new(2), Layer::new(3)],
+            logged_size: [None; LAYERS],
+        }
+    }
+
+    /// Sets how layer `index` (0–3) is drawn. Panics on another index.
+    pub fn with_layer(mut self, index: usize, layer: Layer) -> Compositor {
+        self.layers[index] = layer;
+        self
+    }
+
+    /// Starts every frame from `color` instead of opaque black.
+    pub fn with_background(mut self, color: Rgba) -> Compositor {
+        self.background = color;
+        self
+    }
+
+    /// Layer indices bottom to top.
+    fn stacking_order(&self) -> [usize; LAYERS] {
+        let mut order = [0, 1, 2, 3];
+        order.sort_by_key(|&i| self.layers[i].z); // stable: ties keep port order
+        order
+    }
+
+    fn log_size_once(&mut self, index: usize, frame: &VideoFrame) {
+        let size = (frame.width(), frame.height());
+        if size != (self.width, self.height) && self.logged_size[index] != Some(size) {
+            let placement = self.layers[index].placement;
+            let (x, y, w, h) = placement.rect(size, (self.width, self.height));
+            tracing::info!(
+                "layer{index} is {}x{}, output {}x{}: drawn {placement:?} as {w}x{h} at ({x}, {y})",
+                size.0,
+                size.1,
+                self.width,
+                self.height
+            );
+        }
+        self.logged_size[index] = Some(size);
+    }
+}
+
+impl Process for Compositor {
+    fn process(&mut self, tick: &Tick) -> ProcessResult {
+        let frames = [
+            self.layer0.read_latest(),
+            self.layer1.read_latest(),
+            self.layer2.read_latest(),
+            self.layer3.read_latest(),
+        ];
+        if frames.iter().all(Option::is_none) {
+            return Ok(());
+        }
+        let mut picture = Canvas::filled(self.width, self.height, self.background);
+        for index in self.stacking_order() {
+            let Some(frame) = &frames[index] else {
+                continue;
+            };
+            self.log_size_once(index, frame);
+            let layer = self.layers[index];
+            let area = layer
+                .placement
+                .rect((frame.width(), frame.height()), (self.width, self.height));
+            picture.draw_frame_over(frame, area, layer.opacity)?;
+        }
+        self.video.write(picture.into_frame(tick)?);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_keeps_the_aspect_ratio_and_centres() {
+        assert_eq!(
+            Placement::Fit.rect((640, 360), (1280, 720)),
+            (0, 0, 1280, 720)
+        );
+        // A 4:3 picture in a 16:9 output: pillarboxed.
+        assert_eq!(
+            Placement::Fit.rect((640, 480), (1280, 720)),
+            (160, 0, 960, 720)
+        );
+        // A tall picture: letterboxed sideways.
+        assert_eq!(
+            Placement::Fit.rect((100, 400), (400, 200)),
+            (175, 0, 50, 200)
+        );
+    }
+
+    #[test]
+    fn other_placements() {
+        assert_eq!(Placement::Stretch.rect((10, 10), (40, 20)), (0, 0, 40, 20));
+        let at = Placement::At { x: -5, y: 7 };
+        assert_eq!(at.rect((10, 10), (40, 20)), (-5, 7, 10, 10));
+        let rect = Placement::Rect {
+            x: 1,
+            y: 2,
+            width: 3,
+            height: 4,
+        };
+        assert_eq!(rect.rect((10, 10), (40, 20)), (1, 2, 3, 4));
+    }
+
+    #[test]
+    fn stacking_follows_z_then_port_order() {
+        let c = Compositor::new(4, 4)
+            .with_layer(0, Layer::new(5))
+            .with_layer(2, Layer::new(1));
+        assert_eq!(c.stacking_order(), [1, 2, 3, 0]);
+    }
+}

@@ -1,0 +1,248 @@
+//! [`TestPattern`]: a synthetic video source to check a pipeline by eye and by test.
+//!
+//! The default [`Pattern::SmpteBars`] frame, top to bottom:
+//!
+//! - the top two thirds: the seven 75 % colour bars of SMPTE EG 1 ([`BARS_75`]: white, yellow,
+//!   cyan, green, magenta, red, blue), each `width / 7` wide;
+//! - down to three quarters: a grey ramp from black on the left to white on the right;
+//! - the bottom quarter: six full-intensity patches ([`PATCHES`]: white, black, red, green,
+//!   blue, black), and over them a marker, a white square in a black frame, that travels left to
+//!   right and back every 4 seconds of the clock, so motion (and a stall) is visible.
+//!
+//! The static part is drawn once, when the actor is built; each tick copies it, draws the marker
+//! where the tick's time puts it and sends the frame numbered and timed from the tick.
+
+use std::f64::consts::PI;
+
+use streamlib::prelude::*;
+use streamlib::VideoFrame;
+
+use super::canvas::{Canvas, Rgba};
+use super::clock_seconds;
+
+/// The seven 75 % bars, left to right.
+pub const BARS_75: [Rgba; 7] = [
+    [191, 191, 191, 255], // white
+    [191, 191, 0, 255],   // yellow
+    [0, 191, 191, 255],   // cyan
+    [0, 191, 0, 255],     // green
+    [191, 0, 191, 255],   // magenta
+    [191, 0, 0, 255],     // red
+    [0, 0, 191, 255],     // blue
+];
+
+/// The six full-intensity patches of the bottom quarter, left to right.
+pub const PATCHES: [Rgba; 6] = [
+    [255, 255, 255, 255],
+    [0, 0, 0, 255],
+    [255, 0, 0, 255],
+    [0, 255, 0, 255],
+    [0, 0, 255, 255],
+    [0, 0, 0, 255],
+];
+
+/// What a [`TestPattern`] shows under its marker.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Pattern {
+    /// 75 % colour bars, a grey ramp and full-intensity patches.
+    #[default]
+    SmpteBars,
+    /// A horizontal grey ramp over the whole frame.
+    Ramp,
+    /// One colour over the whole frame.
+    Solid(Rgba),
+}
+
+/// Sends a test pattern frame of any size on every tick.
+#[actor]
+pub struct TestPattern {
+    /// One RGBA8 frame per tick.
+    #[output]
+    pub video: Output<VideoFrame>,
+    width: u32,
+    height: u32,
+    pattern: Pattern,
+    marker: bool,
+    /// The pattern without the marker, drawn once.
+    background: Canvas,
+}
+
+impl TestPattern {
+    /// SMPTE bars with a moving marker, `width × height` pixels.
+    pub fn new(width: u32, height: u32) -> TestPattern {
+        TestPattern {
+            video: Output::new(),
+            width,
+            height,
+            pattern: Pattern::SmpteBars,
+            marker: true,
+            background: smpte_bars(width, height),
+        }
+    }
+
+    /// Shows `pattern` instead of the bars.
+    pub fn with_pattern(mut self, pattern: Pattern) -> TestPattern {
+        self.pattern = pattern;
+        self.background = render(pattern, self.width, self.height);
+        self
+    }
+
+    /// Draws the moving marker or not (default: drawn).
+    pub fn with_marker(mut self, marker: bool) -> TestPattern {
+        self.marker = marker;
+        self
+    }
+}
+
+impl Process for TestPattern {
+    fn process(&mut self, tick: &Tick) -> ProcessResult {
+        let mut picture = self.background.clone();
+        if self.marker {
+            draw_marker(&mut picture, clock_seconds(tick));
+        }
+        self.video.write(picture.into_frame(tick)?);
+        Ok(())
+    }
+}
+
+/// The pattern without the marker.
+pub fn render(pattern: Pattern, width: u32, height: u32) -> Canvas {
+    match pattern {
+        Pattern::SmpteBars => smpte_bars(width, height),
+        Pattern::Ramp => {
+            let mut canvas = Canvas::new(width, height);
+            draw_ramp(&mut canvas, 0, height);
+            canvas
+        }
+        Pattern::Solid(color) => Canvas::filled(width, height, color),
+    }
+}
+
+/// Bars, ramp and patches (see the module docs for the layout).
+pub fn smpte_bars(width: u32, height: u32) -> Canvas {
+    let mut canvas = Canvas::new(width, height);
+    let (ramp_top, patches_top) = (height * 2 / 3, height * 3 / 4);
+    fill_columns(&mut canvas, &BARS_75, 0, ramp_top);
+    draw_ramp(&mut canvas, ramp_top, patches_top);
+    fill_columns(&mut canvas, &PATCHES, patches_top, height);
+    canvas
+}
+
+/// The colour of bar `index` (0–6) is at `x` in `bar_center(width, index)`, any row of the top
+/// two thirds.
+pub fn bar_center(width: u32, index: u32) -> u32 {
+    (2 * index + 1) * width / 14
+}
+
+/// Where the marker's top-left corner is at `seconds` into the clock's time, and its side.
+pub fn marker_rect(width: u32, height: u32, seconds: f64) -> (u32, u32, u32) {
+    let band_top = height * 3 / 4;
+    let side = ((height - band_top) / 2).max(2);
+    let travel = f64::from(width.saturating_sub(side));
+    // Eased back and forth: left to right in 2 s, back in 2 s.
+    let phase = (1.0 - (seconds * PI / 2.0).cos()) / 2.0;
+    let x = (phase * travel).round() as u32;
+    let y = band_top + (height - band_top - side) / 2;
+    (x, y, side)
+}
+
+fn draw_marker(canvas: &mut Canvas, seconds: f64) {
+    let (x, y, side) = marker_rect(canvas.width(), canvas.height(), seconds);
+    let border = (side / 6).max(1);
+    canvas.fill_rect(x.into(), y.into(), side, side, [0, 0, 0, 255]);
+    canvas.fill_rect(
+        (x + border).into(),
+        (y + border).into(),
+        side - 2 * border,
+        side - 2 * border,
+        [255, 255, 255, 255],
+    );
+}
+
+/// Equal-width columns of `colors` between rows `top` and `bottom`.
+fn fill_columns(canvas: &mut Canvas, colors: &[Rgba], top: u32, bottom: u32) {
+    let (width, n) = (canvas.width(), colors.len() as u32);
+    for (i, color) in (0..n).zip(colors) {
+        let (left, right) = (i * width / n, (i + 1) * width / n);
+        canvas.fill_rect(left.into(), top.into(), right - left, bottom - top, *color);
+    }
+}
+
+fn draw_ramp(canvas: &mut Canvas, top: u32, bottom: u32) {
+    let width = canvas.width();
+    for x in 0..width {
+        let level = (x * 255 / width.saturating_sub(1).max(1)) as u8;
+        canvas.fill_rect(
+            x.into(),
+            top.into(),
+            1,
+            bottom - top,
+            [level, level, level, 255],
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_sit_in_the_top_two_thirds() {
+        for (width, height) in [(1280, 720), (320, 180), (7, 4), (641, 361)] {
+            let canvas = smpte_bars(width, height);
+            for (i, color) in BARS_75.iter().enumerate() {
+                let x = bar_center(width, i as u32);
+                assert_eq!(canvas.pixel(x, 0), *color, "{width}x{height} bar {i}");
+                assert_eq!(canvas.pixel(x, height * 2 / 3 - 1), *color);
+            }
+        }
+    }
+
+    #[test]
+    fn ramp_and_patches_below() {
+        let canvas = smpte_bars(320, 180);
+        let ramp_row = 180 * 2 / 3 + 2;
+        assert_eq!(canvas.pixel(0, ramp_row), [0, 0, 0, 255]);
+        assert_eq!(canvas.pixel(319, ramp_row), [255, 255, 255, 255]);
+        let mid = canvas.pixel(160, ramp_row)[0];
+        assert!((125..=130).contains(&mid), "{mid}");
+        for (i, color) in PATCHES.iter().enumerate() {
+            let x = (2 * i as u32 + 1) * 320 / 12;
+            assert_eq!(canvas.pixel(x, 179), *color, "patch {i}");
+        }
+    }
+
+    #[test]
+    fn marker_moves_across_the_bottom_band_and_back() {
+        let (w, h) = (320, 180);
+        let (x0, y, side) = marker_rect(w, h, 0.0);
+        assert_eq!(x0, 0);
+        assert!(y >= h * 3 / 4 && y + side <= h);
+        assert_eq!(marker_rect(w, h, 2.0).0, w - side, "right edge after 2 s");
+        assert_eq!(marker_rect(w, h, 4.0).0, 0, "back after 4 s");
+        assert!(marker_rect(w, h, 1.0).0 > marker_rect(w, h, 0.5).0);
+    }
+
+    #[test]
+    fn marker_is_drawn_white_in_black() {
+        let mut canvas = smpte_bars(320, 180);
+        draw_marker(&mut canvas, 1.0);
+        let (x, y, side) = marker_rect(320, 180, 1.0);
+        assert_eq!(canvas.pixel(x, y), [0, 0, 0, 255]);
+        assert_eq!(
+            canvas.pixel(x + side / 2, y + side / 2),
+            [255, 255, 255, 255]
+        );
+    }
+
+    #[test]
+    fn other_patterns() {
+        assert_eq!(
+            render(Pattern::Solid([1, 2, 3, 4]), 2, 2).pixel(1, 1),
+            [1, 2, 3, 4]
+        );
+        let ramp = render(Pattern::Ramp, 256, 2);
+        assert_eq!(ramp.pixel(255, 1), [255, 255, 255, 255]);
+        assert_eq!(ramp.pixel(100, 0), [100, 100, 100, 255]);
+    }
+}

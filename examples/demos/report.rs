@@ -1,0 +1,283 @@
+//! What the demos print: a live line per actor while they run, a summary table at the end, and
+//! the pipeline graph as DOT (and SVG when Graphviz's `dot` is installed).
+//!
+//! Everything here reads the runtime's own counters ([`ActorRef::stats`],
+//! [`ActorRef::port_stats`]); nothing is measured on the side.
+
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use streamlib::ActorRef;
+
+/// One actor's counters, ready to print.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActorRow {
+    /// `Class/id`.
+    pub actor: String,
+    /// `process` calls.
+    pub ticks: u64,
+    /// Ticks per second over the period measured.
+    pub fps: f64,
+    /// Ticks that ran more than a period after their deadline.
+    pub late: u64,
+    /// Ticks the clock skipped because it ran late.
+    pub skipped: u64,
+    /// Errors and panics in `process`.
+    pub faults: u64,
+    /// Median `process` time.
+    pub p50: Duration,
+    /// 99th percentile `process` time.
+    pub p99: Duration,
+    /// Longest `process` time.
+    pub max: Duration,
+    /// Values that reached the actor's inputs but were overwritten before it read them.
+    pub dropped: u64,
+}
+
+impl ActorRow {
+    /// The row of `actor`, its rate taken over `elapsed`.
+    pub fn of(actor: &ActorRef, elapsed: Duration) -> ActorRow {
+        let stats = actor.stats();
+        let dropped = actor
+            .port_stats()
+            .inputs
+            .iter()
+            .map(|(_, port)| port.missed)
+            .sum();
+        ActorRow {
+            actor: format!("{}/{}", actor.uri().class(), actor.uri().instance_id()),
+            ticks: stats.ticks,
+            fps: stats.ticks as f64 / elapsed.as_secs_f64().max(1e-9),
+            late: stats.late_ticks,
+            skipped: stats.skipped_ticks,
+            faults: stats.errors + stats.panics,
+            p50: stats.process_p50,
+            p99: stats.process_p99,
+            max: stats.process_max,
+            dropped,
+        }
+    }
+
+    /// One line: `TestPattern/pattern   59.9 fps  late 0  skipped 0  p50 0.41 ms ...`.
+    pub fn live_line(&self, width: usize) -> String {
+        format!(
+            "{:<width$} {:>6.1} fps  late {:<4} skipped {:<4} process p50 {} p99 {}  dropped {}",
+            self.actor,
+            self.fps,
+            self.late,
+            self.skipped,
+            millis(self.p50),
+            millis(self.p99),
+            self.dropped
+        )
+    }
+}
+
+/// The summary table of `rows`, one line per actor under a header.
+pub fn table(rows: &[ActorRow]) -> String {
+    let width = rows.iter().map(|r| r.actor.len()).max().unwrap_or(5).max(5);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<width$} {:>7} {:>7} {:>5} {:>7} {:>6} {:>9} {:>9} {:>9} {:>7}",
+        "actor", "ticks", "fps", "late", "skipped", "faults", "p50", "p99", "max", "dropped"
+    );
+    let _ = writeln!(out, "{}", "-".repeat(width + 76));
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "{:<width$} {:>7} {:>7.1} {:>5} {:>7} {:>6} {:>9} {:>9} {:>9} {:>7}",
+            r.actor,
+            r.ticks,
+            r.fps,
+            r.late,
+            r.skipped,
+            r.faults,
+            millis(r.p50),
+            millis(r.p99),
+            millis(r.max),
+            r.dropped
+        );
+    }
+    out
+}
+
+/// `1.234 ms`, or `123 µs` below a millisecond.
+pub fn millis(d: Duration) -> String {
+    if d < Duration::from_millis(1) {
+        format!("{} µs", d.as_micros())
+    } else {
+        format!("{:.2} ms", d.as_secs_f64() * 1e3)
+    }
+}
+
+/// Live lines, one per actor (plus one of the demo's own), redrawn in place on a terminal and
+/// printed once a second otherwise (a log, a pipe, a test).
+pub struct LiveView {
+    actors: Vec<ActorRef>,
+    previous: Vec<u64>,
+    at: Instant,
+    lines_on_screen: usize,
+    terminal: bool,
+    quiet: bool,
+}
+
+impl LiveView {
+    /// A view of `actors` (take them from `rt.registry().list()` after spawning: a stopped
+    /// actor leaves the registry but its `ActorRef` keeps its counters).
+    pub fn new(actors: Vec<ActorRef>, quiet: bool) -> LiveView {
+        let previous = actors.iter().map(|a| a.stats().ticks).collect();
+        LiveView {
+            actors,
+            previous,
+            at: Instant::now(),
+            lines_on_screen: 0,
+            terminal: std::io::stdout().is_terminal(),
+            quiet,
+        }
+    }
+
+    /// Prints the lines if it is time to (4 times a second on a terminal, once a second
+    /// otherwise), with `note` as a last line when not empty.
+    pub fn update(&mut self, note: &str) {
+        let period = if self.terminal { 250 } else { 1000 };
+        let elapsed = self.at.elapsed();
+        if self.quiet || elapsed < Duration::from_millis(period) {
+            return;
+        }
+        let mut lines: Vec<String> = Vec::new();
+        let width = self
+            .actors
+            .iter()
+            .map(|a| a.uri().class().len() + a.uri().instance_id().len() + 1)
+            .max()
+            .unwrap_or(0);
+        for (actor, previous) in self.actors.iter().zip(&mut self.previous) {
+            let mut row = ActorRow::of(actor, elapsed);
+            row.fps = (row.ticks - *previous) as f64 / elapsed.as_secs_f64();
+            *previous = row.ticks;
+            lines.push(row.live_line(width));
+        }
+        if !note.is_empty() {
+            lines.push(note.to_string());
+        }
+        self.at = Instant::now();
+        let mut stdout = std::io::stdout().lock();
+        if self.terminal {
+            // Move up over the previous block and overwrite it line by line.
+            if self.lines_on_screen > 0 {
+                let _ = write!(stdout, "\x1b[{}A", self.lines_on_screen);
+            }
+            for line in &lines {
+                let _ = writeln!(stdout, "\x1b[2K{line}");
+            }
+            self.lines_on_screen = lines.len();
+        } else {
+            for line in &lines {
+                let _ = writeln!(stdout, "{line}");
+            }
+            let _ = writeln!(stdout);
+        }
+        let _ = stdout.flush();
+    }
+
+    /// The final rows, rates over `elapsed`.
+    pub fn rows(&self, elapsed: Duration) -> Vec<ActorRow> {
+        self.actors
+            .iter()
+            .map(|a| ActorRow::of(a, elapsed))
+            .collect()
+    }
+}
+
+/// Writes `dot` to `<dir>/<name>.dot` and, if Graphviz's `dot` runs, renders `<dir>/<name>.svg`.
+pub fn write_graph(
+    dot: &str,
+    dir: &Path,
+    name: &str,
+) -> std::io::Result<(PathBuf, Option<PathBuf>)> {
+    let dot_path = dir.join(format!("{name}.dot"));
+    std::fs::write(&dot_path, dot)?;
+    let svg_path = dir.join(format!("{name}.svg"));
+    let rendered = Command::new("dot")
+        .arg("-Tsvg")
+        .arg(&dot_path)
+        .arg("-o")
+        .arg(&svg_path)
+        .status()
+        .is_ok_and(|status| status.success());
+    Ok((dot_path, rendered.then_some(svg_path)))
+}
+
+/// `out/demo.png (1.2 MB)`.
+pub fn describe_file(path: &Path) -> String {
+    match std::fs::metadata(path) {
+        Ok(meta) => format!("{} ({})", path.display(), size(meta.len())),
+        Err(_) => format!("{} (missing)", path.display()),
+    }
+}
+
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MB", b as f64 / f64::from(1 << 20)),
+        b if b >= 1 << 10 => format!("{:.1} kB", b as f64 / f64::from(1 << 10)),
+        b => format!("{b} B"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> ActorRow {
+        ActorRow {
+            actor: "TestPattern/pattern".into(),
+            ticks: 300,
+            fps: 59.94,
+            late: 1,
+            skipped: 2,
+            faults: 0,
+            p50: Duration::from_micros(420),
+            p99: Duration::from_micros(1_500),
+            max: Duration::from_millis(3),
+            dropped: 4,
+        }
+    }
+
+    #[test]
+    fn the_table_has_a_header_and_aligned_rows() {
+        let text = table(&[
+            row(),
+            ActorRow {
+                actor: "Drawing/overlay".into(),
+                ..row()
+            },
+        ]);
+        let lines: Vec<_> = text.lines().collect();
+        assert_eq!(lines.len(), 4);
+        assert!(lines[0].starts_with("actor") && lines[0].ends_with("dropped"));
+        assert!(lines[2].starts_with("TestPattern/pattern"), "{}", lines[2]);
+        assert!(
+            lines[2].contains(" 59.9 ")
+                && lines[2].contains("420 µs")
+                && lines[2].contains("1.50 ms")
+        );
+        assert_eq!(lines[2].chars().count(), lines[3].chars().count());
+    }
+
+    #[test]
+    fn live_lines_and_sizes() {
+        let line = row().live_line(22);
+        assert!(
+            line.starts_with("TestPattern/pattern      59.9 fps  late 1"),
+            "{line}"
+        );
+        assert!(line.ends_with("dropped 4"));
+        assert_eq!(size(512), "512 B");
+        assert_eq!(size(3 << 20), "3.0 MB");
+        assert_eq!(millis(Duration::from_micros(999)), "999 µs");
+    }
+}

@@ -1,0 +1,17 @@
+//! Four video layers of different sizes, positions, opacities and stacking order, blended.
+//!
+//! `cargo run --release --example demo_compositor -- --help` lists the flags; the code is in
+//! `streamlib_examples::demos::demo_compositor`.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use streamlib_examples::demos::{cli, demo_compositor};
+
+fn main() -> ExitCode {
+    cli::init_logging();
+    cli::exit_code(
+        "demo_compositor",
+        demo_compositor::run(&demo_compositor::Args::parse()),
+    )
+}
