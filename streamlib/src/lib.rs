@@ -79,8 +79,12 @@ pub mod uri;
 pub mod __private;
 
 pub use actor::{Actor, ActorConfig, Dispatch, FaultPolicy, PortBinder, PortInfo, Process};
+#[cfg(feature = "ptp")]
+pub use clock::PtpNetworkConfig;
 pub use clock::{
-    Clock, ClockId, Interrupt, LatePolicy, Rate, SoftwareClock, SoftwareClockMode, Tick, Timestamp,
+    Clock, ClockId, FdPulses, GenlockClock, GenlockConfig, GenlockState, GenlockStatus, Interrupt,
+    LatePolicy, PortPulses, PtpClock, PtpClockIdentity, PtpSource, PtpSourceKind, PtpState,
+    PtpStatus, PulseSource, Rate, SoftwareClock, SoftwareClockMode, Tick, Timestamp, UdpPulses,
 };
 pub use error::{ActorError, Error, ProcessResult, Result};
 pub use message::*;

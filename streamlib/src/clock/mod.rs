@@ -26,6 +26,8 @@
 //! # Ok::<(), streamlib::Error>(())
 //! ```
 
+pub mod genlock;
+pub mod ptp;
 mod rate;
 mod software;
 
@@ -34,6 +36,13 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
+pub use genlock::{
+    FdPulses, GenlockClock, GenlockConfig, GenlockState, GenlockStatus, PortPulses, PulseSource,
+    UdpPulses,
+};
+#[cfg(feature = "ptp")]
+pub use ptp::PtpNetworkConfig;
+pub use ptp::{PtpClock, PtpClockIdentity, PtpSource, PtpSourceKind, PtpState, PtpStatus};
 pub use rate::Rate;
 pub use software::{SoftwareClock, SoftwareClockMode};
 

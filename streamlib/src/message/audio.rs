@@ -24,7 +24,7 @@ impl AudioBuffer {
     /// A buffer of interleaved `samples` for `channels` channels at `sample_rate` Hz.
     ///
     /// # Errors
-    /// [`Error::InvalidMessage`] if `channels` or `sample_rate` is zero, the sample count is not a
+    /// [`Error::InvalidMessage`](crate::Error::InvalidMessage) if `channels` or `sample_rate` is zero, the sample count is not a
     /// multiple of `channels`, or a sample is NaN or infinite (the error names the first one's
     /// index).
     pub fn new(

@@ -21,7 +21,7 @@ impl DataMessage {
     /// A message of `bytes` under `topic`.
     ///
     /// # Errors
-    /// [`Error::InvalidMessage`] if `topic` is empty or holds a control character (the error
+    /// [`Error::InvalidMessage`](crate::Error::InvalidMessage) if `topic` is empty or holds a control character (the error
     /// gives its code point and byte offset).
     pub fn new(
         topic: impl Into<Arc<str>>,

@@ -252,7 +252,7 @@ impl MouseEvent {
     /// A pointer event.
     ///
     /// # Errors
-    /// [`Error::InvalidMessage`] if `x`, `y`, or a scroll amount is NaN or infinite.
+    /// [`Error::InvalidMessage`](crate::Error::InvalidMessage) if `x`, `y`, or a scroll amount is NaN or infinite.
     pub fn new(
         x: f32,
         y: f32,

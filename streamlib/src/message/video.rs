@@ -93,7 +93,7 @@ impl VideoFrame {
     /// `Arc`.
     ///
     /// # Errors
-    /// [`Error::InvalidMessage`] if width or height is zero, either is odd for a 4:2:0 format, the
+    /// [`Error::InvalidMessage`](crate::Error::InvalidMessage) if width or height is zero, either is odd for a 4:2:0 format, the
     /// size overflows `usize`, or `data` does not hold exactly
     /// [`format.bytes_for(width, height)`](PixelFormat::bytes_for) bytes.
     pub fn new(

@@ -1,11 +1,21 @@
 //! The runtime: spawning, scheduling and stopping actors.
 //!
 //! A [`Runtime`] owns a [`Registry`], a worker pool (one thread per core by default, started at
-//! the first spawn) and one **clock domain** per clock in use (see [`scheduler`]'s docs for how a
-//! tick runs). Spawning an actor registers it at `actor://local/<Class>/<id>` and starts it at once:
+//! the first spawn) and one **clock domain** per clock in use (below: how a tick runs). Spawning an actor registers it at `actor://local/<Class>/<id>` and starts it at once:
 //! it runs from its clock's next tick on. Actors spawned without a clock share the runtime's
 //! default [`SoftwareClock`] for their rate (60 fps unless `#[actor(fps = ..)]` says otherwise),
 //! so plain `rt.spawn` pipelines propagate a value through every stage within one tick.
+//!
+//! **How a tick runs.** A domain's thread waits for its clock's next tick, then runs the domain's
+//! schedule — its actors in topological order of their connections — as a DAG on the worker
+//! pool: an actor becomes ready when all its upstreams on the same clock have finished this tick,
+//! so a value written upstream at tick N is read downstream at tick N, independent branches run
+//! in parallel, and a chain runs back to back on one thread with no wake-up between stages.
+//! Connections that close a cycle are left out of the ordering (the reader sees the previous
+//! tick's value); connections between clocks order nothing. The schedule is rebuilt by the
+//! domain's thread at its next tick after an actor or a connection was added or removed, never
+//! per tick. Between ticks every thread sleeps: idle actors cost nothing. A
+//! [`Dispatch::Dedicated`] actor runs on its own thread, still in its place in the order.
 //!
 //! The runtime owns actors and connections: dropping an [`ActorHandle`], a
 //! [`Connection`](crate::Connection) or a [`Pipeline`](crate::Pipeline) changes nothing;
