@@ -608,12 +608,24 @@ fn on_stop_still_reads_the_inputs() {
     let source = rt.spawn(Source::default(), "src").unwrap();
     let at_stop = Arc::new(Mutex::new(None));
     let sink = rt
-        .spawn(LastValue { value: Input::new(), at_stop: at_stop.clone() }, "last")
+        .spawn(
+            LastValue {
+                value: Input::new(),
+                at_stop: at_stop.clone(),
+            },
+            "last",
+        )
         .unwrap();
     connect(&source.outputs, &sink.inputs).unwrap();
     wait_for("a value", || source.outputs.read_latest().is_some());
     sink.stop().unwrap();
-    assert!(at_stop.lock().is_some(), "on_stop saw the upstream's last value");
-    assert!(!sink.inputs.is_connected(), "and the connection is gone after stop");
+    assert!(
+        at_stop.lock().is_some(),
+        "on_stop saw the upstream's last value"
+    );
+    assert!(
+        !sink.inputs.is_connected(),
+        "and the connection is gone after stop"
+    );
     rt.shutdown();
 }
