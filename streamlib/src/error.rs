@@ -34,7 +34,7 @@ pub enum Error {
         reason: &'static str,
     },
     /// A ring buffer asked for with an unusable number of slots.
-    #[error("invalid ring buffer size {slots}: a ring buffer needs at least 1 slot")]
+    #[error("invalid ring buffer size {slots}: a ring buffer has between 1 and {max} slots", max = crate::ring::RingBuffer::<()>::MAX_SLOTS)]
     InvalidSlots {
         /// Slots asked for.
         slots: usize,
