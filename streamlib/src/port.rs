@@ -99,11 +99,19 @@ fn describe(binding: &OnceLock<Binding>, direction: Direction) -> String {
 pub(crate) struct OutputShared<T> {
     pub(crate) ring: RingBuffer<T>,
     pub(crate) binding: OnceLock<Binding>,
-    /// Newest sequence number any input has read (for "overwritten before read").
-    last_read_seq: CachePadded<AtomicU64>,
+    /// What inputs have read, for "overwritten before any read"; written by readers only, so
+    /// a write touches nothing but its ring buffer.
+    reads: CachePadded<ReadMarks>,
     /// Inputs currently connected.
     readers: AtomicUsize,
-    overwritten_unread: AtomicU64,
+}
+
+#[derive(Default)]
+struct ReadMarks {
+    /// Newest sequence number any input has read.
+    newest: AtomicU64,
+    /// Distinct values read by at least one input.
+    values: AtomicU64,
 }
 
 impl<T> OutputShared<T> {
@@ -133,22 +141,19 @@ impl<T: Send + Sync + 'static> Output<T> {
             shared: Arc::new(OutputShared {
                 ring,
                 binding: OnceLock::new(),
-                last_read_seq: CachePadded::new(AtomicU64::new(0)),
+                reads: CachePadded::new(ReadMarks::default()),
                 readers: AtomicUsize::new(0),
-                overwritten_unread: AtomicU64::new(0),
             }),
         }
     }
 
     /// Publishes `value` as the newest; never blocks.
     pub fn write(&self, value: T) {
-        self.count_overwrite();
         self.shared.ring.write(value);
     }
 
     /// Publishes an already shared value (no copy, no new allocation).
     pub fn write_arc(&self, value: Arc<T>) {
-        self.count_overwrite();
         self.shared.ring.write_arc(value);
     }
 
@@ -162,19 +167,6 @@ impl<T: Send + Sync + 'static> Output<T> {
     /// Counters of this port.
     pub fn stats(&self) -> PortStats {
         self.to_ref().stats()
-    }
-
-    fn count_overwrite(&self) {
-        let shared = &*self.shared;
-        if shared.readers.load(Ordering::Relaxed) == 0 {
-            return;
-        }
-        let previous = shared.ring.seq();
-        if previous != 0 && shared.last_read_seq.load(Ordering::Relaxed) < previous {
-            // Only the port's one writer updates this counter: load + store, no locked RMW.
-            let n = shared.overwritten_unread.load(Ordering::Relaxed);
-            shared.overwritten_unread.store(n + 1, Ordering::Relaxed);
-        }
     }
 }
 
@@ -217,9 +209,12 @@ impl<T: Send + Sync + 'static> OutputRef<T> {
     /// Counters of this port.
     pub fn stats(&self) -> PortStats {
         let s = &*self.shared;
+        let writes = s.ring.seq();
+        let read = s.reads.values.load(Ordering::Relaxed);
+        let newest_unread = u64::from(s.reads.newest.load(Ordering::Relaxed) < writes);
         PortStats {
-            writes: s.ring.seq(),
-            overwritten_unread: s.overwritten_unread.load(Ordering::Relaxed),
+            writes,
+            overwritten_unread: writes.saturating_sub(read + newest_unread),
             reads: 0,
             stale_reads: 0,
             missed: 0,
@@ -431,8 +426,11 @@ impl<T: Send + Sync + 'static> Input<T> {
                 .missed
                 .store(n + (seq - previous - 1), Ordering::Relaxed);
         }
-        if upstream.last_read_seq.load(Ordering::Relaxed) < seq {
-            upstream.last_read_seq.fetch_max(seq, Ordering::Relaxed);
+        let marks = &upstream.reads;
+        if marks.newest.load(Ordering::Relaxed) < seq
+            && marks.newest.fetch_max(seq, Ordering::Relaxed) < seq
+        {
+            marks.values.fetch_add(1, Ordering::Relaxed);
         }
         cache.latest = Some((seq, value.clone()));
         Some((seq, value))
@@ -518,7 +516,8 @@ impl<T> fmt::Debug for InputRef<T> {
 pub struct PortStats {
     /// Values written.
     pub writes: u64,
-    /// Values overwritten before any connected input read them.
+    /// Values overwritten before any input read them (every value but the newest, while no input
+    /// is connected). Counted from the readers' side, so writing costs nothing extra.
     pub overwritten_unread: u64,
     /// Reads that found a connected upstream.
     pub reads: u64,

@@ -41,11 +41,15 @@ use crate::stats::{ActorStats, ActorStatsCell, PortStatsList};
 use crate::uri::ActorUri;
 
 /// What the registry knows of one actor; shared with the runtime's actor cell.
+///
+/// `repr(C)` keeps what every tick touches — `running` and the stats counters — at the start,
+/// together in as few cache lines as possible.
+#[repr(C)]
 pub(crate) struct ActorEntry {
+    pub(crate) running: AtomicBool,
+    pub(crate) stats: ActorStatsCell,
     pub(crate) uri: ActorUri,
     pub(crate) ports: Vec<PortInfo>,
-    pub(crate) stats: ActorStatsCell,
-    pub(crate) running: AtomicBool,
     pub(crate) clock: String,
 }
 

@@ -182,8 +182,14 @@ struct Slot<T> {
 /// 62 bits for 3 slots, at least 54 bits for [`MAX_SLOTS`](RingBuffer::MAX_SLOTS). That is
 /// more than five years of writes at 100 million per second.
 pub struct RingBuffer<T> {
+    /// Everything a read or a write touches first, in one cache line: with thousands of
+    /// buffers, lines touched per write is what a tick costs.
+    header: CachePadded<Header<T>>,
+}
+
+struct Header<T> {
     /// `(seq << shift) | index` of the newest published write; 0 before the first.
-    latest: CachePadded<AtomicU64>,
+    latest: AtomicU64,
     slots: Box<[CachePadded<Slot<T>>]>,
     /// Slots asked for (the physical count is at least 2).
     requested: usize,
@@ -238,11 +244,13 @@ impl<T> RingBuffer<T> {
             })
             .collect();
         RingBuffer {
-            latest: CachePadded::new(AtomicU64::new(0)),
-            slots,
-            requested,
-            shift,
-            waits: AtomicU64::new(0),
+            header: CachePadded::new(Header {
+                latest: AtomicU64::new(0),
+                slots,
+                requested,
+                shift,
+                waits: AtomicU64::new(0),
+            }),
         }
     }
 
@@ -256,7 +264,7 @@ impl<T> RingBuffer<T> {
 
     /// Publishes an `Arc` already shared elsewhere; readers get clones of this very `Arc`.
     pub fn write_arc(&self, value: Arc<T>) {
-        let mut expected = self.latest.load(Ordering::Acquire);
+        let mut expected = self.header.latest.load(Ordering::Acquire);
         let mut round = 0;
         let slot = loop {
             match self.claim_spare(expected) {
@@ -264,22 +272,24 @@ impl<T> RingBuffer<T> {
                 Err(Some(newer)) => expected = newer,
                 Err(None) => {
                     if round == 0 {
-                        self.waits.fetch_add(1, Ordering::Relaxed);
+                        self.header.waits.fetch_add(1, Ordering::Relaxed);
                     }
                     sync::backoff(round);
                     round = round.saturating_add(1);
-                    expected = self.latest.load(Ordering::Acquire);
+                    expected = self.header.latest.load(Ordering::Acquire);
                 }
             }
         };
-        let cell = &self.slots[slot].value;
+        let cell = &self.header.slots[slot].value;
         // SAFETY: this thread holds slot `slot`'s claim, taken when no reader was counted in and
         // with `latest` still at `expected`, which names another slot (see the type's docs). No
         // reader reads the cell until `slot` is published below, and no other writer can claim
         // it, so this is the only access.
         let replaced = cell.with_mut(|value_ptr| unsafe { (*value_ptr).replace(value) });
         self.publish(expected, slot);
-        self.slots[slot].state.fetch_sub(CLAIMED, Ordering::Release);
+        self.header.slots[slot]
+            .state
+            .fetch_sub(CLAIMED, Ordering::Release);
         drop(replaced);
     }
 
@@ -288,7 +298,7 @@ impl<T> RingBuffer<T> {
     /// `Err(Some(newer))`: another writer published meanwhile; start over from `newer`.
     /// `Err(None)`: every other slot is claimed or inside a read; wait and start over.
     fn claim_spare(&self, expected: u64) -> std::result::Result<usize, Option<u64>> {
-        let count = self.slots.len();
+        let count = self.header.slots.len();
         let published = self.index(expected);
         for offset in 1..count {
             // `published + offset` wrapped into `0..count`, without a division.
@@ -296,14 +306,14 @@ impl<T> RingBuffer<T> {
                 wrapped if wrapped >= count => wrapped - count,
                 candidate => candidate,
             };
-            let state = &self.slots[candidate].state;
+            let state = &self.header.slots[candidate].state;
             if state
                 .compare_exchange(0, CLAIMED, Ordering::AcqRel, Ordering::Relaxed)
                 .is_err()
             {
                 continue;
             }
-            let now = self.latest.load(Ordering::Acquire);
+            let now = self.header.latest.load(Ordering::Acquire);
             if now == expected {
                 return Ok(candidate);
             }
@@ -316,10 +326,10 @@ impl<T> RingBuffer<T> {
     /// Makes `slot` the latest with the next sequence number.
     fn publish(&self, mut expected: u64, slot: usize) {
         loop {
-            let next = (((expected >> self.shift) + 1) << self.shift) | slot as u64;
+            let next = (((expected >> self.header.shift) + 1) << self.header.shift) | slot as u64;
             // Only another writer can have moved `latest` since `expected` was read; publishing
             // on top of its value keeps `seq` increasing and publishes every write.
-            match self.latest.compare_exchange_weak(
+            match self.header.latest.compare_exchange_weak(
                 expected,
                 next,
                 Ordering::Release,
@@ -339,14 +349,14 @@ impl<T> RingBuffer<T> {
     /// The newest value and its sequence number (the number of writes published up to and
     /// including it), or `None` before the first write.
     pub fn read_latest_with_seq(&self) -> Option<(u64, Arc<T>)> {
-        let mut current = self.latest.load(Ordering::Acquire);
+        let mut current = self.header.latest.load(Ordering::Acquire);
         loop {
-            if current >> self.shift == 0 {
+            if current >> self.header.shift == 0 {
                 return None;
             }
-            let slot = &self.slots[self.index(current)];
+            let slot = &self.header.slots[self.index(current)];
             slot.state.fetch_add(READER, Ordering::Acquire);
-            let confirmed = self.latest.load(Ordering::Acquire);
+            let confirmed = self.header.latest.load(Ordering::Acquire);
             if self.index(confirmed) != self.index(current) {
                 slot.state.fetch_sub(READER, Ordering::Release);
                 current = confirmed;
@@ -359,7 +369,7 @@ impl<T> RingBuffer<T> {
             // (Acquire). Cloning an `Arc` cannot unwind, so the count is always released.
             let value = slot.value.with(|value_ptr| unsafe { (*value_ptr).clone() });
             slot.state.fetch_sub(READER, Ordering::Release);
-            return value.map(|value| (confirmed >> self.shift, value));
+            return value.map(|value| (confirmed >> self.header.shift, value));
         }
     }
 
@@ -370,24 +380,24 @@ impl<T> RingBuffer<T> {
 
     /// Number of writes published so far: the sequence number of the newest value, 0 if none.
     pub fn seq(&self) -> u64 {
-        self.latest.load(Ordering::Acquire) >> self.shift
+        self.header.latest.load(Ordering::Acquire) >> self.header.shift
     }
 
     /// Slots this buffer was created with (it uses at least 2 internally).
     pub fn slots(&self) -> usize {
-        self.requested
+        self.header.requested
     }
 
     /// How many writes had to wait because every spare slot was inside a read (see
     /// [When a write waits](RingBuffer#when-a-write-waits)); if it keeps growing, give the buffer
     /// more slots.
     pub fn writer_waits(&self) -> u64 {
-        self.waits.load(Ordering::Relaxed)
+        self.header.waits.load(Ordering::Relaxed)
     }
 
     fn index(&self, latest: u64) -> usize {
         // The mask keeps the value below `slots.len()` (at most MAX_SLOTS), so it fits a usize.
-        (latest & ((1 << self.shift) - 1)) as usize
+        (latest & ((1 << self.header.shift) - 1)) as usize
     }
 }
 
@@ -401,7 +411,7 @@ impl<T> Default for RingBuffer<T> {
 impl<T> fmt::Debug for RingBuffer<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RingBuffer")
-            .field("slots", &self.requested)
+            .field("slots", &self.header.requested)
             .field("seq", &self.seq())
             .finish_non_exhaustive()
     }

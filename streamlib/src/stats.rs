@@ -21,7 +21,8 @@
 //! assert_eq!(stats.process_max, Duration::from_micros(100));
 //! ```
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::port::PortStats;
@@ -45,7 +46,7 @@ pub struct ActorStats {
     pub process_p99: Duration,
     /// Longest `process` time.
     pub process_max: Duration,
-    /// Median lateness of the clock's wake-up for the ticks this actor ran.
+    /// Median lateness of the wake-ups of the actor's clock.
     pub lateness_p50: Duration,
     /// 99th percentile lateness.
     pub lateness_p99: Duration,
@@ -63,18 +64,25 @@ pub struct PortStatsList {
 }
 
 const SUB_BUCKETS: usize = 8;
-const BUCKETS: usize = 64 * SUB_BUCKETS;
+/// Values up to 2^44 ns (about 4.9 hours) get their own buckets; longer ones share the last.
+const BUCKETS: usize = 42 * SUB_BUCKETS;
 
 /// The live counters behind [`ActorStats`].
+///
+/// `repr(C)`, hot counters first: a steady tick touches `ticks` and the histogram's `max` and
+/// `window`, one cache line (`skipped` and `late` only when there is something to count).
 #[derive(Default)]
+#[repr(C)]
 pub struct ActorStatsCell {
     ticks: AtomicU64,
+    process_time: Histogram,
     skipped: AtomicU64,
     late: AtomicU64,
     errors: AtomicU64,
     panics: AtomicU64,
-    process_time: Histogram,
-    lateness: Histogram,
+    /// The lateness of the actor's clock, shared by all actors of that clock (recorded once per
+    /// tick by the clock's thread, not once per actor).
+    lateness: OnceLock<Arc<Histogram>>,
 }
 
 impl ActorStatsCell {
@@ -87,13 +95,14 @@ impl ActorStatsCell {
         self.process_time.record(took);
     }
 
-    /// Records how late the clock woke for the tick this actor ran; counts it as late when that
-    /// is more than one `period`.
-    pub fn record_lateness(&self, lateness: Duration, period: Duration) {
-        self.lateness.record(lateness);
-        if lateness > period {
-            add(&self.late, 1);
-        }
+    /// Counts a tick this actor ran more than a period after its deadline.
+    pub fn record_late(&self) {
+        add(&self.late, 1);
+    }
+
+    /// Shares the lateness histogram of the actor's clock (set once, when the actor joins it).
+    pub fn share_lateness(&self, lateness: Arc<Histogram>) {
+        let _ = self.lateness.set(lateness);
     }
 
     /// Records an `Err` from `process`.
@@ -109,7 +118,12 @@ impl ActorStatsCell {
     /// The counters now.
     pub fn snapshot(&self) -> ActorStats {
         let (process_p50, process_p99, process_max) = self.process_time.summary();
-        let (lateness_p50, lateness_p99, lateness_max) = self.lateness.summary();
+        let (lateness_p50, lateness_p99, lateness_max) = self
+            .lateness
+            .get()
+            .map_or((Duration::ZERO, Duration::ZERO, Duration::ZERO), |h| {
+                h.summary()
+            });
         ActorStats {
             ticks: self.ticks.load(Ordering::Relaxed),
             skipped_ticks: self.skipped.load(Ordering::Relaxed),
@@ -127,16 +141,28 @@ impl ActorStatsCell {
 }
 
 /// A log-linear histogram of durations, lock-free, written by one thread at a time.
+///
+/// Counts are 32-bit (a bucket saturates after 4 billion values) to keep the whole histogram in
+/// 1.3 KiB: with thousands of actors, stats memory is what a tick touches most.
+///
+/// Values in the same power of two as the previous ones (the common case: an actor's process
+/// time is steady) are counted in `window`, next to `max_nanos`, and added to their buckets only
+/// when a value lands in another power of two: most records touch one cache line, not two.
+#[repr(C)]
 pub struct Histogram {
     max_nanos: AtomicU64,
-    buckets: Box<[AtomicU64]>,
+    /// One power of two's 8 buckets not yet added to `buckets`: the octave + 1 in the top 8 bits
+    /// (0: empty), then a 7-bit count per bucket.
+    window: AtomicU64,
+    buckets: [AtomicU32; BUCKETS],
 }
 
 impl Default for Histogram {
     fn default() -> Self {
         Histogram {
             max_nanos: AtomicU64::new(0),
-            buckets: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
+            window: AtomicU64::new(0),
+            buckets: [const { AtomicU32::new(0) }; BUCKETS],
         }
     }
 }
@@ -145,24 +171,56 @@ impl Histogram {
     /// Adds one value.
     pub fn record(&self, value: Duration) {
         let nanos = u64::try_from(value.as_nanos()).unwrap_or(u64::MAX);
-        add(&self.buckets[bucket_of(nanos)], 1);
+        let bucket = bucket_of(nanos);
+        let (octave, lane) = (bucket / SUB_BUCKETS, bucket % SUB_BUCKETS);
+        let mut window = self.window.load(Ordering::Relaxed);
+        let shift = LANE_BITS * lane as u32;
+        if window_octave(window) != Some(octave) || (window >> shift) & LANE_MAX == LANE_MAX {
+            self.flush(window);
+            window = (octave as u64 + 1) << WINDOW_OCTAVE_SHIFT;
+        }
+        self.window.store(window + (1 << shift), Ordering::Relaxed);
         if nanos > self.max_nanos.load(Ordering::Relaxed) {
             self.max_nanos.store(nanos, Ordering::Relaxed);
         }
     }
 
+    /// Adds the window's counts to their buckets.
+    fn flush(&self, window: u64) {
+        let Some(octave) = window_octave(window) else {
+            return;
+        };
+        for (lane, count) in window_lanes(window) {
+            let cell = &self.buckets[octave * SUB_BUCKETS + lane];
+            let total = u64::from(cell.load(Ordering::Relaxed)) + count;
+            cell.store(total.min(u64::from(u32::MAX)) as u32, Ordering::Relaxed);
+        }
+    }
+
     /// Values recorded.
     pub fn count(&self) -> u64 {
-        self.buckets.iter().map(|b| b.load(Ordering::Relaxed)).sum()
+        self.counts().iter().sum()
+    }
+
+    /// Count per bucket, the pending run included.
+    fn counts(&self) -> Vec<u64> {
+        let mut counts: Vec<u64> = self
+            .buckets
+            .iter()
+            .map(|b| u64::from(b.load(Ordering::Relaxed)))
+            .collect();
+        let window = self.window.load(Ordering::Relaxed);
+        if let Some(octave) = window_octave(window) {
+            for (lane, count) in window_lanes(window) {
+                counts[octave * SUB_BUCKETS + lane] += count;
+            }
+        }
+        counts
     }
 
     /// The `p`-th percentile (0 to 100), within 12.5 %; zero when empty.
     pub fn percentile(&self, p: u64) -> Duration {
-        let counts: Vec<u64> = self
-            .buckets
-            .iter()
-            .map(|b| b.load(Ordering::Relaxed))
-            .collect();
+        let counts = self.counts();
         let total: u64 = counts.iter().sum();
         let max = self.max_nanos.load(Ordering::Relaxed);
         if total == 0 {
@@ -199,6 +257,22 @@ fn add(counter: &AtomicU64, n: u64) {
     );
 }
 
+const LANE_BITS: u32 = 7;
+const LANE_MAX: u64 = (1 << LANE_BITS) - 1;
+const WINDOW_OCTAVE_SHIFT: u32 = 56;
+
+/// The octave a window counts, if any.
+fn window_octave(window: u64) -> Option<usize> {
+    ((window >> WINDOW_OCTAVE_SHIFT) as usize).checked_sub(1)
+}
+
+/// `(lane, count)` of a window's non-empty lanes.
+fn window_lanes(window: u64) -> impl Iterator<Item = (usize, u64)> {
+    (0..SUB_BUCKETS)
+        .map(move |lane| (lane, (window >> (LANE_BITS * lane as u32)) & LANE_MAX))
+        .filter(|&(_, count)| count > 0)
+}
+
 /// Log-linear bucket: values below 8 ns get a bucket each; above, 8 sub-buckets per power of two.
 fn bucket_of(nanos: u64) -> usize {
     if nanos < SUB_BUCKETS as u64 {
@@ -213,6 +287,9 @@ fn bucket_of(nanos: u64) -> usize {
 fn bucket_upper(i: usize) -> u64 {
     if i < SUB_BUCKETS {
         return i as u64;
+    }
+    if i >= BUCKETS - 1 {
+        return u64::MAX; // the last bucket takes everything longer
     }
     let power = i / SUB_BUCKETS + 2;
     let sub = (i % SUB_BUCKETS) as u64;
@@ -268,6 +345,22 @@ mod tests {
             s.process_p99
         );
         assert_eq!(s.process_max, Duration::from_millis(5));
+    }
+
+    #[test]
+    fn runs_of_one_bucket_count_like_single_records() {
+        let h = Histogram::default();
+        for _ in 0..1000 {
+            h.record(Duration::from_micros(3));
+        }
+        h.record(Duration::from_millis(2));
+        for _ in 0..5 {
+            h.record(Duration::from_micros(3));
+        }
+        assert_eq!(h.count(), 1006);
+        assert!(h.percentile(50) <= Duration::from_nanos(3_072));
+        assert!(h.percentile(100) >= Duration::from_millis(2));
+        assert_eq!(h.max(), Duration::from_millis(2));
     }
 
     #[test]

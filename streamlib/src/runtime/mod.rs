@@ -408,6 +408,7 @@ impl RuntimeInner {
                 .map_err(|e| Error::os("spawning a dedicated actor thread", e))?;
         }
         let domain = self.domain(clock, &pool)?;
+        cell.entry.stats.share_lateness(domain.lateness.clone());
         let mut graph = self.graph.lock();
         domain.actors.lock().insert(key, cell.clone());
         graph.cells.insert(key, (cell, domain.clone()));

@@ -28,6 +28,7 @@ use crate::actor::{ActorConfig, FaultPolicy, Process};
 use crate::clock::{Clock, Interrupt, Tick};
 use crate::port::ActorKey;
 use crate::registry::ActorEntry;
+use crate::stats::Histogram;
 
 use super::RuntimeInner;
 
@@ -62,28 +63,32 @@ impl ActorCell {
     }
 
     /// Runs one tick of this actor: `on_start` first if needed, then `process`, catching errors
-    /// and panics. Returns the fault policy to apply, if `process` failed.
-    pub(crate) fn run(&self, tick: &Tick) -> Option<FaultPolicy> {
+    /// and panics. `start` is now (the end of the actor run before on this thread: one clock read
+    /// per actor, not two). Returns the fault policy to apply, if `process` failed, and the time
+    /// it finished.
+    pub(crate) fn run(&self, tick: &Tick, start: Instant) -> (Option<FaultPolicy>, Instant) {
         if !self.is_running() {
-            return None;
+            return (None, start);
         }
         let mut body = self.body.lock();
         if body.stopped {
-            return None;
+            return (None, start);
         }
         let stats = &self.entry.stats;
         if !body.started {
             body.started = true;
             let outcome = catch_unwind(AssertUnwindSafe(|| body.actor.on_start()));
             if let Some(policy) = self.fault(outcome, "on_start") {
-                return Some(policy);
+                return (Some(policy), Instant::now());
             }
         }
-        let start = Instant::now();
         let outcome = catch_unwind(AssertUnwindSafe(|| body.actor.process(tick)));
-        stats.record_tick(start.elapsed(), tick.skipped);
-        stats.record_lateness(tick.lateness, tick.rate.period());
-        self.fault(outcome, "process")
+        let end = Instant::now();
+        stats.record_tick(end.saturating_duration_since(start), tick.skipped);
+        if tick.lateness > tick.rate.period() {
+            stats.record_late();
+        }
+        (self.fault(outcome, "process"), end)
     }
 
     fn fault(
@@ -282,19 +287,22 @@ pub(crate) fn join_all(threads: Vec<JoinHandle<()>>, timeout: Duration) {
 fn run_job(job: Job) -> bool {
     match job {
         Job::Roots(run, range) => {
-            for i in range {
-                let node = run.schedule.roots[i];
-                run_node(&run, node);
+            let mut now = Instant::now();
+            for &node in &run.schedule.roots[range] {
+                now = run_node(&run, node, now);
             }
         }
-        Job::Node(run, node) => run_node(&run, node),
+        Job::Node(run, node) => {
+            run_node(&run, node, Instant::now());
+        }
         Job::Exit => return false,
     }
     true
 }
 
 /// Runs `node` and then, back to back on this thread, the first successor it made ready.
-fn run_node(run: &Arc<TickRun>, node: u32) {
+/// `now` is the current time; returns the time the last actor run finished.
+fn run_node(run: &Arc<TickRun>, node: u32, mut now: Instant) -> Instant {
     let mut next = Some(node);
     while let Some(node) = next.take() {
         let cell = &run.schedule.nodes[node as usize];
@@ -308,11 +316,14 @@ fn run_node(run: &Arc<TickRun>, node: u32) {
             }
             continue;
         }
-        if let Some(policy) = cell.run(&run.tick) {
+        let (fault, end) = cell.run(&run.tick, now);
+        now = end;
+        if let Some(policy) = fault {
             run.faults.lock().push((cell.key, policy));
         }
         next = finish_node(run, node);
     }
+    now
 }
 
 /// Marks `node` done: releases its successors, returns one to run on this thread.
@@ -360,7 +371,7 @@ pub(crate) fn dedicated_loop(cell: Weak<ActorCell>, receiver: Receiver<Dedicated
         let Some(cell) = cell.upgrade() else { return };
         match msg {
             DedicatedMsg::Run(run, node) => {
-                if let Some(policy) = cell.run(&run.tick) {
+                if let (Some(policy), _) = cell.run(&run.tick, Instant::now()) {
                     run.faults.lock().push((cell.key, policy));
                 }
                 let mut next = finish_node(&run, node);
@@ -400,6 +411,8 @@ pub(crate) struct Domain {
     /// Bumped whenever the schedule must be rebuilt.
     pub(crate) generation: AtomicU64,
     pub(crate) thread: Mutex<Option<JoinHandle<()>>>,
+    /// How late the clock's ticks arrive, shared with the stats of every actor of the domain.
+    pub(crate) lateness: Arc<Histogram>,
 }
 
 impl Domain {
@@ -410,6 +423,7 @@ impl Domain {
             actors: Mutex::new(BTreeMap::new()),
             generation: AtomicU64::new(1),
             thread: Mutex::new(None),
+            lateness: Arc::new(Histogram::default()),
         }
     }
 
@@ -427,6 +441,7 @@ pub(crate) fn domain_loop(domain: Arc<Domain>, runtime: Weak<RuntimeInner>, pool
     domain.clock.prepare_thread();
     while let Some(tick) = domain.clock.next_tick(previous.as_ref(), &domain.interrupt) {
         previous = Some(tick);
+        domain.lateness.record(tick.lateness);
         let generation = domain.generation.load(Ordering::Acquire);
         if generation != built {
             let Some(runtime) = runtime.upgrade() else {
