@@ -287,13 +287,16 @@ pub(crate) fn join_all(threads: Vec<JoinHandle<()>>, timeout: Duration) {
 fn run_job(job: Job) -> bool {
     match job {
         Job::Roots(run, range) => {
-            let mut now = Instant::now();
+            let (mut now, mut completed) = (Instant::now(), 0);
             for &node in &run.schedule.roots[range] {
-                now = run_node(&run, node, now);
+                let (end, n) = run_node(&run, node, now);
+                (now, completed) = (end, completed + n);
             }
+            complete(&run, completed);
         }
         Job::Node(run, node) => {
-            run_node(&run, node, Instant::now());
+            let (_, completed) = run_node(&run, node, Instant::now());
+            complete(&run, completed);
         }
         Job::Exit => return false,
     }
@@ -301,9 +304,11 @@ fn run_job(job: Job) -> bool {
 }
 
 /// Runs `node` and then, back to back on this thread, the first successor it made ready.
-/// `now` is the current time; returns the time the last actor run finished.
-fn run_node(run: &Arc<TickRun>, node: u32, mut now: Instant) -> Instant {
+/// `now` is the current time; returns the time the last actor run finished and how many actors
+/// this thread completed (a dedicated actor is completed by its own thread).
+fn run_node(run: &Arc<TickRun>, node: u32, mut now: Instant) -> (Instant, usize) {
     let mut next = Some(node);
+    let mut completed = 0;
     while let Some(node) = next.take() {
         let cell = &run.schedule.nodes[node as usize];
         if let Some(dedicated) = &cell.dedicated {
@@ -313,6 +318,7 @@ fn run_node(run: &Arc<TickRun>, node: u32, mut now: Instant) -> Instant {
                 .is_err()
             {
                 next = finish_node(run, node);
+                completed += 1;
             }
             continue;
         }
@@ -322,11 +328,22 @@ fn run_node(run: &Arc<TickRun>, node: u32, mut now: Instant) -> Instant {
             run.faults.lock().push((cell.key, policy));
         }
         next = finish_node(run, node);
+        completed += 1;
     }
-    now
+    (now, completed)
 }
 
-/// Marks `node` done: releases its successors, returns one to run on this thread.
+/// Counts `n` actors of the tick as done (once per job, not per actor: `remaining` is shared by
+/// every thread of the tick) and wakes the domain when none remain.
+fn complete(run: &TickRun, n: usize) {
+    if n > 0 && run.remaining.fetch_sub(n, Ordering::AcqRel) == n {
+        *run.done.lock() = true;
+        run.done_signal.notify_all();
+    }
+}
+
+/// Marks `node` done: releases its successors, returns one to run on this thread. The caller
+/// counts it with [`complete`].
 pub(crate) fn finish_node(run: &Arc<TickRun>, node: u32) -> Option<u32> {
     let mut inline = None;
     for &succ in &run.schedule.successors[node as usize] {
@@ -340,10 +357,6 @@ pub(crate) fn finish_node(run: &Arc<TickRun>, node: u32) -> Option<u32> {
         }
     }
     run.finished[node as usize].store(true, Ordering::Release);
-    if run.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
-        *run.done.lock() = true;
-        run.done_signal.notify_all();
-    }
     inline
 }
 
@@ -374,11 +387,11 @@ pub(crate) fn dedicated_loop(cell: Weak<ActorCell>, receiver: Receiver<Dedicated
                 if let (Some(policy), _) = cell.run(&run.tick, Instant::now()) {
                     run.faults.lock().push((cell.key, policy));
                 }
-                let mut next = finish_node(&run, node);
-                while let Some(n) = next.take() {
+                if let Some(n) = finish_node(&run, node) {
                     // Successors made ready here go to the pool, not this thread.
                     dispatch(&run, n);
                 }
+                complete(&run, 1);
             }
             DedicatedMsg::Stop(reply) => {
                 stop_body(&cell);
