@@ -1,47 +1,6 @@
 use streamlib::prelude::*;
 
-#[actor]
-#[derive(Default)]
-pub struct Camera {
-    #[output]
-    pub video: Output<u64>,
-}
-
-#[actor]
-#[derive(Default)]
-pub struct Blur {
-    #[input]
-    pub video: Input<u64>,
-    #[output]
-    pub video_out: Output<u64>,
-}
-
-#[actor]
-#[derive(Default)]
-pub struct Display {
-    #[input]
-    pub video: Input<u64>,
-    #[input]
-    pub level: Input<f32>,
-}
-
-impl Process for Camera {
-    fn process(&mut self, _tick: &Tick) -> ProcessResult {
-        Ok(())
-    }
-}
-
-impl Process for Blur {
-    fn process(&mut self, _tick: &Tick) -> ProcessResult {
-        Ok(())
-    }
-}
-
-impl Process for Display {
-    fn process(&mut self, _tick: &Tick) -> ProcessResult {
-        Ok(())
-    }
-}
+include!("../support/pipeline_actors.rs");
 
 fn main() -> streamlib::Result<()> {
     let rt = Runtime::new();
