@@ -6,6 +6,10 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Args;
+use streamlib::ActorHandle;
+
+use super::report::LiveView;
+use crate::actors::Display;
 
 /// Size, rate, duration and output folder of a video demo.
 #[derive(Clone, Debug, Args)]
@@ -34,6 +38,16 @@ pub struct VideoArgs {
 }
 
 impl VideoArgs {
+    /// The window sink: headless with `--headless`, else a window titled `title` (which itself
+    /// falls back to headless where no display is available).
+    pub fn display(&self, title: &str) -> Display {
+        if self.headless {
+            Display::headless()
+        } else {
+            Display::new(title)
+        }
+    }
+
     /// The run time as a `Duration` (negative or NaN counts as zero).
     pub fn duration(&self) -> Duration {
         Duration::from_secs_f64(self.duration.max(0.0))
@@ -60,6 +74,21 @@ pub fn exit_code<T>(demo: &str, outcome: Result<T, super::DemoError>) -> ExitCod
             ExitCode::FAILURE
         }
     }
+}
+
+/// Runs a video demo for `--duration`, refreshing the live view every 50 ms with `status()`,
+/// until the time is up or the window was closed; returns how long it ran.
+pub fn run_video(
+    video: &VideoArgs,
+    live: &mut LiveView,
+    window: Option<&ActorHandle<Display>>,
+    mut status: impl FnMut() -> String,
+) -> Duration {
+    run_for(video.duration(), Duration::from_millis(50), || {
+        live.update(&status());
+        let closed = window.is_some_and(|w| w.outputs.closed.read_latest().is_some_and(|c| *c));
+        !closed
+    })
 }
 
 /// Calls `step` every `period` until `duration` has passed or `step` returns `false`; returns

@@ -20,10 +20,10 @@ use streamlib::{ActorStats, Rate, SoftwareClock};
 
 use crate::actors::png_snapshot::numbered_path;
 use crate::actors::{
-    Compositor, Display, Drawing, PngSnapshot, RecordingProgress, TestPattern, Y4mRecorder,
+    Compositor, Drawing, PngSnapshot, RecordingProgress, TestPattern, Y4mRecorder,
 };
 
-use super::cli::{run_for, VideoArgs};
+use super::cli::{run_video, VideoArgs};
 use super::report::{describe_file, table, write_graph, ActorRow, LiveView};
 use super::DemoError;
 
@@ -84,11 +84,7 @@ pub fn run(args: &Args) -> Result<Report, DemoError> {
 
     let rt = Runtime::new();
     let clock = SoftwareClock::new(Rate::fps(fps)?);
-    let display = if args.video.headless {
-        Display::headless()
-    } else {
-        Display::new("streamlib demo")
-    };
+    let display = args.video.display("streamlib demo");
     let snapshot_every = Duration::from_secs_f64(args.snapshot_every.max(0.01));
 
     let pattern = rt.spawn_on(TestPattern::new(width, height), "pattern", &clock)?;
@@ -116,20 +112,14 @@ pub fn run(args: &Args) -> Result<Report, DemoError> {
     );
 
     let mut live = LiveView::new(rt.registry().list(), args.video.quiet);
-    let ran_for = run_for(args.video.duration(), Duration::from_millis(50), || {
+    let ran_for = run_video(&args.video, &mut live, Some(&window), || {
         let recording = recorder.outputs.progress.read_latest().unwrap_or_default();
-        live.update(&format!(
+        format!(
             "recording: {} frames written, {} dropped, {:.1} MB",
             recording.written,
             recording.dropped,
             recording.bytes as f64 / 1e6
-        ));
-        let closed = window
-            .outputs
-            .closed
-            .read_latest()
-            .is_some_and(|closed| *closed);
-        !closed
+        )
     });
     let dot = pipeline.to_dot();
     let stopping = Instant::now();

@@ -10,17 +10,14 @@
 //! The output goes to a window (if any) and to `compositor.png`.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::Parser;
 use streamlib::prelude::*;
 use streamlib::{Rate, SoftwareClock};
 
-use crate::actors::{
-    Compositor, Display, Layer, Pattern, Placement, PngSnapshot, Rgba, TestPattern,
-};
+use crate::actors::{Compositor, Layer, Pattern, Placement, PngSnapshot, Rgba, TestPattern};
 
-use super::cli::{run_for, VideoArgs};
+use super::cli::{run_video, VideoArgs};
 use super::report::{describe_file, table, LiveView};
 use super::DemoError;
 
@@ -88,11 +85,7 @@ pub fn run(args: &Args) -> Result<PathBuf, DemoError> {
         .with_layer(1, Layer::new(1).opacity(TINT_OPACITY).placement(tint_place))
         .with_layer(2, Layer::new(3).placement(pip_place))
         .with_layer(3, Layer::new(2).opacity(0.8).placement(inset_place));
-    let display = if args.video.headless {
-        Display::headless()
-    } else {
-        Display::new("streamlib compositor")
-    };
+    let display = args.video.display("streamlib compositor");
 
     let bars = rt.spawn_on(TestPattern::new(width, height), "bars", &clock)?;
     let tint = rt.spawn_on(
@@ -125,14 +118,7 @@ pub fn run(args: &Args) -> Result<PathBuf, DemoError> {
     }?;
 
     let mut live = LiveView::new(rt.registry().list(), args.video.quiet);
-    let ran_for = run_for(args.video.duration(), Duration::from_millis(50), || {
-        live.update("");
-        !window
-            .outputs
-            .closed
-            .read_latest()
-            .is_some_and(|closed| *closed)
-    });
+    let ran_for = run_video(&args.video, &mut live, Some(&window), String::new);
     rt.shutdown();
     println!("\n{}", table(&live.rows(ran_for)));
     println!("output: {}", describe_file(&png));

@@ -12,9 +12,9 @@ use streamlib::prelude::*;
 use streamlib::{Rate, SoftwareClock};
 
 use crate::actors::png_snapshot::numbered_path;
-use crate::actors::{Display, Drawing, PngSnapshot};
+use crate::actors::{Drawing, PngSnapshot};
 
-use super::cli::{run_for, VideoArgs};
+use super::cli::{run_video, VideoArgs};
 use super::report::{describe_file, table, LiveView};
 use super::DemoError;
 
@@ -55,11 +55,7 @@ pub fn run(args: &Args) -> Result<Report, DemoError> {
 
     let rt = Runtime::new();
     let clock = SoftwareClock::new(Rate::fps(fps)?);
-    let display = if args.video.headless {
-        Display::headless()
-    } else {
-        Display::new("streamlib drawing")
-    };
+    let display = args.video.display("streamlib drawing");
     let overlay = rt.spawn_on(
         Drawing::new(width, height).with_title(&args.title),
         "overlay",
@@ -77,14 +73,7 @@ pub fn run(args: &Args) -> Result<Report, DemoError> {
     }?;
 
     let mut live = LiveView::new(rt.registry().list(), args.video.quiet);
-    let ran_for = run_for(args.video.duration(), Duration::from_millis(50), || {
-        live.update("");
-        !window
-            .outputs
-            .closed
-            .read_latest()
-            .is_some_and(|closed| *closed)
-    });
+    let ran_for = run_video(&args.video, &mut live, Some(&window), String::new);
     rt.shutdown();
     let snapshots: Vec<PathBuf> = (1..)
         .map(|n| numbered_path(&png, n))

@@ -7,7 +7,6 @@
 //! a port that does not exist, and prints the errors the registry gives.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::Parser;
 use streamlib::prelude::*;
@@ -15,7 +14,7 @@ use streamlib::{connect, ActorRef, AudioBuffer, Rate, SoftwareClock, VideoFrame}
 
 use crate::actors::{Compositor, Drawing, PngSnapshot, TestPattern};
 
-use super::cli::{run_for, VideoArgs};
+use super::cli::{run_video, VideoArgs};
 use super::report::{describe_file, table, write_graph, LiveView};
 use super::DemoError;
 
@@ -137,10 +136,7 @@ pub fn run(args: &Args) -> Result<Report, DemoError> {
 
     let (dot, _) = write_graph(&registry.to_dot(), out, "registry")?;
     let mut live = LiveView::new(registry.list(), args.video.quiet);
-    let ran_for = run_for(args.video.duration(), Duration::from_millis(50), || {
-        live.update("");
-        true
-    });
+    let ran_for = run_video(&args.video, &mut live, None, String::new);
     rt.shutdown();
     println!("\n{}", table(&live.rows(ran_for)));
     println!("outputs: {}, {}", describe_file(&png), describe_file(&dot));
