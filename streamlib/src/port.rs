@@ -38,6 +38,8 @@ use crossbeam_utils::CachePadded;
 use parking_lot::Mutex;
 
 use crate::ring::RingBuffer;
+use crate::stats::add;
+pub use crate::stats::PortStats;
 use crate::uri::ActorUri;
 
 /// Which way a port carries values.
@@ -408,23 +410,25 @@ impl<T: Send + Sync + 'static> Input<T> {
     fn read(&self) -> Option<(u64, Arc<T>)> {
         self.refresh();
         let mut cache = self.cache.borrow_mut();
-        let upstream = cache.upstream.clone()?;
+        // Borrow the cached upstream rather than clone its `Arc`: a read takes no locked
+        // instruction of its own when nothing new was written.
+        let ReadCache {
+            upstream, latest, ..
+        } = &mut *cache;
+        let upstream = upstream.as_ref()?;
         let stats = &*self.shared;
-        bump(&stats.reads);
+        add(&stats.reads, 1);
         let seq = upstream.ring.seq();
-        if let Some((cached_seq, value)) = &cache.latest {
+        if let Some((cached_seq, value)) = latest.as_ref() {
             if *cached_seq == seq {
-                bump(&stats.stale_reads);
+                add(&stats.stale_reads, 1);
                 return Some((seq, value.clone()));
             }
         }
         let (seq, value) = upstream.ring.read_latest_with_seq()?;
-        let previous = cache.latest.as_ref().map_or(0, |(s, _)| *s);
+        let previous = latest.as_ref().map_or(0, |(s, _)| *s);
         if previous != 0 && seq > previous + 1 {
-            let n = stats.missed.load(Ordering::Relaxed);
-            stats
-                .missed
-                .store(n + (seq - previous - 1), Ordering::Relaxed);
+            add(&stats.missed, seq - previous - 1);
         }
         let marks = &upstream.reads;
         if marks.newest.load(Ordering::Relaxed) < seq
@@ -432,14 +436,9 @@ impl<T: Send + Sync + 'static> Input<T> {
         {
             marks.values.fetch_add(1, Ordering::Relaxed);
         }
-        cache.latest = Some((seq, value.clone()));
+        *latest = Some((seq, value.clone()));
         Some((seq, value))
     }
-}
-
-/// Adds one to a counter only its owner writes (no locked read-modify-write).
-fn bump(counter: &AtomicU64) {
-    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
 }
 
 impl<T: Send + Sync + 'static> Default for Input<T> {
@@ -508,23 +507,6 @@ impl<T> fmt::Debug for InputRef<T> {
             type_name::<T>()
         )
     }
-}
-
-/// Counters of one port. Output ports fill `writes` and `overwritten_unread`; input ports
-/// `reads`, `stale_reads` and `missed`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct PortStats {
-    /// Values written.
-    pub writes: u64,
-    /// Values overwritten before any input read them (every value but the newest, while no input
-    /// is connected). Counted from the readers' side, so writing costs nothing extra.
-    pub overwritten_unread: u64,
-    /// Reads that found a connected upstream.
-    pub reads: u64,
-    /// Reads that returned the same value as the read before (nothing newer was written).
-    pub stale_reads: u64,
-    /// Values this input never saw because newer ones replaced them between two of its reads.
-    pub missed: u64,
 }
 
 #[cfg(test)]

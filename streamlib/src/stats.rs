@@ -25,8 +25,6 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use crate::port::PortStats;
-
 /// A snapshot of one actor's counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ActorStats {
@@ -52,6 +50,23 @@ pub struct ActorStats {
     pub lateness_p99: Duration,
     /// Largest lateness.
     pub lateness_max: Duration,
+}
+
+/// Counters of one port. Output ports fill `writes` and `overwritten_unread`; input ports
+/// `reads`, `stale_reads` and `missed`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PortStats {
+    /// Values written.
+    pub writes: u64,
+    /// Values overwritten before any input read them (every value but the newest, while no input
+    /// is connected). Counted from the readers' side, so writing costs nothing extra.
+    pub overwritten_unread: u64,
+    /// Reads that found a connected upstream.
+    pub reads: u64,
+    /// Reads that returned the same value as the read before (nothing newer was written).
+    pub stale_reads: u64,
+    /// Values this input never saw because newer ones replaced them between two of its reads.
+    pub missed: u64,
 }
 
 /// The named ports of an actor with their counters.
@@ -248,9 +263,9 @@ impl Histogram {
     }
 }
 
-/// Counters are written by the one thread running the actor at a time: load + store is enough
-/// and avoids a locked instruction per tick.
-fn add(counter: &AtomicU64, n: u64) {
+/// Adds `n` to a counter that one thread at a time writes (the thread running the actor, the
+/// actor reading its input): load + store is enough and avoids a locked instruction.
+pub(crate) fn add(counter: &AtomicU64, n: u64) {
     counter.store(
         counter.load(Ordering::Relaxed).wrapping_add(n),
         Ordering::Relaxed,
