@@ -1,22 +1,13 @@
 //! The scheduler: clock domains, their schedules, and the worker pool that runs them.
 //!
-//! A **domain** is one clock and the actors spawned on it. Its thread waits for the clock's next
-//! tick, then runs the domain's **schedule** — the actors in topological order of their
-//! connections — as a DAG on the worker pool: an actor becomes ready when all its upstreams on the
-//! same clock have finished this tick, so a value written upstream at tick N is read downstream at
-//! tick N, independent branches run in parallel, and a chain runs back to back on one thread with
-//! no wake-up between stages. The domain thread takes part in the work, so a single chain costs no
-//! hand-off at all. Connections that close a cycle are left out of the ordering (the reader sees
-//! the previous tick's value); connections between clocks never order anything.
-//!
-//! The schedule is rebuilt lazily, by the domain thread at its next tick, after an actor or a
-//! connection was added or removed — never per tick. Between ticks every thread sleeps: idle
-//! actors cost nothing.
+//! How a tick runs is described once, in the [`runtime`](crate::runtime) module docs; this file
+//! is that description in code: [`domain_loop`] waits for ticks, [`Schedule::build`] orders a
+//! clock's actors, [`execute`] runs one tick as a DAG on the [`Pool`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -38,7 +29,7 @@ pub(crate) struct ActorCell {
     pub(crate) entry: Arc<ActorEntry>,
     pub(crate) config: ActorConfig,
     pub(crate) body: Mutex<Body>,
-    /// For [`Dispatch::Dedicated`]: the actor's own thread.
+    /// For [`Dispatch::Dedicated`](crate::Dispatch::Dedicated): the actor's own thread.
     pub(crate) dedicated: Option<Dedicated>,
 }
 
@@ -135,18 +126,17 @@ impl Schedule {
             actors.iter().enumerate().map(|(i, a)| (a.key, i)).collect();
         let n = actors.len();
         let mut out: Vec<Vec<usize>> = vec![Vec::new(); n];
-        let mut indegree = vec![0u32; n];
+        // Per actor: its upstreams not placed yet in the order (Kahn's algorithm).
+        let mut remaining = vec![0u32; n];
         for (from, to) in edges {
             if let (Some(&f), Some(&t)) = (index.get(from), index.get(to)) {
                 if f != t && !out[f].contains(&t) {
                     out[f].push(t);
-                    indegree[t] += 1;
+                    remaining[t] += 1;
                 }
             }
         }
         let mut placed = vec![false; n];
-        let mut kept: Vec<Vec<usize>> = vec![Vec::new(); n];
-        let mut remaining = indegree.clone();
         let mut ready: std::collections::BTreeSet<usize> =
             (0..n).filter(|&i| remaining[i] == 0).collect();
         let mut order = Vec::with_capacity(n);
@@ -163,7 +153,6 @@ impl Schedule {
             order.push(next);
             for &t in &out[next] {
                 if !placed[t] {
-                    kept[next].push(t);
                     remaining[t] -= 1;
                     if remaining[t] == 0 {
                         ready.insert(t);
@@ -171,17 +160,15 @@ impl Schedule {
                 }
             }
         }
-        // Re-index in run order; keep only edges that go forward in it.
-        let position: Vec<usize> = {
-            let mut p = vec![0; n];
-            for (pos, &i) in order.iter().enumerate() {
-                p[i] = pos;
-            }
-            p
-        };
+        // Re-index in run order; keep only edges that go forward in it (an edge backwards
+        // closed a cycle: its reader sees the previous tick's value).
+        let mut position = vec![0; n];
+        for (pos, &i) in order.iter().enumerate() {
+            position[i] = pos;
+        }
         let mut successors = vec![Vec::new(); n];
         let mut predecessors = vec![0u32; n];
-        for (from, targets) in kept.iter().enumerate() {
+        for (from, targets) in out.iter().enumerate() {
             for &to in targets {
                 if position[to] > position[from] {
                     successors[position[from]].push(position[to] as u32);
@@ -213,8 +200,8 @@ impl Schedule {
 pub(crate) struct TickRun {
     schedule: Arc<Schedule>,
     tick: Tick,
+    /// Per actor: upstreams of this tick not finished yet, then [`FINISHED`] once it ran.
     pending: Box<[AtomicU32]>,
-    finished: Box<[AtomicBool]>,
     remaining: AtomicUsize,
     done: Mutex<bool>,
     done_signal: Condvar,
@@ -230,6 +217,7 @@ enum Job {
 
 /// The worker threads shared by all domains of a runtime.
 pub(crate) struct Pool {
+    threads: usize,
     sender: Sender<Job>,
     receiver: Receiver<Job>,
     workers: Mutex<Vec<JoinHandle<()>>>,
@@ -239,6 +227,7 @@ impl Pool {
     pub(crate) fn start(threads: usize) -> crate::Result<Arc<Pool>> {
         let (sender, receiver) = crossbeam_channel::unbounded();
         let pool = Arc::new(Pool {
+            threads,
             sender,
             receiver,
             workers: Mutex::new(Vec::new()),
@@ -311,12 +300,9 @@ fn run_node(run: &Arc<TickRun>, node: u32, mut now: Instant) -> (Instant, usize)
     let mut completed = 0;
     while let Some(node) = next.take() {
         let cell = &run.schedule.nodes[node as usize];
-        if let Some(dedicated) = &cell.dedicated {
-            if dedicated
-                .sender
-                .send(DedicatedMsg::Run(run.clone(), node))
-                .is_err()
-            {
+        if cell.dedicated.is_some() {
+            if !hand_to_dedicated(run, node) {
+                // Its thread is gone (the actor stopped): nothing to run.
                 next = finish_node(run, node);
                 completed += 1;
             }
@@ -356,20 +342,25 @@ pub(crate) fn finish_node(run: &Arc<TickRun>, node: u32) -> Option<u32> {
             }
         }
     }
-    run.finished[node as usize].store(true, Ordering::Release);
+    run.pending[node as usize].store(FINISHED, Ordering::Release);
     inline
 }
 
+/// `pending` of an actor that ran this tick.
+const FINISHED: u32 = u32::MAX;
+
+/// Sends `node` to its dedicated thread; `false` if it has none or the thread is gone.
+fn hand_to_dedicated(run: &Arc<TickRun>, node: u32) -> bool {
+    run.schedule.nodes[node as usize]
+        .dedicated
+        .as_ref()
+        .is_some_and(|d| d.sender.send(DedicatedMsg::Run(run.clone(), node)).is_ok())
+}
+
+/// Gets a ready actor run: by its dedicated thread, or by the pool.
 fn dispatch(run: &Arc<TickRun>, node: u32) {
-    let cell = &run.schedule.nodes[node as usize];
-    if let Some(dedicated) = &cell.dedicated {
-        if dedicated
-            .sender
-            .send(DedicatedMsg::Run(run.clone(), node))
-            .is_ok()
-        {
-            return;
-        }
+    if hand_to_dedicated(run, node) {
+        return;
     }
     let job = Job::Node(run.clone(), node);
     if let Err(unsent) = run.pool.sender.send(job) {
@@ -521,7 +512,6 @@ fn execute(
             .iter()
             .map(|&p| AtomicU32::new(p))
             .collect(),
-        finished: (0..n).map(|_| AtomicBool::new(false)).collect(),
         remaining: AtomicUsize::new(n),
         done: Mutex::new(false),
         done_signal: Condvar::new(),
@@ -530,8 +520,11 @@ fn execute(
     });
     // Split the roots into a few chunks: the pool takes all but the first, this thread runs it.
     let roots = schedule.roots.len();
-    let workers = pool.workers.lock().len().max(1);
-    let chunks = if roots >= 64 { (workers + 1) * 4 } else { 1 };
+    let chunks = if roots >= 64 {
+        (pool.threads + 1) * 4
+    } else {
+        1
+    };
     let size = roots.div_ceil(chunks).max(1);
     let mut ranges = (0..roots).step_by(size).map(|s| s..(s + size).min(roots));
     let first = ranges.next();
@@ -574,11 +567,11 @@ impl TickRun {
     /// Whether an unfinished actor of this tick was stopped (its `process` detached after a stop
     /// timeout): the tick would never complete, so the domain moves on.
     fn stuck_on_stopped_actor(&self) -> bool {
-        self.schedule.nodes.iter().enumerate().any(|(i, cell)| {
-            !self.finished[i].load(Ordering::Acquire)
-                && self.pending[i].load(Ordering::Acquire) == 0
-                && !cell.is_running()
-        })
+        self.schedule
+            .nodes
+            .iter()
+            .enumerate()
+            .any(|(i, cell)| self.pending[i].load(Ordering::Acquire) == 0 && !cell.is_running())
     }
 }
 
@@ -588,6 +581,7 @@ mod tests {
     use crate::registry::ActorEntry;
     use crate::stats::ActorStatsCell;
     use crate::uri::ActorUri;
+    use std::sync::atomic::AtomicBool;
 
     struct Nop;
     impl Process for Nop {
