@@ -301,6 +301,33 @@ struct GraphState {
     edges: HashMap<u64, Edge>,
 }
 
+impl GraphState {
+    /// Marks for rebuilding the schedules of the domains `from` and `to` belong to.
+    fn invalidate(&self, from: ActorKey, to: ActorKey) {
+        for key in [from, to] {
+            if let Some((_, domain)) = self.cells.get(&key) {
+                domain.invalidate();
+            }
+        }
+    }
+
+    /// Removes every edge from or to `key` (the schedules concerned are marked for rebuilding);
+    /// the caller detaches the inputs.
+    fn remove_edges_of(&mut self, key: ActorKey) -> Vec<Edge> {
+        let ids: Vec<u64> = self
+            .edges
+            .iter()
+            .filter(|(_, e)| e.from == key || e.to == key)
+            .map(|(id, _)| *id)
+            .collect();
+        let edges: Vec<Edge> = ids.iter().filter_map(|id| self.edges.remove(id)).collect();
+        for edge in &edges {
+            self.invalidate(edge.from, edge.to);
+        }
+        edges
+    }
+}
+
 pub(crate) struct RuntimeInner {
     this: Weak<RuntimeInner>,
     registry: Registry,
@@ -407,11 +434,9 @@ impl RuntimeInner {
                 .spawn(move || scheduler::dedicated_loop(weak, receiver))
                 .map_err(|e| Error::os("spawning a dedicated actor thread", e))?;
         }
-        let domain = self.domain(clock, &pool)?;
+        let domain = self.join_domain(clock, &cell, &pool)?;
         cell.entry.stats.share_lateness(domain.lateness.clone());
-        let mut graph = self.graph.lock();
-        domain.actors.lock().insert(key, cell.clone());
-        graph.cells.insert(key, (cell, domain.clone()));
+        self.graph.lock().cells.insert(key, (cell, domain.clone()));
         domain.invalidate();
         Ok(())
     }
@@ -426,10 +451,18 @@ impl RuntimeInner {
         Ok(started)
     }
 
-    /// The domain of `clock`, started if new.
-    fn domain(&self, clock: Box<dyn Clock>, pool: &Arc<Pool>) -> Result<Arc<Domain>> {
+    /// Adds `cell` to the domain of `clock`, started if new. Both happen under the domains lock,
+    /// so a concurrent stop of that domain's last actor cannot retire it in between (it checks
+    /// for actors under the same lock).
+    fn join_domain(
+        &self,
+        clock: Box<dyn Clock>,
+        cell: &Arc<ActorCell>,
+        pool: &Arc<Pool>,
+    ) -> Result<Arc<Domain>> {
         let mut domains = self.domains.lock();
         if let Some(domain) = domains.get(&clock.id()) {
+            domain.actors.lock().insert(cell.key, cell.clone());
             return Ok(domain.clone());
         }
         let id = clock.id();
@@ -443,6 +476,7 @@ impl RuntimeInner {
                 .map_err(|e| Error::os("spawning a clock thread", e))?
         };
         *domain.thread.lock() = Some(thread);
+        domain.actors.lock().insert(cell.key, cell.clone());
         domains.insert(id, domain.clone());
         Ok(domain)
     }
@@ -477,20 +511,9 @@ impl RuntimeInner {
         };
         domain.invalidate();
         let result = self.stop_body(&cell);
-        let edges: Vec<Edge> = {
-            let mut graph = self.graph.lock();
-            let ids: Vec<u64> = graph
-                .edges
-                .iter()
-                .filter(|(_, e)| e.from == key || e.to == key)
-                .map(|(id, _)| *id)
-                .collect();
-            ids.iter().filter_map(|id| graph.edges.remove(id)).collect()
-        };
+        let edges = self.graph.lock().remove_edges_of(key);
         for edge in &edges {
             (edge.detach)();
-            self.invalidate_for(edge.from);
-            self.invalidate_for(edge.to);
         }
         self.registry.remove(&cell.entry.uri);
         if last {
@@ -548,12 +571,6 @@ impl RuntimeInner {
         }
     }
 
-    fn invalidate_for(&self, key: ActorKey) {
-        if let Some((_, domain)) = self.graph.lock().cells.get(&key) {
-            domain.invalidate();
-        }
-    }
-
     /// Applies fault policies reported by a tick, off the scheduler's threads.
     pub(crate) fn apply_faults(&self, faults: Vec<(ActorKey, FaultPolicy)>) {
         for (key, policy) in faults {
@@ -592,12 +609,13 @@ impl RuntimeInner {
 
     fn shutdown(&self) {
         self.shut_down.store(true, Ordering::Release);
-        let keys: Vec<ActorKey> = self.graph.lock().cells.keys().copied().collect();
-        for key in &keys {
-            if let Some((cell, _)) = self.graph.lock().cells.get(key) {
+        let keys: Vec<ActorKey> = {
+            let graph = self.graph.lock();
+            for (cell, _) in graph.cells.values() {
                 cell.entry.running.store(false, Ordering::Release);
             }
-        }
+            graph.cells.keys().copied().collect()
+        };
         let domains: Vec<Arc<Domain>> = self.domains.lock().values().cloned().collect();
         for domain in &domains {
             domain.interrupt.fire();
@@ -619,21 +637,13 @@ impl Graph for RuntimeInner {
     fn connected(&self, id: u64, from: ActorKey, to: ActorKey, detach: Detach) {
         let mut graph = self.graph.lock();
         graph.edges.insert(id, Edge { from, to, detach });
-        for key in [from, to] {
-            if let Some((_, domain)) = graph.cells.get(&key) {
-                domain.invalidate();
-            }
-        }
+        graph.invalidate(from, to);
     }
 
     fn disconnected(&self, id: u64) {
         let mut graph = self.graph.lock();
         if let Some(edge) = graph.edges.remove(&id) {
-            for key in [edge.from, edge.to] {
-                if let Some((_, domain)) = graph.cells.get(&key) {
-                    domain.invalidate();
-                }
-            }
+            graph.invalidate(edge.from, edge.to);
         }
     }
 }
