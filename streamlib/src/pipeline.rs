@@ -209,34 +209,57 @@ impl Pipeline {
     /// The pipeline as a Graphviz DOT digraph: one node per actor, one edge per connection
     /// labelled `output → input : payload`.
     pub fn to_dot(&self) -> String {
-        let edges: Vec<(&str, &str, &str, &str, &str)> = self
+        let edges: Vec<DotEdge<'_>> = self
             .connections
             .iter()
             .map(|c| {
-                let (from, out_port) = split_port(c.output());
-                let (to, in_port) = split_port(c.input());
-                (from, out_port, to, in_port, c.payload_type())
+                let (from, output) = split_port(c.output());
+                let (to, input) = split_port(c.input());
+                DotEdge {
+                    from,
+                    output,
+                    to,
+                    input,
+                    payload: c.payload_type(),
+                }
             })
             .collect();
-        let edges_with_payload: Vec<_> = edges
-            .iter()
-            .map(|&(f, o, t, i, p)| (f, o, t, i, short_type(p)))
-            .collect();
-        render_dot(&edges_with_payload)
+        render_dot([], &edges)
     }
 }
 
-/// Renders `(from actor, output port, to actor, input port, payload)` edges as DOT.
-pub(crate) fn render_dot(edges: &[(&str, &str, &str, &str, String)]) -> String {
-    let nodes: BTreeSet<&str> = edges.iter().flat_map(|e| [e.0, e.2]).collect();
+/// One connection in a DOT graph: actor URIs, port names, full payload type name.
+pub(crate) struct DotEdge<'a> {
+    pub(crate) from: &'a str,
+    pub(crate) output: &'a str,
+    pub(crate) to: &'a str,
+    pub(crate) input: &'a str,
+    pub(crate) payload: &'a str,
+}
+
+/// Renders `nodes` (actor URIs; the edges' ends are added) and `edges` as a DOT digraph.
+pub(crate) fn render_dot<'a>(
+    nodes: impl IntoIterator<Item = &'a str>,
+    edges: &[DotEdge<'a>],
+) -> String {
+    let nodes: BTreeSet<&str> = nodes
+        .into_iter()
+        .chain(edges.iter().flat_map(|e| [e.from, e.to]))
+        .collect();
     let mut dot = String::from("digraph pipeline {\n  rankdir=LR;\n  node [shape=box];\n");
     for node in &nodes {
         dot.push_str(&format!("  {:?} [label={:?}];\n", node, node_label(node)));
     }
-    for (from, out_port, to, in_port, payload) in edges {
+    for edge in edges {
+        let label = format!(
+            "{} → {} : {}",
+            edge.output,
+            edge.input,
+            short_type(edge.payload)
+        );
         dot.push_str(&format!(
-            "  {from:?} -> {to:?} [label={:?}];\n",
-            format!("{out_port} → {in_port} : {payload}")
+            "  {:?} -> {:?} [label={label:?}];\n",
+            edge.from, edge.to
         ));
     }
     dot.push_str("}\n");
@@ -256,7 +279,7 @@ fn node_label(uri: &str) -> &str {
 }
 
 /// `alloc::sync::Arc<streamlib::message::VideoFrame>` → `Arc<VideoFrame>`.
-pub(crate) fn short_type(full: &str) -> String {
+fn short_type(full: &str) -> String {
     let mut out = String::new();
     let mut word = String::new();
     for ch in full.chars().chain(std::iter::once(' ')) {
@@ -333,15 +356,22 @@ mod tests {
 
     #[test]
     fn dot_lists_nodes_and_edges() {
-        let dot = render_dot(&[(
-            "actor://local/A/a",
-            "video",
-            "actor://local/B/b",
-            "frame",
-            "VideoFrame".into(),
-        )]);
+        let dot = render_dot(
+            ["actor://local/C/lonely"],
+            &[DotEdge {
+                from: "actor://local/A/a",
+                output: "video",
+                to: "actor://local/B/b",
+                input: "frame",
+                payload: "streamlib::message::video::VideoFrame",
+            }],
+        );
         assert!(dot.contains("\"actor://local/A/a\" -> \"actor://local/B/b\""));
         assert!(dot.contains("video → frame : VideoFrame"));
         assert!(dot.contains("label=\"A/a\""));
+        assert!(
+            dot.contains("label=\"C/lonely\""),
+            "unconnected actors are nodes too"
+        );
     }
 }

@@ -36,6 +36,7 @@ use parking_lot::RwLock;
 
 use crate::actor::PortInfo;
 use crate::error::{Error, Result};
+use crate::pipeline::{render_dot, DotEdge};
 use crate::port::{Direction, InputRef, OutputRef};
 use crate::stats::{ActorStats, ActorStatsCell, PortStatsList};
 use crate::uri::ActorUri;
@@ -227,41 +228,31 @@ impl Registry {
         self.actors.read().is_empty()
     }
 
-    /// The live graph, every connection between registered actors, as Graphviz DOT.
+    /// The live graph as Graphviz DOT: every registered actor, and every connection into one.
     pub fn to_dot(&self) -> String {
         let actors = self.list();
-        let outputs: Vec<(&ActorRef, &PortInfo)> = actors
+        let uris: Vec<String> = actors.iter().map(|a| a.uri().to_string()).collect();
+        // (upstream URI, output port, this actor's index, input port, payload)
+        let links: Vec<(String, &str, usize, &PortInfo)> = actors
             .iter()
-            .flat_map(|a| a.ports().iter().map(move |p| (a, p)))
+            .enumerate()
+            .flat_map(|(i, actor)| actor.ports().iter().map(move |port| (i, port)))
+            .filter_map(|(i, input)| {
+                let (from, output) = input.upstream.as_ref()?()?;
+                Some((from, output, i, input))
+            })
             .collect();
-        let mut edges = Vec::new();
-        for (to, input) in outputs
+        let edges: Vec<DotEdge<'_>> = links
             .iter()
-            .filter(|(_, p)| p.direction == Direction::Input)
-        {
-            let Some(upstream) = input.upstream.as_ref().and_then(|f| f()) else {
-                continue;
-            };
-            let from = outputs.iter().find(|(a, p)| {
-                p.direction == Direction::Output
-                    && a.uri().to_string() == upstream.0
-                    && p.name == upstream.1
-            });
-            if let Some((from, output)) = from {
-                edges.push((
-                    from.uri().to_string(),
-                    output.name,
-                    to.uri().to_string(),
-                    input.name,
-                    crate::pipeline::short_type(input.type_name),
-                ));
-            }
-        }
-        let borrowed: Vec<_> = edges
-            .iter()
-            .map(|(f, o, t, i, p)| (f.as_str(), *o, t.as_str(), *i, p.clone()))
+            .map(|(from, output, i, input)| DotEdge {
+                from,
+                output,
+                to: &uris[*i],
+                input: input.name,
+                payload: input.type_name,
+            })
             .collect();
-        crate::pipeline::render_dot(&borrowed)
+        render_dot(uris.iter().map(String::as_str), &edges)
     }
 
     pub(crate) fn insert(&self, actor: ActorRef) -> Result<()> {
