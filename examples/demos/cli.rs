@@ -1,12 +1,12 @@
 //! Flags shared by the video demos, and the little each `main` does before calling `run`.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use streamlib::ActorHandle;
+use streamlib::{ActorHandle, Rate, SoftwareClock};
 
 use super::report::LiveView;
 use crate::actors::Display;
@@ -46,6 +46,17 @@ impl VideoArgs {
         } else {
             Display::new(title)
         }
+    }
+
+    /// The output folder, created if missing.
+    pub fn out_dir(&self) -> std::io::Result<&Path> {
+        std::fs::create_dir_all(&self.out)?;
+        Ok(&self.out)
+    }
+
+    /// A software clock at `--fps`.
+    pub fn clock(&self) -> streamlib::Result<SoftwareClock> {
+        Ok(SoftwareClock::new(Rate::fps(self.fps)?))
     }
 
     /// The run time as a `Duration` (negative or NaN counts as zero).

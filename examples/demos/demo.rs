@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use streamlib::prelude::*;
-use streamlib::{ActorStats, Rate, SoftwareClock};
+use streamlib::ActorStats;
 
 use crate::actors::png_snapshot::numbered_path;
 use crate::actors::{
@@ -72,18 +72,14 @@ pub struct Report {
 /// Runs the demo; see the module docs.
 pub fn run(args: &Args) -> Result<Report, DemoError> {
     let VideoArgs {
-        width,
-        height,
-        fps,
-        ref out,
-        ..
+        width, height, fps, ..
     } = args.video;
-    std::fs::create_dir_all(out)?;
+    let out = args.video.out_dir()?;
     let png = out.join("demo.png");
     let y4m = out.join("demo.y4m");
 
     let rt = Runtime::new();
-    let clock = SoftwareClock::new(Rate::fps(fps)?);
+    let clock = args.video.clock()?;
     let display = args.video.display("streamlib demo");
     let snapshot_every = Duration::from_secs_f64(args.snapshot_every.max(0.01));
 

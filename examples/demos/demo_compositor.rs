@@ -13,7 +13,6 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use streamlib::prelude::*;
-use streamlib::{Rate, SoftwareClock};
 
 use crate::actors::{Compositor, Layer, Pattern, Placement, PngSnapshot, Rgba, TestPattern};
 
@@ -67,20 +66,14 @@ pub fn inset_size(width: u32) -> (u32, u32) {
 
 /// Runs the demo; returns the PNG written.
 pub fn run(args: &Args) -> Result<PathBuf, DemoError> {
-    let VideoArgs {
-        width,
-        height,
-        fps,
-        ref out,
-        ..
-    } = args.video;
-    std::fs::create_dir_all(out)?;
+    let VideoArgs { width, height, .. } = args.video;
+    let out = args.video.out_dir()?;
     let png = out.join("compositor.png");
     let (tint_place, pip_place, inset_place) = placements(width, height);
     let (inset_width, inset_height) = inset_size(width);
 
     let rt = Runtime::new();
-    let clock = SoftwareClock::new(Rate::fps(fps)?);
+    let clock = args.video.clock()?;
     let mix = Compositor::new(width, height)
         .with_layer(1, Layer::new(1).opacity(TINT_OPACITY).placement(tint_place))
         .with_layer(2, Layer::new(3).placement(pip_place))

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use clap::Parser;
 use streamlib::prelude::*;
-use streamlib::{Rate, SoftwareClock};
 
 use crate::actors::png_snapshot::numbered_path;
 use crate::actors::{Drawing, PngSnapshot};
@@ -43,18 +42,12 @@ pub struct Report {
 
 /// Runs the demo.
 pub fn run(args: &Args) -> Result<Report, DemoError> {
-    let VideoArgs {
-        width,
-        height,
-        fps,
-        ref out,
-        ..
-    } = args.video;
-    std::fs::create_dir_all(out)?;
+    let VideoArgs { width, height, .. } = args.video;
+    let out = args.video.out_dir()?;
     let png = out.join("drawing.png");
 
     let rt = Runtime::new();
-    let clock = SoftwareClock::new(Rate::fps(fps)?);
+    let clock = args.video.clock()?;
     let display = args.video.display("streamlib drawing");
     let overlay = rt.spawn_on(
         Drawing::new(width, height).with_title(&args.title),

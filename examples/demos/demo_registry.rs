@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use streamlib::prelude::*;
-use streamlib::{connect, ActorRef, AudioBuffer, Rate, SoftwareClock, VideoFrame};
+use streamlib::{connect, ActorRef, AudioBuffer, VideoFrame};
 
 use crate::actors::{Compositor, Drawing, PngSnapshot, TestPattern};
 
@@ -70,17 +70,11 @@ pub struct Report {
 
 /// Runs the demo.
 pub fn run(args: &Args) -> Result<Report, DemoError> {
-    let VideoArgs {
-        width,
-        height,
-        fps,
-        ref out,
-        ..
-    } = args.video;
-    std::fs::create_dir_all(out)?;
+    let VideoArgs { width, height, .. } = args.video;
+    let out = args.video.out_dir()?;
     let png = out.join("registry.png");
     let rt = Runtime::new();
-    let clock = SoftwareClock::new(Rate::fps(fps)?);
+    let clock = args.video.clock()?;
 
     // Spawned elsewhere, handles not kept: only the URIs are known from here on.
     rt.spawn_on(TestPattern::new(width, height), "bars", &clock)?;

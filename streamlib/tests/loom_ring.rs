@@ -70,19 +70,26 @@ fn bounded(preemptions: usize) -> loom::model::Builder {
     builder
 }
 
+/// One modelled thread reads twice (checking every value, see [`read_twice`]) while this one
+/// writes 1, 2, 3 into a ring of `slots`; returns the ring and the last seq the reader saw.
+fn write_three_while_reading(slots: usize) -> (Arc<RingBuffer<Pair>>, u64) {
+    let ring = Arc::new(RingBuffer::new(slots).expect("valid size"));
+    let reader = {
+        let ring = Arc::clone(&ring);
+        thread::spawn(move || read_twice(&ring, 3))
+    };
+    for value in 1..=3 {
+        ring.write(Pair::new(value));
+    }
+    let seen = reader.join().expect("reader panicked");
+    (ring, seen)
+}
+
 /// (a) One writer, one reader: no torn value, nothing invented, never backwards.
 #[test]
 fn one_writer_one_reader() {
     loom::model(|| {
-        let ring = Arc::new(RingBuffer::new(3).expect("valid size"));
-        let reader = {
-            let ring = Arc::clone(&ring);
-            thread::spawn(move || read_twice(&ring, 3))
-        };
-        for value in 1..=3 {
-            ring.write(Pair::new(value));
-        }
-        let seen = reader.join().expect("reader panicked");
+        let (ring, seen) = write_three_while_reading(3);
         assert!(seen <= 3);
         assert_eq!(ring.read_latest().map(|pair| pair.value()), Some(3));
     });
@@ -92,15 +99,7 @@ fn one_writer_one_reader() {
 #[test]
 fn one_writer_one_reader_one_slot() {
     loom::model(|| {
-        let ring = Arc::new(RingBuffer::new(1).expect("valid size"));
-        let reader = {
-            let ring = Arc::clone(&ring);
-            thread::spawn(move || read_twice(&ring, 3))
-        };
-        for value in 1..=3 {
-            ring.write(Pair::new(value));
-        }
-        reader.join().expect("reader panicked");
+        let (ring, _) = write_three_while_reading(1);
         assert_eq!(ring.seq(), 3);
     });
 }
