@@ -198,11 +198,21 @@ fn actor_impl(
         None => actor_ident.to_string(),
     };
     let config = config(actor);
+    // Each port records whether its payload has a codec, so a networked runtime can publish it.
     let bind = |port: &&Port, method: TokenStream| {
-        let (field, _, cfgs, _) = port_parts(port);
+        let (field, payload, cfgs, _) = port_parts(port);
         let name = port.name();
         let member = &port.field;
-        quote!(#(#cfgs)* #field: ports.#method(#name, &self.#member),)
+        quote!(#(#cfgs)* #field: {
+            let port = ports.#method(#name, &self.#member);
+            ports.codec((&::streamlib::__private::WireProbe::<#payload>::new()).wire_ops());
+            port
+        },)
+    };
+    let remote_bind = |port: &&Port, method: TokenStream| {
+        let (field, payload, cfgs, _) = port_parts(port);
+        let name = port.name();
+        quote!(#(#cfgs)* #field: ports.#method::<#payload>(#name),)
     };
     let wrong_way = |others: Vec<&Port>, ours: Vec<&Port>, marker: TokenStream| {
         let fields = others
@@ -217,6 +227,16 @@ fn actor_impl(
     };
     let bind_inputs = actor.inputs().map(|port| bind(&port, quote!(input)));
     let bind_outputs = actor.outputs().map(|port| bind(&port, quote!(output)));
+    let remote_inputs = actor.inputs().map(|port| remote_bind(&port, quote!(input)));
+    let remote_outputs = actor
+        .outputs()
+        .map(|port| remote_bind(&port, quote!(output)));
+    let mut remote_where = where_clause.clone();
+    remote_where.predicates.extend(payload_predicates(
+        actor,
+        names,
+        &quote!(::streamlib::__private::Codec),
+    ));
     let not_inputs = wrong_way(
         actor.outputs().collect(),
         actor.inputs().collect(),
@@ -242,8 +262,21 @@ fn actor_impl(
                 &self,
                 ports: &mut ::streamlib::__private::PortBinder<'_>,
             ) -> (#inputs_ident #inputs_ty, #outputs_ident #outputs_ty) {
+                #[allow(unused_imports)]
+                use ::streamlib::__private::{ViaCodec as _, ViaNothing as _};
                 let inputs = #inputs_ident { #(#bind_inputs)* #not_inputs };
                 let outputs = #outputs_ident { #(#bind_outputs)* #not_outputs };
+                (inputs, outputs)
+            }
+        }
+
+        // Applies only when every payload has a codec: then `rt.remote::<Self>(uri)` works.
+        impl #impl_generics ::streamlib::__private::RemoteActor for #self_ty #remote_where {
+            fn remote_ports(
+                ports: &mut ::streamlib::__private::RemoteBinder<'_>,
+            ) -> (#inputs_ident #inputs_ty, #outputs_ident #outputs_ty) {
+                let inputs = #inputs_ident { #(#remote_inputs)* #not_inputs };
+                let outputs = #outputs_ident { #(#remote_outputs)* #not_outputs };
                 (inputs, outputs)
             }
         }
@@ -304,21 +337,35 @@ fn payload_bounds(actor: &Actor, names: &GenericNames) -> WhereClause {
         .where_clause
         .clone()
         .unwrap_or_else(|| syn::parse_quote!(where));
+    where_clause.predicates.extend(payload_predicates(
+        actor,
+        names,
+        &quote!(::streamlib::__private::Payload),
+    ));
+    where_clause
+}
+
+/// `payload: bound` for every distinct payload type; `for<'payload>` when the payload uses no
+/// generic parameter, so that an unmet bound on a concrete type makes the impl inapplicable
+/// instead of an error where the actor is declared.
+fn payload_predicates(
+    actor: &Actor,
+    names: &GenericNames,
+    bound: &TokenStream,
+) -> Vec<WherePredicate> {
     let mut seen = BTreeSet::new();
+    let mut predicates = Vec::new();
     for payload in actor.ports.iter().filter_map(|port| port.payload.as_ref()) {
         if !seen.insert(payload.to_token_stream().to_string()) {
             continue;
         }
-        let predicate: WherePredicate = if names.used_by(payload).is_empty() {
-            syn::parse_quote_spanned!(payload.span()=>
-                for<'payload> #payload: ::streamlib::__private::Payload
-            )
+        predicates.push(if names.used_by(payload).is_empty() {
+            syn::parse_quote_spanned!(payload.span()=> for<'payload> #payload: #bound)
         } else {
-            syn::parse_quote_spanned!(payload.span()=> #payload: ::streamlib::__private::Payload)
-        };
-        where_clause.predicates.push(predicate);
+            syn::parse_quote_spanned!(payload.span()=> #payload: #bound)
+        });
     }
-    where_clause
+    predicates
 }
 
 /// `const _: () = assert_payload::<T>();` for every payload that uses no generic parameter,

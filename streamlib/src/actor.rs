@@ -46,6 +46,8 @@ use crate::error::ProcessResult;
 use crate::port::{
     ActorKey, Binding, Direction, Graph, Input, InputRef, Output, OutputRef, PortStats,
 };
+use crate::remote::proxy::{intern, FoundCodec, WireOps};
+use crate::remote::PortDesc;
 use crate::uri::ActorUri;
 
 /// The code an actor runs.
@@ -156,6 +158,30 @@ pub struct PortInfo {
     pub(crate) stats: Arc<dyn Fn() -> PortStats + Send + Sync>,
     /// For inputs: the `(actor URI, port name)` of the output feeding it now.
     pub(crate) upstream: Option<Upstream>,
+    /// How the payload crosses a process boundary, if it has a codec.
+    pub(crate) wire: Option<WireOps>,
+}
+
+impl PortInfo {
+    /// The payload's name on the wire, if the payload has a [`Codec`](crate::Codec).
+    pub fn wire_type(&self) -> Option<&'static str> {
+        self.wire.map(|w| w.payload_type)
+    }
+
+    /// A port of a remote actor, as announced.
+    pub(crate) fn remote(desc: &PortDesc) -> PortInfo {
+        let payload_type = intern(&desc.payload_type);
+        PortInfo {
+            name: intern(&desc.name),
+            direction: desc.direction,
+            type_name: payload_type,
+            type_id: TypeId::of::<PortDesc>(),
+            port: Arc::new(()),
+            stats: Arc::new(PortStats::default),
+            upstream: None,
+            wire: None,
+        }
+    }
 }
 
 type Upstream = Arc<dyn Fn() -> Option<(String, &'static str)> + Send + Sync>;
@@ -199,6 +225,7 @@ impl PortBinder<'_> {
             port: Arc::new(port.clone()),
             stats: Arc::new(move || stats.stats()),
             upstream: Some(Arc::new(move || shared.upstream_port())),
+            wire: None,
         });
         port
     }
@@ -222,8 +249,18 @@ impl PortBinder<'_> {
                 Arc::new(move || port.stats())
             },
             upstream: None,
+            wire: None,
         });
         port
+    }
+
+    /// Records how the payload of the port registered last crosses a process boundary (what
+    /// `#[actor]` finds with [`WireProbe`](crate::remote::WireProbe)); `None` keeps it local.
+    #[doc(hidden)]
+    pub fn codec(&mut self, codec: Option<FoundCodec>) {
+        if let Some(port) = self.ports.last_mut() {
+            port.wire = codec.map(|c| c.0);
+        }
     }
 
     fn binding(&self, port: &'static str) -> Binding {

@@ -113,6 +113,53 @@ pub enum Error {
         /// How long `stop()` waited.
         timeout: Duration,
     },
+    /// A payload type that has no [`Codec`](crate::Codec) registered in this process was asked
+    /// for across a process boundary.
+    #[error("payload type {payload_type} cannot cross a process boundary here: no `Codec` of it is registered (implement `streamlib::Codec`, then call `streamlib::register_codec::<T>()` or use it in an actor)")]
+    NoCodec {
+        /// The Rust type asked for.
+        payload_type: &'static str,
+    },
+    /// Waiting for something (a remote actor) gave up.
+    #[error("timed out after {timeout:?} waiting for {waiting_for}")]
+    Timeout {
+        /// What was awaited, e.g. an actor URI.
+        waiting_for: String,
+        /// How long it waited.
+        timeout: Duration,
+    },
+    /// The runtime has no link to other processes (built without `network` / `ipc`).
+    #[error("{what} needs a runtime built with a network (`Runtime::builder().network(..)`, feature `net`)")]
+    NoNetwork {
+        /// What was asked for.
+        what: String,
+    },
+    /// A network engine could not start or work as configured.
+    #[error("network endpoint {endpoint:?}: {reason}")]
+    Network {
+        /// The endpoint or setting concerned (e.g. `tcp/127.0.0.1:7447`).
+        endpoint: String,
+        /// What failed, in the engine's words.
+        reason: String,
+    },
+    /// A remote actor answered something unusable, or not what was asked for.
+    #[error("remote actor {uri}: {reason}")]
+    Remote {
+        /// The remote actor's URI.
+        uri: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A runtime option that cannot work.
+    #[error("invalid {option} {value:?}: {reason}")]
+    InvalidOption {
+        /// The option (`"workers"`, `"host"`, …).
+        option: &'static str,
+        /// The value given.
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// The runtime is shutting down or shut down: nothing new can be spawned or connected.
     #[error("the runtime is shut down")]
     RuntimeShutDown,

@@ -63,16 +63,21 @@
 
 pub mod actor;
 pub mod clock;
+pub mod codec;
 pub mod error;
 pub mod message;
+#[cfg(feature = "net")]
+pub mod net;
 pub mod pipeline;
 pub mod port;
 pub mod port_allocator;
 pub mod registry;
+pub mod remote;
 pub mod ring;
 pub mod runtime;
 pub mod stats;
 pub mod uri;
+pub mod wire;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -86,16 +91,21 @@ pub use clock::{
     LatePolicy, PortPulses, PtpClock, PtpClockIdentity, PtpSource, PtpSourceKind, PtpState,
     PtpStatus, PulseSource, Rate, SoftwareClock, SoftwareClockMode, Tick, Timestamp, UdpPulses,
 };
+pub use codec::{Codec, DecodeError};
 pub use error::{ActorError, Error, ProcessResult, Result};
 pub use message::*;
+#[cfg(feature = "net")]
+pub use net::{NetConfig, TlsConfig};
 pub use pipeline::{connect, Connection, Pipeline};
 pub use port::{Direction, Input, InputRef, Output, OutputRef, PortStats};
 pub use port_allocator::PortAllocator;
 pub use registry::{ActorRef, Registry};
+pub use remote::{register_codec, RemoteActor, RemoteBinder, RemoteHandle};
 pub use ring::RingBuffer;
-pub use runtime::{ActorHandle, Runtime, Spawn, SpawnOptions, DEFAULT_RATE};
+pub use runtime::{ActorHandle, Runtime, RuntimeBuilder, Spawn, SpawnOptions, DEFAULT_RATE};
 pub use stats::{ActorStats, PortStatsList};
 pub use uri::ActorUri;
+pub use wire::Stamp;
 
 #[doc = include_str!("../../streamlib-macros/doc/actor.md")]
 pub use streamlib_macros::actor;

@@ -41,8 +41,7 @@ pub fn connect<T: Send + Sync + 'static>(
     output: &OutputRef<T>,
     input: &InputRef<T>,
 ) -> Result<Connection> {
-    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let id = next_connection_id();
     input
         .shared
         .attach(id, output.shared.clone())
@@ -75,6 +74,12 @@ pub fn connect<T: Send + Sync + 'static>(
             current: Box::new(move || shared.connection_id()),
         }),
     })
+}
+
+/// A connection id, unique in the process (they count up from 1).
+pub(crate) fn next_connection_id() -> u64 {
+    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
 }
 
 impl<T: Send + Sync + 'static> Shr<&InputRef<T>> for &OutputRef<T> {

@@ -31,7 +31,7 @@
 use std::any::type_name;
 use std::cell::RefCell;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
 use crossbeam_utils::CachePadded;
@@ -41,6 +41,7 @@ use crate::ring::RingBuffer;
 use crate::stats::add;
 pub use crate::stats::PortStats;
 use crate::uri::ActorUri;
+use crate::wire::Stamp;
 
 /// Which way a port carries values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -79,6 +80,36 @@ pub(crate) trait Graph: Send + Sync {
 /// Undoes one connection; returns whether it was still in place.
 pub(crate) type Detach = Arc<dyn Fn() -> bool + Send + Sync>;
 
+/// Called with each value written to an output while installed (what publishes a local output
+/// to other processes); see [`OutputShared::add_tap`].
+pub(crate) type Tap<T> = Arc<dyn Fn(&Arc<T>) + Send + Sync>;
+
+/// What an output fed from another process tells its readers; implemented by `remote`, which
+/// sits above ports.
+pub(crate) trait Origin: Send + Sync {
+    /// Whether the writer cannot be reached now (its last value stays readable).
+    fn is_stale(&self) -> bool;
+    /// An input was connected: start receiving if not yet.
+    fn reader_attached(&self);
+    /// Messages dropped because their bytes did not decode.
+    fn bad_values(&self) -> u64;
+    /// The tick stamp of the value with sequence number `seq` of this output, if still known.
+    fn stamp(&self, seq: u64) -> Option<Stamp>;
+    /// `actor://host/Class/id.port` of the remote output.
+    fn describe(&self) -> String;
+}
+
+/// An input standing for an input of another process: connecting an output to it publishes that
+/// output's values there. Implemented by `remote`.
+pub(crate) trait Target<T>: Send + Sync {
+    /// Connection `connection` now feeds this input from `output`.
+    fn attached(&self, connection: u64, output: &OutputRef<T>);
+    /// Connection `connection` was removed.
+    fn detached(&self, connection: u64);
+    /// `actor://host/Class/id.port` of the remote input.
+    fn describe(&self) -> String;
+}
+
 /// Which actor a port belongs to, set when the actor is spawned.
 pub(crate) struct Binding {
     pub(crate) actor: ActorKey,
@@ -106,6 +137,16 @@ pub(crate) struct OutputShared<T> {
     reads: CachePadded<ReadMarks>,
     /// Inputs currently connected.
     readers: AtomicUsize,
+    /// Set for an output that stands for another process's output.
+    pub(crate) origin: Option<Arc<dyn Origin>>,
+    taps: Taps<T>,
+}
+
+/// The taps of one output; `active` keeps the write path to one relaxed load while there are
+/// none.
+struct Taps<T> {
+    active: AtomicBool,
+    list: Mutex<Vec<(u64, Tap<T>)>>,
 }
 
 #[derive(Default)]
@@ -117,8 +158,57 @@ struct ReadMarks {
 }
 
 impl<T> OutputShared<T> {
+    pub(crate) fn new(ring: RingBuffer<T>, origin: Option<Arc<dyn Origin>>) -> Self {
+        OutputShared {
+            ring,
+            binding: OnceLock::new(),
+            reads: CachePadded::new(ReadMarks::default()),
+            readers: AtomicUsize::new(0),
+            origin,
+            taps: Taps {
+                active: AtomicBool::new(false),
+                list: Mutex::new(Vec::new()),
+            },
+        }
+    }
+
     pub(crate) fn describe(&self) -> String {
-        describe(&self.binding, Direction::Output)
+        match &self.origin {
+            Some(origin) if self.binding.get().is_none() => origin.describe(),
+            _ => describe(&self.binding, Direction::Output),
+        }
+    }
+
+    /// Publishes `value` to the ring buffer, then to every tap.
+    pub(crate) fn write_arc(&self, value: Arc<T>) {
+        if !self.taps.active.load(Ordering::Relaxed) {
+            return self.ring.write_arc(value);
+        }
+        self.ring.write_arc(value.clone());
+        let taps: Vec<Tap<T>> = self
+            .taps
+            .list
+            .lock()
+            .iter()
+            .map(|(_, t)| t.clone())
+            .collect();
+        for tap in taps {
+            tap(&value);
+        }
+    }
+
+    /// Installs `tap` under `id` (a connection id, or any id unique to this output).
+    pub(crate) fn add_tap(&self, id: u64, tap: Tap<T>) {
+        let mut list = self.taps.list.lock();
+        list.push((id, tap));
+        self.taps.active.store(true, Ordering::Relaxed);
+    }
+
+    /// Removes the tap installed under `id`.
+    pub(crate) fn remove_tap(&self, id: u64) {
+        let mut list = self.taps.list.lock();
+        list.retain(|(tap, _)| *tap != id);
+        self.taps.active.store(!list.is_empty(), Ordering::Relaxed);
     }
 }
 
@@ -140,23 +230,18 @@ impl<T: Send + Sync + 'static> Output<T> {
     /// An output over a ring buffer of your choosing (e.g. more slots for many slow readers).
     pub fn with_ring(ring: RingBuffer<T>) -> Output<T> {
         Output {
-            shared: Arc::new(OutputShared {
-                ring,
-                binding: OnceLock::new(),
-                reads: CachePadded::new(ReadMarks::default()),
-                readers: AtomicUsize::new(0),
-            }),
+            shared: Arc::new(OutputShared::new(ring, None)),
         }
     }
 
     /// Publishes `value` as the newest; never blocks.
     pub fn write(&self, value: T) {
-        self.shared.ring.write(value);
+        self.shared.write_arc(Arc::new(value));
     }
 
     /// Publishes an already shared value (no copy, no new allocation).
     pub fn write_arc(&self, value: Arc<T>) {
-        self.shared.ring.write_arc(value);
+        self.shared.write_arc(value);
     }
 
     /// A handle to this port, for wiring.
@@ -217,10 +302,14 @@ impl<T: Send + Sync + 'static> OutputRef<T> {
         PortStats {
             writes,
             overwritten_unread: writes.saturating_sub(read + newest_unread),
-            reads: 0,
-            stale_reads: 0,
-            missed: 0,
+            bad_values: s.origin.as_ref().map_or(0, |o| o.bad_values()),
+            ..PortStats::default()
         }
+    }
+
+    /// Whether this output stands for another process's output that cannot be reached now.
+    pub fn is_stale(&self) -> bool {
+        self.shared.origin.as_ref().is_some_and(|o| o.is_stale())
     }
 
     /// The port's name, once its actor is spawned.
@@ -258,37 +347,79 @@ pub(crate) struct InputShared<T> {
     reads: AtomicU64,
     stale_reads: AtomicU64,
     missed: AtomicU64,
+    /// Messages for this input from the network that did not decode.
+    pub(crate) bad_values: AtomicU64,
+    /// Set for an input that stands for another process's input.
+    target: Option<Arc<dyn Target<T>>>,
 }
 
 impl<T> InputShared<T> {
     pub(crate) fn describe(&self) -> String {
-        describe(&self.binding, Direction::Input)
+        match &self.target {
+            Some(target) if self.binding.get().is_none() => target.describe(),
+            _ => describe(&self.binding, Direction::Input),
+        }
+    }
+
+    fn new(target: Option<Arc<dyn Target<T>>>) -> Self {
+        InputShared {
+            upstream: Mutex::new(None),
+            version: AtomicU64::new(0),
+            binding: OnceLock::new(),
+            reads: AtomicU64::new(0),
+            stale_reads: AtomicU64::new(0),
+            missed: AtomicU64::new(0),
+            bad_values: AtomicU64::new(0),
+            target,
+        }
     }
 
     /// Sets the upstream; fails with the current upstream's description if there is one.
     pub(crate) fn attach(&self, id: u64, output: Arc<OutputShared<T>>) -> Result<(), String> {
-        let mut upstream = self.upstream.lock();
-        if let Some((_, current)) = upstream.as_ref() {
-            return Err(current.describe());
+        {
+            let mut upstream = self.upstream.lock();
+            if let Some((_, current)) = upstream.as_ref() {
+                return Err(current.describe());
+            }
+            output.readers.fetch_add(1, Ordering::Relaxed);
+            *upstream = Some((id, output.clone()));
+            self.version.fetch_add(1, Ordering::Release);
         }
-        output.readers.fetch_add(1, Ordering::Relaxed);
-        *upstream = Some((id, output));
-        self.version.fetch_add(1, Ordering::Release);
+        if let Some(origin) = &output.origin {
+            origin.reader_attached();
+        }
+        if let Some(target) = &self.target {
+            target.attached(id, &OutputRef { shared: output });
+        }
         Ok(())
     }
 
     /// Removes the upstream if it was set by connection `id`; returns whether it was.
     pub(crate) fn detach(&self, id: u64) -> bool {
-        let mut upstream = self.upstream.lock();
-        match upstream.as_ref() {
-            Some((current, output)) if *current == id => {
-                output.readers.fetch_sub(1, Ordering::Relaxed);
-                *upstream = None;
-                self.version.fetch_add(1, Ordering::Release);
-                true
+        {
+            let mut upstream = self.upstream.lock();
+            match upstream.as_ref() {
+                Some((current, output)) if *current == id => {
+                    output.readers.fetch_sub(1, Ordering::Relaxed);
+                    *upstream = None;
+                    self.version.fetch_add(1, Ordering::Release);
+                }
+                _ => return false,
             }
-            _ => false,
         }
+        if let Some(target) = &self.target {
+            target.detached(id);
+        }
+        true
+    }
+
+    /// Whether the upstream stands for an output of another process that cannot be reached.
+    fn is_stale(&self) -> bool {
+        let upstream = self.upstream.lock();
+        upstream
+            .as_ref()
+            .and_then(|(_, o)| o.origin.as_ref())
+            .is_some_and(|o| o.is_stale())
     }
 
     /// `(actor URI, port name)` of the bound output feeding this input.
@@ -327,14 +458,7 @@ impl<T: Send + Sync + 'static> Input<T> {
     /// An unconnected input.
     pub fn new() -> Input<T> {
         Input {
-            shared: Arc::new(InputShared {
-                upstream: Mutex::new(None),
-                version: AtomicU64::new(0),
-                binding: OnceLock::new(),
-                reads: AtomicU64::new(0),
-                stale_reads: AtomicU64::new(0),
-                missed: AtomicU64::new(0),
-            }),
+            shared: Arc::new(InputShared::new(None)),
             cache: RefCell::new(ReadCache {
                 version: 0,
                 upstream: None,
@@ -382,6 +506,22 @@ impl<T: Send + Sync + 'static> Input<T> {
         InputRef {
             shared: self.shared.clone(),
         }
+    }
+
+    /// Whether the upstream is an output of another process or host that cannot be reached now
+    /// (the peer left or the link is down). Its last value stays readable; the link resumes by
+    /// itself when the peer returns.
+    pub fn is_stale(&self) -> bool {
+        self.shared.is_stale()
+    }
+
+    /// The tick that wrote the newest value this input read, when that value came from another
+    /// process or host: the writer's frame number and its clock's timestamp (see
+    /// [`wire`](crate::wire) for when two hosts' timestamps compare). `None` for local values.
+    pub fn stamp(&self) -> Option<Stamp> {
+        let cache = self.cache.borrow();
+        let (seq, _) = cache.latest.as_ref()?;
+        cache.upstream.as_ref()?.origin.as_ref()?.stamp(*seq)
     }
 
     /// Counters of this port.
@@ -470,20 +610,39 @@ impl<T> Clone for InputRef<T> {
 }
 
 impl<T: Send + Sync + 'static> InputRef<T> {
+    /// An input standing for another process's input (built by `remote`).
+    pub(crate) fn remote(target: Arc<dyn Target<T>>) -> InputRef<T> {
+        InputRef {
+            shared: Arc::new(InputShared::new(Some(target))),
+        }
+    }
+
     /// Whether an output is connected to this input.
     pub fn is_connected(&self) -> bool {
         self.shared.upstream.lock().is_some()
     }
 
+    /// Whether the upstream is an output of another process or host that cannot be reached now;
+    /// see [`Input::is_stale`].
+    pub fn is_stale(&self) -> bool {
+        self.shared.is_stale()
+    }
+
     /// Counters of this port.
     pub fn stats(&self) -> PortStats {
         let s = &*self.shared;
+        let upstream_bad = s
+            .upstream
+            .lock()
+            .as_ref()
+            .and_then(|(_, o)| o.origin.as_ref().map(|o| o.bad_values()))
+            .unwrap_or(0);
         PortStats {
-            writes: 0,
-            overwritten_unread: 0,
             reads: s.reads.load(Ordering::Relaxed),
             stale_reads: s.stale_reads.load(Ordering::Relaxed),
             missed: s.missed.load(Ordering::Relaxed),
+            bad_values: s.bad_values.load(Ordering::Relaxed) + upstream_bad,
+            ..PortStats::default()
         }
     }
 

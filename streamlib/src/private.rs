@@ -22,9 +22,34 @@ pub use std::option::Option;
 
 pub use crate::actor::{Actor, ActorConfig, Dispatch, PortBinder, Process};
 pub use crate::clock::Rate;
+pub use crate::codec::Codec;
 pub use crate::error::{Error, Result};
 pub use crate::pipeline::{connect, Connection, Pipeline};
 pub use crate::port::{Input, InputRef, Output, OutputRef};
+pub use crate::remote::{RemoteActor, RemoteBinder, ViaCodec, ViaNothing, WireProbe};
+
+/// postcard encoding for `serde_codec!`. A value postcard cannot encode (a sequence of unknown
+/// length, say) is logged and leaves `out` as it was, so the receiver counts a bad value: never
+/// a panic in the writer's tick.
+#[cfg(feature = "serde")]
+pub fn postcard_encode<T: serde::Serialize>(value: &T, out: &mut Vec<u8>) {
+    match postcard::to_allocvec(value) {
+        Ok(bytes) => out.extend_from_slice(&bytes),
+        Err(error) => {
+            tracing::error!(payload = std::any::type_name::<T>(), %error, "postcard cannot encode this value");
+        }
+    }
+}
+
+/// postcard decoding for `serde_codec!`.
+#[cfg(feature = "serde")]
+pub fn postcard_decode<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    payload_type: &'static str,
+) -> std::result::Result<T, crate::codec::DecodeError> {
+    postcard::from_bytes(bytes)
+        .map_err(|e| crate::codec::DecodeError::new(payload_type, e.to_string()))
+}
 
 // ---------------------------------------------------------------------------------------------
 // #[actor]

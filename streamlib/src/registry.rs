@@ -30,7 +30,8 @@ use std::any::{type_name, TypeId};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use parking_lot::RwLock;
 
@@ -38,6 +39,7 @@ use crate::actor::PortInfo;
 use crate::error::{Error, Result};
 use crate::pipeline::{render_dot, DotEdge};
 use crate::port::{Direction, InputRef, OutputRef};
+use crate::remote::{remote_port, Network, Peer};
 use crate::stats::{ActorStats, ActorStatsCell, PortStatsList};
 use crate::uri::ActorUri;
 
@@ -54,10 +56,13 @@ pub(crate) struct ActorEntry {
     pub(crate) clock: String,
 }
 
-/// A type-erased reference to a registered actor.
+/// A type-erased reference to a registered actor, of this runtime or (with a network) of
+/// another process or host.
 #[derive(Clone)]
 pub struct ActorRef {
     pub(crate) entry: Arc<ActorEntry>,
+    /// Set for an actor of another process.
+    pub(crate) remote: Option<Arc<Peer>>,
 }
 
 impl ActorRef {
@@ -71,9 +76,17 @@ impl ActorRef {
         self.entry.uri.class()
     }
 
-    /// Whether the actor still runs.
+    /// Whether the actor still runs (for a remote actor: whether it is announced now).
     pub fn is_running(&self) -> bool {
-        self.entry.running.load(Ordering::Acquire)
+        match &self.remote {
+            Some(peer) => peer.is_alive(),
+            None => self.entry.running.load(Ordering::Acquire),
+        }
+    }
+
+    /// Whether the actor runs in another process or on another host.
+    pub fn is_remote(&self) -> bool {
+        self.remote.is_some()
     }
 
     /// The actor's ports, inputs first, in declaration order.
@@ -87,7 +100,17 @@ impl ActorRef {
     }
 
     /// The output port `name`, checked to carry `T`.
+    ///
+    /// For a remote actor the check is against the payload type its runtime announced, and `T`
+    /// must have a [`Codec`](crate::Codec) known to this process (else [`Error::NoCodec`]).
     pub fn output<T: Send + Sync + 'static>(&self, name: &str) -> Result<OutputRef<T>> {
+        if let Some(peer) = &self.remote {
+            let port = remote_port::<T>(peer, name, Direction::Output)?;
+            return Ok(port
+                .downcast_ref::<OutputRef<T>>()
+                .cloned()
+                .expect("the codec registered for T makes OutputRef<T>"));
+        }
         let port = self.port::<T>(name, Direction::Output)?;
         port.port
             .downcast_ref::<OutputRef<T>>()
@@ -95,8 +118,16 @@ impl ActorRef {
             .ok_or_else(|| self.mismatch::<T>(port))
     }
 
-    /// The input port `name`, checked to carry `T`.
+    /// The input port `name`, checked to carry `T` (for a remote actor, as
+    /// [`output`](Self::output) says).
     pub fn input<T: Send + Sync + 'static>(&self, name: &str) -> Result<InputRef<T>> {
+        if let Some(peer) = &self.remote {
+            let port = remote_port::<T>(peer, name, Direction::Input)?;
+            return Ok(port
+                .downcast_ref::<InputRef<T>>()
+                .cloned()
+                .expect("the codec registered for T makes InputRef<T>"));
+        }
         let port = self.port::<T>(name, Direction::Input)?;
         port.port
             .downcast_ref::<InputRef<T>>()
@@ -104,9 +135,18 @@ impl ActorRef {
             .ok_or_else(|| self.mismatch::<T>(port))
     }
 
-    /// The actor's counters.
+    /// The actor's counters (for a remote actor: zero; see [`remote_stats`](Self::remote_stats)).
     pub fn stats(&self) -> ActorStats {
         self.entry.stats.snapshot()
+    }
+
+    /// The counters of a remote actor, asked of its runtime within `timeout`; a local actor's
+    /// counters at once.
+    pub fn remote_stats(&self, timeout: Duration) -> Result<ActorStats> {
+        match &self.remote {
+            Some(peer) => peer.stats(timeout),
+            None => Ok(self.stats()),
+        }
     }
 
     /// The counters of each port.
@@ -181,31 +221,69 @@ pub(crate) fn port_stats(ports: &[PortInfo]) -> PortStatsList {
     list
 }
 
-/// The actors of one runtime, by URI.
+/// The actors of one runtime, by URI, and (with a network) those other runtimes announce.
 #[derive(Default)]
 pub struct Registry {
     actors: RwLock<BTreeMap<ActorUri, ActorRef>>,
+    pub(crate) network: OnceLock<Arc<Network>>,
 }
 
 impl Registry {
-    /// The actor at `uri`, if registered. Errors only if `uri` is not a valid actor URI.
+    /// The actor at `uri`, if registered here or (with a network) announced by another runtime
+    /// and reachable now. Errors only if `uri` is not a valid actor URI.
+    ///
+    /// `actor://local/..`, `actor://localhost/..`, `actor://127.0.0.1/..`, `actor://[::1]/..` and
+    /// this runtime's own host name all name this runtime's actors.
     pub fn lookup(&self, uri: &str) -> Result<Option<ActorRef>> {
         let uri = ActorUri::parse(uri)?;
-        let actors = self.actors.read();
-        if let Some(found) = actors.get(&uri) {
-            return Ok(Some(found.clone()));
+        let own_host = self.network.get().is_some_and(|n| n.host == uri.host());
+        {
+            let actors = self.actors.read();
+            if let Some(found) = actors.get(&uri) {
+                return Ok(Some(found.clone()));
+            }
+            if uri.is_local() || own_host {
+                let local = ActorUri::local(uri.class(), uri.instance_id())?;
+                return Ok(actors.get(&local).cloned());
+            }
         }
-        // `actor://localhost/..`, `actor://127.0.0.1/..` name the same local actor.
-        if uri.is_local() {
-            let local = ActorUri::local(uri.class(), uri.instance_id())?;
-            return Ok(actors.get(&local).cloned());
-        }
-        Ok(None)
+        Ok(self.network.get().and_then(|n| n.lookup(&uri)))
     }
 
-    /// Every registered actor, ordered by URI.
+    /// Waits until [`lookup`](Self::lookup) finds `uri` (an actor of this runtime, or one another
+    /// runtime announces); [`Error::Timeout`] after `timeout`.
+    pub fn wait_for(&self, uri: &str, timeout: Duration) -> Result<ActorRef> {
+        let deadline = Instant::now() + timeout.min(Duration::from_secs(3600 * 24));
+        loop {
+            if let Some(found) = self.lookup(uri)? {
+                return Ok(found);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(Error::Timeout {
+                    waiting_for: uri.to_owned(),
+                    timeout,
+                });
+            }
+            // Local spawns do not signal; remote announcements do.
+            let step = deadline.min(now + Duration::from_millis(10));
+            match self.network.get() {
+                Some(network) => network.wait_change(step),
+                None => std::thread::sleep(step - now),
+            }
+        }
+    }
+
+    /// Every registered actor, ordered by URI, then (with a network) every reachable remote one
+    /// ([`ActorRef::is_remote`]).
     pub fn list(&self) -> Vec<ActorRef> {
-        self.actors.read().values().cloned().collect()
+        let mut list: Vec<ActorRef> = self.actors.read().values().cloned().collect();
+        if let Some(network) = self.network.get() {
+            let mut remote = network.list();
+            remote.sort_by(|a, b| a.uri().cmp(b.uri()));
+            list.extend(remote);
+        }
+        list
     }
 
     /// Every actor of class `class`.
@@ -271,12 +349,7 @@ impl Registry {
     }
 
     fn filter(&self, keep: impl Fn(&ActorUri) -> bool) -> Vec<ActorRef> {
-        self.actors
-            .read()
-            .iter()
-            .filter(|(uri, _)| keep(uri))
-            .map(|(_, actor)| actor.clone())
-            .collect()
+        self.list().into_iter().filter(|a| keep(a.uri())).collect()
     }
 }
 

@@ -67,6 +67,9 @@ pub struct PortStats {
     pub stale_reads: u64,
     /// Values this input never saw because newer ones replaced them between two of its reads.
     pub missed: u64,
+    /// Messages from another process or host that were dropped because their bytes did not
+    /// decode (garbage, another payload type, another wire version).
+    pub bad_values: u64,
 }
 
 /// The named ports of an actor with their counters.

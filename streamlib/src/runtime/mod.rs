@@ -45,7 +45,10 @@
 //! # Ok::<(), streamlib::Error>(())
 //! ```
 
+mod builder;
 pub(crate) mod scheduler;
+
+pub use builder::RuntimeBuilder;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -60,6 +63,7 @@ use crate::clock::{Clock, ClockId, Rate, SoftwareClock};
 use crate::error::{Error, Result};
 use crate::port::{ActorKey, Detach, Graph};
 use crate::registry::{port_stats, ActorEntry, ActorRef, Registry};
+use crate::remote::{Announcement, RemoteActor, RemoteHandle};
 use crate::stats::{ActorStats, ActorStatsCell, PortStatsList};
 use crate::uri::{validate_instance_id, ActorUri};
 
@@ -173,6 +177,7 @@ impl<A: Actor> ActorHandle<A> {
     pub fn actor_ref(&self) -> ActorRef {
         ActorRef {
             entry: self.entry.clone(),
+            remote: None,
         }
     }
 }
@@ -200,6 +205,11 @@ impl Runtime {
         Runtime::with_workers(workers)
     }
 
+    /// A builder for a runtime with options: worker count, host name, network.
+    pub fn builder() -> RuntimeBuilder {
+        RuntimeBuilder::default()
+    }
+
     /// A runtime with `workers` pool threads (at least 1).
     pub fn with_workers(workers: usize) -> Runtime {
         Runtime {
@@ -213,6 +223,7 @@ impl Runtime {
                 graph: Mutex::new(GraphState::default()),
                 next_key: AtomicU64::new(1),
                 shut_down: AtomicBool::new(false),
+                announcements: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -251,6 +262,42 @@ impl Runtime {
     /// The registry of this runtime's actors.
     pub fn registry(&self) -> &Registry {
         &self.inner.registry
+    }
+
+    /// A handle to the actor at `uri` in another process or on another host, its ports typed as
+    /// `A` declares them, so `pipeline!` checks links to it at compile time. Returns at once;
+    /// values flow once the remote actor is reachable (see
+    /// [`RemoteHandle::wait_until_running`]). Every payload of `A` must have a
+    /// [`Codec`](crate::Codec): otherwise this call does not compile, naming the payload type.
+    ///
+    /// Errors: [`Error::NoNetwork`] on a runtime without a network, [`Error::InvalidUri`], and
+    /// [`Error::Remote`] when the URI's class is not `A`'s.
+    pub fn remote<A: RemoteActor>(&self, uri: &str) -> Result<RemoteHandle<A>> {
+        let network = self
+            .inner
+            .registry
+            .network
+            .get()
+            .ok_or_else(|| Error::NoNetwork {
+                what: format!("a remote handle to {uri}"),
+            })?;
+        let uri = ActorUri::parse(uri)?;
+        if uri.class() != A::class_name() {
+            return Err(Error::Remote {
+                uri: uri.to_string(),
+                reason: format!(
+                    "the URI names class {}, the handle is typed {}",
+                    uri.class(),
+                    A::class_name()
+                ),
+            });
+        }
+        Ok(RemoteHandle::new(network.peer(&uri)))
+    }
+
+    /// The host name this runtime announces its actors under, when it has a network.
+    pub fn host(&self) -> Option<&str> {
+        self.inner.registry.network.get().map(|n| n.host.as_str())
     }
 
     /// The runtime's default clock for `rate` (created on first use).
@@ -338,6 +385,8 @@ pub(crate) struct RuntimeInner {
     graph: Mutex<GraphState>,
     next_key: AtomicU64,
     shut_down: AtomicBool,
+    /// What each actor announced to other processes (with a network).
+    announcements: Mutex<HashMap<ActorKey, Announcement>>,
 }
 
 impl RuntimeInner {
@@ -379,8 +428,12 @@ impl RuntimeInner {
         });
         self.registry.insert(ActorRef {
             entry: entry.clone(),
+            remote: None,
         })?;
-        match self.start(key, entry.clone(), config, clock, Box::new(actor)) {
+        let started = self
+            .start(key, entry.clone(), config, clock, Box::new(actor))
+            .and_then(|()| self.announce(key, &entry));
+        match started {
             Ok(()) => {
                 tracing::debug!(actor = %uri, "spawned");
                 Ok(ActorHandle {
@@ -392,11 +445,21 @@ impl RuntimeInner {
                 })
             }
             Err(e) => {
+                let _ = self.stop_actor(key);
                 entry.running.store(false, Ordering::Release);
                 self.registry.remove(&uri);
                 Err(e)
             }
         }
+    }
+
+    /// Announces a spawned actor to other processes, when the runtime has a network.
+    fn announce(&self, key: ActorKey, entry: &Arc<ActorEntry>) -> Result<()> {
+        if let Some(network) = self.registry.network.get() {
+            let announcement = network.announce(entry)?;
+            self.announcements.lock().insert(key, announcement);
+        }
+        Ok(())
     }
 
     /// Creates the actor's cell (and thread, if dedicated) and adds it to its clock's domain.
@@ -504,6 +567,9 @@ impl RuntimeInner {
             return Ok(());
         };
         cell.entry.running.store(false, Ordering::Release);
+        // Withdrawn first: other processes see the actor leave before its last values.
+        let announcement = self.announcements.lock().remove(&key);
+        drop(announcement);
         let last = {
             let mut actors = domain.actors.lock();
             actors.remove(&key);
@@ -629,6 +695,9 @@ impl RuntimeInner {
         let pool = self.pool.lock().take();
         if let Some(pool) = pool {
             pool.shutdown(SHUTDOWN_JOIN);
+        }
+        if let Some(network) = self.registry.network.get() {
+            network.close();
         }
     }
 }

@@ -73,6 +73,11 @@ impl ActorCell {
                 return (Some(policy), Instant::now());
             }
         }
+        // Values written now travel to other processes stamped with this tick.
+        crate::wire::set_current_stamp(crate::wire::Stamp {
+            frame_number: tick.frame_number,
+            timestamp: tick.timestamp,
+        });
         let outcome = catch_unwind(AssertUnwindSafe(|| body.actor.process(tick)));
         let end = Instant::now();
         stats.record_tick(end.saturating_duration_since(start), tick.skipped);

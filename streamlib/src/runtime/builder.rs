@@ -1,0 +1,134 @@
+//! Building a runtime with options: worker count, host name, a network.
+
+use std::fmt;
+use std::sync::Arc;
+
+use super::Runtime;
+use crate::error::{Error, Result};
+use crate::remote::{Network, Transport};
+use crate::uri::ActorUri;
+
+/// Starts a transport engine for the runtime's host name.
+pub(crate) type EngineStart = Box<dyn FnOnce(&str) -> Result<Arc<dyn Transport>> + Send>;
+
+/// Options for a [`Runtime`]; [`Runtime::builder`] makes one, [`build`](Self::build) the runtime.
+///
+/// ```
+/// use streamlib::Runtime;
+/// let rt = Runtime::builder().workers(2).host("studio-a").build()?;
+/// assert!(Runtime::builder().workers(0).build().is_err());
+/// assert!(Runtime::builder().host("no spaces").build().is_err());
+/// # drop(rt);
+/// # Ok::<(), streamlib::Error>(())
+/// ```
+#[must_use = "a builder does nothing until `build()`"]
+#[derive(Default)]
+pub struct RuntimeBuilder {
+    workers: Option<usize>,
+    host: Option<String>,
+    engine: Option<(EngineStart, bool)>,
+}
+
+impl RuntimeBuilder {
+    /// Worker threads of the pool (default: one per core); at least 1.
+    pub fn workers(mut self, workers: usize) -> RuntimeBuilder {
+        self.workers = Some(workers);
+        self
+    }
+
+    /// The host part of this runtime's URIs once it is on a network: others reach its actors as
+    /// `actor://<host>/<Class>/<id>`. Default: the machine's host name. Must be unique among the
+    /// runtimes that see each other, and a valid URI host that is not `local`, `localhost`,
+    /// `127.0.0.1` or `::1` (those always name a runtime's own actors).
+    pub fn host(mut self, name: &str) -> RuntimeBuilder {
+        self.host = Some(name.to_owned());
+        self
+    }
+
+    /// Links this runtime to others through `start`ed engine (what `network(..)` and `ipc()`
+    /// call); `accept_writes`: whether other processes may write into local inputs.
+    #[cfg_attr(not(feature = "net"), allow(dead_code))]
+    pub(crate) fn engine(mut self, accept_writes: bool, start: EngineStart) -> RuntimeBuilder {
+        self.engine = Some((start, accept_writes));
+        self
+    }
+
+    /// The runtime; a typed error names an option that cannot work, or the endpoint a network
+    /// could not use.
+    pub fn build(self) -> Result<Runtime> {
+        let workers = match self.workers {
+            Some(0) => {
+                return Err(Error::InvalidOption {
+                    option: "workers",
+                    value: "0".into(),
+                    reason: "a runtime needs at least one worker thread",
+                })
+            }
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        };
+        let host = match self.host {
+            Some(host) => host,
+            None => machine_host_name(),
+        };
+        check_host(&host)?;
+        let runtime = Runtime::with_workers(workers);
+        if let Some((start, accept_writes)) = self.engine {
+            let transport = start(&host)?;
+            let network = Network::new(transport, host, accept_writes)?;
+            let _ = runtime.inner.registry.network.set(network);
+        }
+        Ok(runtime)
+    }
+}
+
+impl fmt::Debug for RuntimeBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RuntimeBuilder")
+            .field("workers", &self.workers)
+            .field("host", &self.host)
+            .field("network", &self.engine.is_some())
+            .finish()
+    }
+}
+
+fn check_host(host: &str) -> Result<()> {
+    let invalid = |reason| Error::InvalidOption {
+        option: "host",
+        value: host.chars().take(64).collect(),
+        reason,
+    };
+    let uri = ActorUri::parse(&format!("actor://{host}/A/a"))
+        .map_err(|_| invalid("not a valid URI host (letters, digits, '-', '.')"))?;
+    if uri.host() != host {
+        return Err(invalid("not a valid URI host (letters, digits, '-', '.')"));
+    }
+    if uri.is_local() {
+        return Err(invalid(
+            "names every runtime's own actors; choose a name others can tell apart",
+        ));
+    }
+    if host.contains(['*', '$', '?', '#', '/', ':']) {
+        return Err(invalid("contains a character Zenoh keys cannot hold"));
+    }
+    Ok(())
+}
+
+/// The machine's host name (`gethostname`), or `streamlib` if it has none usable.
+fn machine_host_name() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: `buf` is writable for its whole length, which is what we pass; gethostname writes
+    // at most that many bytes and we read only up to the first NUL within the buffer.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    let name = if rc == 0 {
+        let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+        String::from_utf8_lossy(&buf[..end]).into_owned()
+    } else {
+        String::new()
+    };
+    if check_host(&name).is_ok() {
+        name
+    } else {
+        "streamlib".to_owned()
+    }
+}
