@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use streamlib::ActorRef;
+use streamlib::{ActorRef, ActorStats};
 
 /// One actor's counters, ready to print.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,15 +40,20 @@ pub struct ActorRow {
 impl ActorRow {
     /// The row of `actor`, its rate taken over `elapsed`.
     pub fn of(actor: &ActorRef, elapsed: Duration) -> ActorRow {
-        let stats = actor.stats();
         let dropped = actor
             .port_stats()
             .inputs
             .iter()
             .map(|(_, port)| port.missed)
             .sum();
+        let name = format!("{}/{}", actor.uri().class(), actor.uri().instance_id());
+        ActorRow::from_stats(&name, actor.stats(), elapsed, dropped)
+    }
+
+    /// The row of counters `stats` (of an actor named `name`, e.g. one asked of another process).
+    pub fn from_stats(name: &str, stats: ActorStats, elapsed: Duration, dropped: u64) -> ActorRow {
         ActorRow {
-            actor: format!("{}/{}", actor.uri().class(), actor.uri().instance_id()),
+            actor: name.to_owned(),
             ticks: stats.ticks,
             fps: stats.ticks as f64 / elapsed.as_secs_f64().max(1e-9),
             late: stats.late_ticks,

@@ -231,11 +231,16 @@ fn actor_impl(
     let remote_outputs = actor
         .outputs()
         .map(|port| remote_bind(&port, quote!(output)));
+    // `Self: Process` as an assumption too: a missing `impl Process` is then reported once, on
+    // the `Actor` impl, not again through `RemoteActor`'s supertrait.
     let mut remote_where = where_clause.clone();
+    remote_where.predicates.push(syn::parse_quote!(
+        for<'payload> #self_ty: ::streamlib::__private::Process
+    ));
     remote_where.predicates.extend(payload_predicates(
         actor,
         names,
-        &quote!(::streamlib::__private::Codec),
+        |span| quote_spanned!(span=> ::streamlib::__private::Codec),
     ));
     let not_inputs = wrong_way(
         actor.outputs().collect(),
@@ -340,7 +345,7 @@ fn payload_bounds(actor: &Actor, names: &GenericNames) -> WhereClause {
     where_clause.predicates.extend(payload_predicates(
         actor,
         names,
-        &quote!(::streamlib::__private::Payload),
+        |span| quote_spanned!(span=> ::streamlib::__private::Payload),
     ));
     where_clause
 }
@@ -351,7 +356,7 @@ fn payload_bounds(actor: &Actor, names: &GenericNames) -> WhereClause {
 fn payload_predicates(
     actor: &Actor,
     names: &GenericNames,
-    bound: &TokenStream,
+    bound: impl Fn(Span) -> TokenStream,
 ) -> Vec<WherePredicate> {
     let mut seen = BTreeSet::new();
     let mut predicates = Vec::new();
@@ -359,6 +364,7 @@ fn payload_predicates(
         if !seen.insert(payload.to_token_stream().to_string()) {
             continue;
         }
+        let bound = bound(payload.span());
         predicates.push(if names.used_by(payload).is_empty() {
             syn::parse_quote_spanned!(payload.span()=> for<'payload> #payload: #bound)
         } else {

@@ -16,7 +16,9 @@
 //! a killed process at once, its sockets close): its actors leave the registry, inputs reading
 //! them turn [stale](crate::Input::is_stale), and the configured `connect` endpoints are redialed
 //! so links resume when it returns. A listen address in use or a malformed endpoint fails
-//! `build()` with [`Error::Network`] naming it. Publishing drops under congestion, never waits.
+//! `build()` with [`Error::Network`] naming it. Under congestion a publisher waits at most 1 ms
+//! for queue space (Zenoh's `wait_before_drop`; without it, a frame of several 64 KiB fragments
+//! is dropped whenever the queue is momentarily full), then drops the value: it never blocks.
 //!
 //! Two machines, one command each (the demo `demo_net` does this on one machine):
 //!
@@ -230,10 +232,6 @@ impl Zenoh {
             "{period_init_ms: 100, period_max_ms: 1000, period_increase_factor: 2}".into(),
         )?;
         set("open/return_conditions", "{connect_scouted: false}".into())?;
-        set(
-            "transport/link/tx/queue/congestion_control/drop/wait_before_drop",
-            "0".into(),
-        )?;
         if let Some(tls) = &config.tls {
             let path = |p: &Path| format!("{:?}", p.display().to_string());
             set("transport/link/tls/root_ca_certificate", path(&tls.ca))?;

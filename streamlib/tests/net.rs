@@ -365,7 +365,9 @@ fn garbage_on_a_key_is_counted_not_fatal() {
     use streamlib::net::zenoh::{self, Wait};
     let mut config = zenoh::Config::default();
     let endpoints = format!("[\"tcp/127.0.0.1:{port}\", \"tcp/127.0.0.1:{viewer_port}\"]");
-    config.insert_json5("connect/endpoints", &endpoints).unwrap();
+    config
+        .insert_json5("connect/endpoints", &endpoints)
+        .unwrap();
     config.insert_json5("listen/endpoints", "[]").unwrap();
     config
         .insert_json5("scouting/multicast/enabled", "false")

@@ -18,7 +18,8 @@
 //!   last value stays readable and the link resumes by itself when the actor is back;
 //! - a remote actor's **input** is a local input: connecting a local output to it installs a tap
 //!   on that output which encodes each value written (with the [`wire`](crate::wire) envelope)
-//!   and hands it to the engine, which never blocks the writer (congestion drops, never waits);
+//!   and hands it to the engine, which never blocks the writer (under congestion it drops the
+//!   value after a bounded wait of about a millisecond);
 //! - a local output with no remote reader costs one relaxed load per write more than before.
 //!
 //! Engines implement the crate-private [`Transport`] trait: one engine per link, chosen by the

@@ -325,7 +325,21 @@ pub(crate) fn register_builtin_codecs() {
     macro_rules! register {
         ($($ty:ty),*) => {$( WireOps::of::<$ty>(); )*};
     }
-    register!(u8, u16, u32, u64, i8, i16, i32, i64, f32, f64, bool, String, Vec<u8>);
+    register!(
+        u8,
+        u16,
+        u32,
+        u64,
+        i8,
+        i16,
+        i32,
+        i64,
+        f32,
+        f64,
+        bool,
+        String,
+        Vec<u8>
+    );
     register!(VideoFrame, AudioBuffer, DataMessage, KeyEvent, MouseEvent);
 }
 
