@@ -65,7 +65,7 @@ use zenoh_ext::{
 };
 
 use crate::error::{Error, Result};
-use crate::remote::{Guard, Publisher, Transport};
+use crate::remote::{Deliver, Guard, Publisher, TokenChanged, Transport};
 use crate::runtime::RuntimeBuilder;
 
 /// How a runtime joins the network: where it listens, whom it dials, what it accepts.
@@ -287,11 +287,7 @@ impl Transport for Zenoh {
         Ok(Box::new(token))
     }
 
-    fn watch_tokens(
-        &self,
-        prefix: &str,
-        changed: Box<dyn Fn(&str, bool) + Send + Sync>,
-    ) -> Result<Guard> {
+    fn watch_tokens(&self, prefix: &str, changed: TokenChanged) -> Result<Guard> {
         let key = format!("{prefix}**");
         let subscriber = self
             .session
@@ -327,7 +323,7 @@ impl Transport for Zenoh {
         Ok(Arc::new(ZenohPublisher(put)))
     }
 
-    fn subscribe(&self, key: &str, deliver: Box<dyn Fn(&[u8]) + Send + Sync>) -> Result<Guard> {
+    fn subscribe(&self, key: &str, deliver: Deliver) -> Result<Guard> {
         let subscriber = self
             .session
             .declare_subscriber(key.to_owned())

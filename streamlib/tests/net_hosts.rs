@@ -247,7 +247,7 @@ fn two_hosts_over_tls() {
         "trusted",
         &[hosts.cam_address.clone(), "view-box".into()],
     );
-    certificates(&dir, "rogue", &[hosts.cam_address.clone()]);
+    certificates(&dir, "rogue", std::slice::from_ref(&hosts.cam_address));
 
     let mut camera = hosts.start(&hosts.cam, "camera", &dir);
     let viewer = hosts.start(&hosts.view, "viewer", &dir);

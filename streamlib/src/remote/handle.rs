@@ -1,12 +1,11 @@
 //! Typed handles to actors of other processes: what `rt.remote::<A>(uri)` returns.
 
-use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::proxy::{remote_input, remote_output};
-use super::Peer;
+use super::{AnyPort, Peer};
 use crate::actor::Actor;
 use crate::codec::Codec;
 use crate::error::{Error, Result};
@@ -52,7 +51,7 @@ impl RemoteBinder<'_> {
         &mut self,
         name: &'static str,
         output: bool,
-        make: fn(&Arc<Peer>, &str) -> Arc<dyn Any + Send + Sync>,
+        make: fn(&Arc<Peer>, &str) -> AnyPort,
     ) -> P {
         super::proxy::WireOps::of::<T>();
         let port = self.peer.proxy(name, output, T::PAYLOAD_TYPE, make);

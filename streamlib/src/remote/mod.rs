@@ -52,6 +52,13 @@ use crate::wire;
 /// Whatever keeps a declaration alive (a token, a subscription); dropping it undeclares.
 pub(crate) type Guard = Box<dyn Any + Send + Sync>;
 
+/// Called with each message received on a key.
+pub(crate) type Deliver = Box<dyn Fn(&[u8]) + Send + Sync>;
+/// Called with `(key, alive)` when a liveliness token appears or vanishes.
+pub(crate) type TokenChanged = Box<dyn Fn(&str, bool) + Send + Sync>;
+/// A typed port (`OutputRef<T>` / `InputRef<T>`) without its type.
+pub(crate) type AnyPort = Arc<dyn Any + Send + Sync>;
+
 /// Sends messages on one key; never blocks (drops under congestion).
 pub(crate) trait Publisher: Send + Sync {
     /// Publishes one message.
@@ -65,15 +72,11 @@ pub(crate) trait Transport: Send + Sync {
     /// Declares a liveliness token on `key` until the guard is dropped.
     fn declare_token(&self, key: &str) -> Result<Guard>;
     /// Calls `changed(key, alive)` for each token under `prefix`, those already declared first.
-    fn watch_tokens(
-        &self,
-        prefix: &str,
-        changed: Box<dyn Fn(&str, bool) + Send + Sync>,
-    ) -> Result<Guard>;
+    fn watch_tokens(&self, prefix: &str, changed: TokenChanged) -> Result<Guard>;
     /// A publisher on `key`; with `cache`, it keeps its newest message for late subscribers.
     fn publisher(&self, key: &str, cache: bool) -> Result<Arc<dyn Publisher>>;
     /// Calls `deliver` with each message on `key`, a publisher's cached newest one included.
-    fn subscribe(&self, key: &str, deliver: Box<dyn Fn(&[u8]) + Send + Sync>) -> Result<Guard>;
+    fn subscribe(&self, key: &str, deliver: Deliver) -> Result<Guard>;
     /// Answers queries on `key` with `answer()`.
     fn serve(&self, key: &str, answer: Box<dyn Fn() -> Vec<u8> + Send + Sync>) -> Result<Guard>;
     /// The first answer to a query on `key`, within `timeout`.
@@ -118,7 +121,7 @@ pub(crate) struct Peer {
     alive: AtomicBool,
     ports: Mutex<Vec<PortDesc>>,
     /// Ports handed out, by (name, is output, payload type): one subscription per remote port.
-    proxies: Mutex<HashMap<(String, bool, &'static str), Arc<dyn Any + Send + Sync>>>,
+    proxies: Mutex<HashMap<(String, bool, &'static str), AnyPort>>,
     pub(crate) network: Weak<Network>,
 }
 
@@ -137,8 +140,8 @@ impl Peer {
         name: &str,
         output: bool,
         payload_type: &'static str,
-        make: impl FnOnce(&Arc<Peer>, &str) -> Arc<dyn Any + Send + Sync>,
-    ) -> Arc<dyn Any + Send + Sync> {
+        make: impl FnOnce(&Arc<Peer>, &str) -> AnyPort,
+    ) -> AnyPort {
         let key = (name.to_owned(), output, payload_type);
         self.proxies
             .lock()
@@ -378,7 +381,7 @@ pub(crate) fn remote_port<T: 'static>(
     peer: &Arc<Peer>,
     name: &str,
     direction: Direction,
-) -> Result<Arc<dyn Any + Send + Sync>> {
+) -> Result<AnyPort> {
     let ports = peer.ports();
     let desc = ports
         .iter()

@@ -18,7 +18,12 @@ use std::sync::{Arc, OnceLock, Weak};
 
 use parking_lot::{Mutex, RwLock};
 
-use super::{Guard, Peer, Publisher};
+use super::{AnyPort, Deliver, Guard, Peer, Publisher};
+
+/// Undoes what an operation installed.
+type Undo = Box<dyn FnOnce() + Send>;
+/// A local port (`OutputRef<T>` / `InputRef<T>`) seen without its type.
+type LocalPort<'a> = &'a (dyn Any + Send + Sync);
 use crate::codec::{Codec, DecodeError};
 use crate::error::{Error, Result};
 use crate::port::{InputRef, Origin, OutputRef, OutputShared, Target};
@@ -291,14 +296,13 @@ pub(crate) struct WireOps {
     pub(crate) payload_type: &'static str,
     /// Publishes every value written to the `OutputRef<T>` through the publisher; returns the
     /// undo.
-    pub(crate) publish:
-        fn(&(dyn Any + Send + Sync), Arc<dyn Publisher>) -> Box<dyn FnOnce() + Send>,
+    pub(crate) publish: fn(LocalPort<'_>, Arc<dyn Publisher>) -> Undo,
     /// A delivery function for messages written into the `InputRef<T>` from the network.
-    pub(crate) accept: fn(&(dyn Any + Send + Sync), String) -> Box<dyn Fn(&[u8]) + Send + Sync>,
+    pub(crate) accept: fn(LocalPort<'_>, String) -> Deliver,
     /// A remote output of a peer, as `OutputRef<T>`.
-    pub(crate) remote_output: fn(&Arc<Peer>, &str) -> Arc<dyn Any + Send + Sync>,
+    pub(crate) remote_output: fn(&Arc<Peer>, &str) -> AnyPort,
     /// A remote input of a peer, as `InputRef<T>`.
-    pub(crate) remote_input: fn(&Arc<Peer>, &str) -> Arc<dyn Any + Send + Sync>,
+    pub(crate) remote_input: fn(&Arc<Peer>, &str) -> AnyPort,
 }
 
 impl WireOps {
@@ -360,10 +364,7 @@ pub(crate) fn registered<T: 'static>() -> Result<WireOps> {
         })
 }
 
-fn publish<T: Codec>(
-    port: &(dyn Any + Send + Sync),
-    publisher: Arc<dyn Publisher>,
-) -> Box<dyn FnOnce() + Send> {
+fn publish<T: Codec>(port: LocalPort<'_>, publisher: Arc<dyn Publisher>) -> Undo {
     let Some(output) = port.downcast_ref::<OutputRef<T>>() else {
         return Box::new(|| {});
     };
@@ -382,10 +383,7 @@ fn publish<T: Codec>(
 
 /// Writes from the network feed a buffer of their own, which becomes the input's upstream at the
 /// first value while the input has none (a local connection, if any, keeps precedence).
-fn accept<T: Codec>(
-    port: &(dyn Any + Send + Sync),
-    describe: String,
-) -> Box<dyn Fn(&[u8]) + Send + Sync> {
+fn accept<T: Codec>(port: LocalPort<'_>, describe: String) -> Deliver {
     let Some(input) = port.downcast_ref::<InputRef<T>>().cloned() else {
         return Box::new(|_| {});
     };
@@ -482,6 +480,7 @@ mod tests {
     struct Local;
 
     #[test]
+    #[allow(clippy::needless_borrow)] // the borrow is what picks `ViaNothing` when no codec
     fn the_probe_finds_codecs() {
         assert_eq!(
             (&WireProbe::<i64>::new())
