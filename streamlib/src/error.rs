@@ -160,6 +160,20 @@ pub enum Error {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// A connection to or from an actor that is stopped (or stopping).
+    #[error("actor {uri} is not running: a connection to or from it is refused")]
+    ActorNotRunning {
+        /// The stopped actor's URI.
+        uri: String,
+    },
+    /// A connection between actors of two runtimes: each runtime orders and owns only its own.
+    #[error("{output} and {input} belong to two runtimes; connect actors of one runtime (across runtimes, use a network: `rt.remote`)")]
+    DifferentRuntimes {
+        /// The output side.
+        output: String,
+        /// The input side.
+        input: String,
+    },
     /// The runtime is shutting down or shut down: nothing new can be spawned or connected.
     #[error("the runtime is shut down")]
     RuntimeShutDown,

@@ -41,6 +41,18 @@ pub fn connect<T: Send + Sync + 'static>(
     output: &OutputRef<T>,
     input: &InputRef<T>,
 ) -> Result<Connection> {
+    // Both ends bound to actors: they must be of one runtime, which then orders and owns the
+    // connection. (A port of a remote actor is bound to none.)
+    let bound = match (output.shared.binding.get(), input.shared.binding.get()) {
+        (Some(from), Some(to)) if !Weak::ptr_eq(&from.graph, &to.graph) => {
+            return Err(Error::DifferentRuntimes {
+                output: output.shared.describe(),
+                input: input.shared.describe(),
+            })
+        }
+        (Some(from), Some(to)) => Some((from, to)),
+        _ => None,
+    };
     let id = next_connection_id();
     input
         .shared
@@ -53,14 +65,26 @@ pub fn connect<T: Send + Sync + 'static>(
         let shared = input.shared.clone();
         Arc::new(move || shared.detach(id))
     };
-    let graph = match (output.shared.binding.get(), input.shared.binding.get()) {
-        (Some(from), Some(to)) if Weak::ptr_eq(&from.graph, &to.graph) => {
+    let graph = match bound {
+        Some((from, to)) => {
             if let Some(graph) = to.graph.upgrade() {
-                graph.connected(id, from.actor, to.actor, detach.clone());
+                // Checked under the runtime's lock, so a stop cannot slip between: a connection
+                // never outlives either end.
+                if let Err(stopped) = graph.connected(id, from.actor, to.actor, detach.clone()) {
+                    detach();
+                    let uri = if stopped == from.actor {
+                        &from.uri
+                    } else {
+                        &to.uri
+                    };
+                    return Err(Error::ActorNotRunning {
+                        uri: uri.to_string(),
+                    });
+                }
             }
             Some(to.graph.clone())
         }
-        _ => None,
+        None => None,
     };
     let shared = input.shared.clone();
     Ok(Connection {

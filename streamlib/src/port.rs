@@ -62,17 +62,33 @@ impl Direction {
     }
 }
 
-/// Identity of an actor inside its runtime (used to order the schedule).
+/// Identity of a spawned actor, unique in the process; increasing in spawn order (which orders
+/// the schedule where connections do not).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ActorKey(pub(crate) u64);
+
+impl ActorKey {
+    /// The next key.
+    pub(crate) fn next() -> ActorKey {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        ActorKey(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
 
 /// Hooks a runtime gives the ports of its actors, so that wiring reaches the scheduler.
 ///
 /// Defined here, implemented by the runtime: ports sit below the runtime in the layering.
 pub(crate) trait Graph: Send + Sync {
     /// Connection `id`, `from → to`, was made; `detach` undoes it (the runtime calls it when one
-    /// of the two actors stops). The schedule must be rebuilt.
-    fn connected(&self, id: u64, from: ActorKey, to: ActorKey, detach: Detach);
+    /// of the two actors stops). The schedule must be rebuilt. `Err(key)`: actor `key` is not
+    /// running (stopped, or stopping), and the connection must be undone.
+    fn connected(
+        &self,
+        id: u64,
+        from: ActorKey,
+        to: ActorKey,
+        detach: Detach,
+    ) -> Result<(), ActorKey>;
     /// Connection `id` was removed.
     fn disconnected(&self, id: u64);
 }

@@ -46,13 +46,18 @@
 //! ```
 
 mod builder;
-pub(crate) mod scheduler;
+mod cell;
+mod dedicated;
+mod domain;
+mod pool;
+mod schedule;
+mod tick;
 
 pub use builder::RuntimeBuilder;
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -67,7 +72,12 @@ use crate::remote::{Announcement, RemoteActor, RemoteHandle};
 use crate::stats::{ActorStats, ActorStatsCell, PortStatsList};
 use crate::uri::{validate_instance_id, ActorUri};
 
-use scheduler::{ActorCell, Body, Dedicated, DedicatedMsg, Domain, Pool, Schedule};
+use cell::{deadline, running_here, ActorCell};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use dedicated::Dedicated;
+use domain::Domain;
+use pool::Pool;
+use tick::{Fault, Job};
 
 /// How long shutdown waits for threads (domains, workers) to finish.
 const SHUTDOWN_JOIN: Duration = Duration::from_secs(1);
@@ -213,18 +223,7 @@ impl Runtime {
     /// A runtime with `workers` pool threads (at least 1).
     pub fn with_workers(workers: usize) -> Runtime {
         Runtime {
-            inner: Arc::new_cyclic(|weak| RuntimeInner {
-                this: weak.clone(),
-                registry: Registry::default(),
-                workers: workers.max(1),
-                pool: Mutex::new(None),
-                domains: Mutex::new(HashMap::new()),
-                default_clocks: Mutex::new(HashMap::new()),
-                graph: Mutex::new(GraphState::default()),
-                next_key: AtomicU64::new(1),
-                shut_down: AtomicBool::new(false),
-                announcements: Mutex::new(HashMap::new()),
-            }),
+            inner: RuntimeInner::new(workers),
         }
     }
 
@@ -336,12 +335,16 @@ impl fmt::Debug for Runtime {
     }
 }
 
+/// A connection between two actors of this runtime.
 struct Edge {
     from: ActorKey,
     to: ActorKey,
     detach: Detach,
+    /// The domain of both ends, when they share a clock (the edge orders its schedule).
+    domain: Option<Arc<Domain>>,
 }
 
+/// Which actors run, on which domain, and the connections between them.
 #[derive(Default)]
 struct GraphState {
     cells: HashMap<ActorKey, (Arc<ActorCell>, Arc<Domain>)>,
@@ -349,17 +352,8 @@ struct GraphState {
 }
 
 impl GraphState {
-    /// Marks for rebuilding the schedules of the domains `from` and `to` belong to.
-    fn invalidate(&self, from: ActorKey, to: ActorKey) {
-        for key in [from, to] {
-            if let Some((_, domain)) = self.cells.get(&key) {
-                domain.invalidate();
-            }
-        }
-    }
-
-    /// Removes every edge from or to `key` (the schedules concerned are marked for rebuilding);
-    /// the caller detaches the inputs.
+    /// Removes every edge from or to `key` (their schedules are marked for rebuilding); the
+    /// caller detaches the inputs, outside the lock.
     fn remove_edges_of(&mut self, key: ActorKey) -> Vec<Edge> {
         let ids: Vec<u64> = self
             .edges
@@ -367,36 +361,67 @@ impl GraphState {
             .filter(|(_, e)| e.from == key || e.to == key)
             .map(|(id, _)| *id)
             .collect();
-        let edges: Vec<Edge> = ids.iter().filter_map(|id| self.edges.remove(id)).collect();
-        for edge in &edges {
-            self.invalidate(edge.from, edge.to);
-        }
-        edges
+        ids.iter()
+            .filter_map(|id| {
+                let edge = self.edges.remove(id)?;
+                if let Some(domain) = &edge.domain {
+                    domain.edges.lock().remove(id);
+                    domain.invalidate();
+                }
+                Some(edge)
+            })
+            .collect()
     }
 }
 
+/// What the runtime starts at its first spawn: the worker pool and the thread that applies
+/// fault policies.
+struct Services {
+    pool: Arc<Pool>,
+    faults: Sender<Fault>,
+}
+
+/// The shared state of a [`Runtime`].
+///
+/// **Lock order** (a thread holding one may take only those after it): `graph` → `domains` →
+/// a domain's `actors` / `edges` → an actor's `body`; `services`, `default_clocks` and
+/// `announcements` are taken alone. The tick path takes none of them but the bodies.
 pub(crate) struct RuntimeInner {
     this: Weak<RuntimeInner>,
     registry: Registry,
     workers: usize,
-    pool: Mutex<Option<Arc<Pool>>>,
-    domains: Mutex<HashMap<ClockId, Arc<Domain>>>,
-    default_clocks: Mutex<HashMap<Rate, SoftwareClock>>,
     graph: Mutex<GraphState>,
-    next_key: AtomicU64,
+    domains: Mutex<HashMap<ClockId, Arc<Domain>>>,
+    services: Mutex<Option<Services>>,
+    default_clocks: Mutex<HashMap<Rate, SoftwareClock>>,
+    /// Set under the `graph` lock, so a spawn either lands before it (and is stopped) or fails.
     shut_down: AtomicBool,
     /// What each actor announced to other processes (with a network).
     announcements: Mutex<HashMap<ActorKey, Announcement>>,
 }
 
 impl RuntimeInner {
+    fn new(workers: usize) -> Arc<RuntimeInner> {
+        Arc::new_cyclic(|weak| RuntimeInner {
+            this: weak.clone(),
+            registry: Registry::default(),
+            workers: workers.max(1),
+            graph: Mutex::new(GraphState::default()),
+            domains: Mutex::new(HashMap::new()),
+            services: Mutex::new(None),
+            default_clocks: Mutex::new(HashMap::new()),
+            shut_down: AtomicBool::new(false),
+            announcements: Mutex::new(HashMap::new()),
+        })
+    }
+
     fn spawn<A: Actor>(&self, actor: A, id: &str, options: SpawnOptions) -> Result<ActorHandle<A>> {
         if self.shut_down.load(Ordering::Acquire) {
             return Err(Error::RuntimeShutDown);
         }
         validate_instance_id(id)?;
         let uri = ActorUri::local(A::class_name(), id)?;
-        let key = ActorKey(self.next_key.fetch_add(1, Ordering::Relaxed));
+        let key = ActorKey::next();
         let graph: Weak<dyn Graph> = self.this.clone();
         let mut binder = PortBinder {
             actor: key,
@@ -471,47 +496,54 @@ impl RuntimeInner {
         clock: Box<dyn Clock>,
         actor: Box<dyn crate::Process + Send>,
     ) -> Result<()> {
-        let pool = self.pool()?;
-        let (dedicated, receiver) = match config.dispatch {
+        let (pool, faults) = self.services()?;
+        let (dedicated, thread) = match config.dispatch {
             Dispatch::Pool => (None, None),
             Dispatch::Dedicated => {
-                let (sender, receiver) = crossbeam_channel::bounded(1);
-                (Some(Dedicated { sender }), Some(receiver))
+                let (dedicated, thread) = Dedicated::new();
+                (Some(dedicated), Some(thread))
             }
         };
-        let cell = Arc::new(ActorCell {
-            key,
-            entry,
-            config,
-            body: Mutex::new(Body {
-                actor,
-                started: false,
-                stopped: false,
-            }),
-            dedicated,
-        });
-        if let Some(receiver) = receiver {
-            let weak = Arc::downgrade(&cell);
-            std::thread::Builder::new()
-                .name(format!("streamlib-{}", cell.entry.uri.instance_id()))
-                .spawn(move || scheduler::dedicated_loop(weak, receiver))
-                .map_err(|e| Error::os("spawning a dedicated actor thread", e))?;
+        let cell = Arc::new(ActorCell::new(key, entry, config, actor, dedicated));
+        if let Some(thread) = thread {
+            thread.spawn(&cell)?;
         }
-        let domain = self.join_domain(clock, &cell, &pool)?;
+        let domain = self.join_domain(clock, &cell, pool, faults)?;
         cell.entry.stats.share_lateness(domain.lateness.clone());
-        self.graph.lock().cells.insert(key, (cell, domain.clone()));
+        {
+            let mut graph = self.graph.lock();
+            if self.shut_down.load(Ordering::Acquire) {
+                drop(graph);
+                domain.actors.lock().remove(&key);
+                if let Some(dedicated) = &cell.dedicated {
+                    let _ = dedicated.stop();
+                }
+                return Err(Error::RuntimeShutDown);
+            }
+            graph.cells.insert(key, (cell, domain.clone()));
+        }
         domain.invalidate();
         Ok(())
     }
 
-    fn pool(&self) -> Result<Arc<Pool>> {
-        let mut pool = self.pool.lock();
-        if let Some(pool) = pool.as_ref() {
-            return Ok(pool.clone());
+    /// The pool and the fault channel, started at the first spawn.
+    fn services(&self) -> Result<(Arc<Pool>, Sender<Fault>)> {
+        let mut services = self.services.lock();
+        if let Some(s) = services.as_ref() {
+            return Ok((s.pool.clone(), s.faults.clone()));
         }
-        let started = Pool::start(self.workers)?;
-        *pool = Some(started.clone());
-        Ok(started)
+        let pool = Pool::start(self.workers)?;
+        let (faults, received) = crossbeam_channel::unbounded();
+        let runtime = self.this.clone();
+        std::thread::Builder::new()
+            .name("streamlib-faults".into())
+            .spawn(move || apply_faults(runtime, received))
+            .map_err(|e| Error::os("spawning the fault thread", e))?;
+        *services = Some(Services {
+            pool: pool.clone(),
+            faults: faults.clone(),
+        });
+        Ok((pool, faults))
     }
 
     /// Adds `cell` to the domain of `clock`, started if new. Both happen under the domains lock,
@@ -521,26 +553,20 @@ impl RuntimeInner {
         &self,
         clock: Box<dyn Clock>,
         cell: &Arc<ActorCell>,
-        pool: &Arc<Pool>,
+        pool: Arc<Pool>,
+        faults: Sender<Fault>,
     ) -> Result<Arc<Domain>> {
         let mut domains = self.domains.lock();
-        if let Some(domain) = domains.get(&clock.id()) {
-            domain.actors.lock().insert(cell.key, cell.clone());
-            return Ok(domain.clone());
-        }
-        let id = clock.id();
-        let name = format!("streamlib-clock-{}", id.as_u64());
-        let domain = Arc::new(Domain::new(clock));
-        let thread = {
-            let (domain, runtime, pool) = (domain.clone(), self.this.clone(), pool.clone());
-            std::thread::Builder::new()
-                .name(name)
-                .spawn(move || scheduler::domain_loop(domain, runtime, pool))
-                .map_err(|e| Error::os("spawning a clock thread", e))?
+        let domain = match domains.get(&clock.id()) {
+            Some(domain) => domain.clone(),
+            None => {
+                let id = clock.id();
+                let domain = Domain::start(clock, pool, faults)?;
+                domains.insert(id, domain.clone());
+                domain
+            }
         };
-        *domain.thread.lock() = Some(thread);
         domain.actors.lock().insert(cell.key, cell.clone());
-        domains.insert(id, domain.clone());
         Ok(domain)
     }
 
@@ -552,149 +578,212 @@ impl RuntimeInner {
             .clone()
     }
 
-    /// The current schedule of `domain` (called by its thread when the generation moved).
-    pub(crate) fn build_schedule(&self, domain: &Domain) -> Schedule {
-        let graph = self.graph.lock();
-        let actors: Vec<_> = domain.actors.lock().values().cloned().collect();
-        let edges: Vec<_> = graph.edges.values().map(|e| (e.from, e.to)).collect();
-        Schedule::build(actors, &edges)
-    }
-
     /// Stops one actor: no more ticks, `on_stop` (its inputs still connected, so a sink can
     /// read a last value), then its connections and its registration are removed.
+    ///
+    /// Bounded by the actor's stop timeout: a `process` or `on_stop` that does not return in
+    /// time is detached ([`Error::StopTimeout`]) and the thread stuck in it is replaced. Called
+    /// from inside the actor's own `process`, it returns at once and `on_stop` runs right after
+    /// `process` returns.
     pub(crate) fn stop_actor(&self, key: ActorKey) -> Result<()> {
-        let Some((cell, domain)) = self.graph.lock().cells.remove(&key) else {
+        if running_here() == Some(key) {
+            self.stop_self(key);
+            return Ok(());
+        }
+        let Some((cell, domain)) = self.begin_stop(key) else {
             return Ok(());
         };
+        let until = deadline(cell.config.stop_timeout);
+        let stopped = match self.request_on_stop(&cell, until) {
+            Some(replied) => matches!(replied.recv_deadline(until), Ok(true)),
+            None => true,
+        };
+        self.finish_stop(&cell, &domain);
+        if stopped {
+            tracing::debug!(actor = %cell.entry.uri, "stopped");
+            return Ok(());
+        }
+        let timeout = cell.config.stop_timeout;
+        tracing::warn!(actor = %cell.entry.uri, ?timeout, "process or on_stop did not return; detached");
+        self.replace_stuck_thread(&cell, &domain);
+        Err(Error::StopTimeout {
+            uri: cell.entry.uri.to_string(),
+            timeout,
+        })
+    }
+
+    /// Takes the actor out of its schedule and the graph; `None` if it was not running.
+    fn begin_stop(&self, key: ActorKey) -> Option<(Arc<ActorCell>, Arc<Domain>)> {
+        let (cell, domain) = self.graph.lock().cells.remove(&key)?;
         cell.entry.running.store(false, Ordering::Release);
         // Withdrawn first: other processes see the actor leave before its last values.
         let announcement = self.announcements.lock().remove(&key);
         drop(announcement);
-        let last = {
-            let mut actors = domain.actors.lock();
-            actors.remove(&key);
-            actors.is_empty()
-        };
+        domain.actors.lock().remove(&key);
         domain.invalidate();
-        let result = self.stop_body(&cell);
-        let edges = self.graph.lock().remove_edges_of(key);
+        Some((cell, domain))
+    }
+
+    /// Has `on_stop` run where it can be bounded: the actor's own thread if dedicated, else a
+    /// pool thread (or this thread, if it is a runtime thread, which must not wait on the pool).
+    /// The receiver says `true` once it ran, `false` if the actor's `process` held on past
+    /// `until`; `None` when there is nothing to wait for.
+    fn request_on_stop(&self, cell: &Arc<ActorCell>, until: Instant) -> Option<Receiver<bool>> {
+        if let Some(dedicated) = &cell.dedicated {
+            let replied = dedicated.stop()?;
+            let (reply, result) = crossbeam_channel::bounded(1);
+            let _ = reply.send(replied.recv_deadline(until).is_ok());
+            return Some(result);
+        }
+        let (reply, replied) = crossbeam_channel::bounded(1);
+        let task_cell = cell.clone();
+        let task = move || {
+            let _ = reply.send(task_cell.stop_until(until));
+        };
+        match self.services.lock().as_ref() {
+            Some(services) if running_here().is_none() => {
+                services.pool.inject([Job::Task(Box::new(task))]);
+            }
+            _ => task(),
+        }
+        Some(replied)
+    }
+
+    /// Removes a stopped actor's connections and registration; retires its domain if empty.
+    fn finish_stop(&self, cell: &ActorCell, domain: &Arc<Domain>) {
+        let edges = self.graph.lock().remove_edges_of(cell.key);
         for edge in &edges {
             (edge.detach)();
         }
         self.registry.remove(&cell.entry.uri);
-        if last {
-            self.stop_domain(&domain);
-        }
-        tracing::debug!(actor = %cell.entry.uri, "stopped");
-        result
+        self.retire_domain_if_empty(domain);
     }
 
-    /// Waits (bounded) for a running `process` to finish, then runs `on_stop`.
-    fn stop_body(&self, cell: &ActorCell) -> Result<()> {
-        let timeout = cell.config.stop_timeout;
-        let timed_out = || Error::StopTimeout {
-            uri: cell.entry.uri.to_string(),
-            timeout,
+    /// A stop from inside the actor's own `process`: out of the schedule now, `on_stop` and the
+    /// rest right after `process` returns, on the same thread.
+    fn stop_self(&self, key: ActorKey) {
+        let Some((cell, domain)) = self.begin_stop(key) else {
+            return;
         };
-        match &cell.dedicated {
-            Some(dedicated) => {
-                let (reply, replied) = crossbeam_channel::bounded(1);
-                let deadline = Instant::now() + timeout;
-                dedicated
-                    .sender
-                    .send_deadline(DedicatedMsg::Stop(reply), deadline)
-                    .map_err(|_| timed_out())?;
-                replied.recv_deadline(deadline).map_err(|_| timed_out())
+        let runtime = self.this.clone();
+        let stopped = cell.clone();
+        cell.request_stop_after_process(Box::new(move || {
+            if let Some(runtime) = runtime.upgrade() {
+                runtime.finish_stop(&stopped, &domain);
             }
-            None => match cell.body.try_lock_for(timeout) {
-                Some(guard) => {
-                    drop(guard);
-                    scheduler::stop_body(cell);
-                    Ok(())
-                }
-                None => {
-                    tracing::warn!(actor = %cell.entry.uri, ?timeout, "process did not return; detached");
-                    Err(timed_out())
-                }
-            },
+        }));
+    }
+
+    /// A stop that nobody waits for (a fault policy): `on_stop` and the rest on a pool thread.
+    fn stop_detached(&self, key: ActorKey) {
+        let Some((cell, domain)) = self.begin_stop(key) else {
+            return;
+        };
+        tracing::warn!(actor = %cell.entry.uri, "stopping after a fault (FaultPolicy::Stop)");
+        let runtime = self.this.clone();
+        let task = move || {
+            cell.stop_until(deadline(cell.config.stop_timeout));
+            if let Some(runtime) = runtime.upgrade() {
+                runtime.finish_stop(&cell, &domain);
+            }
+        };
+        match self.services.lock().as_ref() {
+            Some(services) => services.pool.inject([Job::Task(Box::new(task))]),
+            None => task(),
         }
     }
 
-    fn stop_domain(&self, domain: &Arc<Domain>) {
+    /// After a stop timed out: the thread stuck in the actor (a worker, or its clock's own
+    /// thread) is replaced, so the clock and the pool keep their capacity.
+    fn replace_stuck_thread(&self, cell: &ActorCell, domain: &Arc<Domain>) {
+        let token = cell.running_on.load(Ordering::Relaxed);
+        if token == 0 || domain.replace_thread(token) {
+            return;
+        }
+        if let Some(services) = self.services.lock().as_ref() {
+            services.pool.replace(token);
+        }
+    }
+
+    fn retire_domain_if_empty(&self, domain: &Arc<Domain>) {
         {
             let mut domains = self.domains.lock();
             if !domain.actors.lock().is_empty() {
                 return; // an actor joined meanwhile
             }
+            if !domains
+                .get(&domain.clock.id())
+                .is_some_and(|d| Arc::ptr_eq(d, domain))
+            {
+                return;
+            }
             domains.remove(&domain.clock.id());
         }
-        domain.interrupt.fire();
-        let thread = domain.thread.lock().take();
-        if let Some(thread) = thread {
-            if thread.thread().id() != std::thread::current().id() {
-                scheduler::join_all(vec![thread], SHUTDOWN_JOIN);
-            }
-        }
+        domain.stop(SHUTDOWN_JOIN);
     }
 
-    /// Applies fault policies reported by a tick, off the scheduler's threads.
-    pub(crate) fn apply_faults(&self, faults: Vec<(ActorKey, FaultPolicy)>) {
-        for (key, policy) in faults {
-            let action = match policy {
-                FaultPolicy::Continue => continue,
-                FaultPolicy::Stop => {
-                    if let Some((cell, _)) = self.graph.lock().cells.get(&key) {
-                        cell.entry.running.store(false, Ordering::Release);
-                        tracing::warn!(actor = %cell.entry.uri, "stopping after a fault (FaultPolicy::Stop)");
-                    }
-                    Some(key)
-                }
-                FaultPolicy::StopRuntime => {
-                    tracing::warn!(
-                        "shutting the runtime down after a fault (FaultPolicy::StopRuntime)"
-                    );
-                    self.shut_down.store(true, Ordering::Release);
-                    None
-                }
-            };
-            let runtime = self.this.clone();
-            let _ = std::thread::Builder::new()
-                .name("streamlib-fault".into())
-                .spawn(move || {
-                    if let Some(runtime) = runtime.upgrade() {
-                        match action {
-                            Some(key) => {
-                                let _ = runtime.stop_actor(key);
-                            }
-                            None => runtime.shutdown(),
-                        }
-                    }
-                });
-        }
-    }
-
+    /// Stops every actor at once, with one deadline for all (the longest stop timeout, at most
+    /// [`MAX_SHUTDOWN`]), then every thread. From inside an actor it returns at once and the
+    /// rest happens on a thread of its own.
     fn shutdown(&self) {
-        self.shut_down.store(true, Ordering::Release);
         let keys: Vec<ActorKey> = {
             let graph = self.graph.lock();
+            self.shut_down.store(true, Ordering::Release);
             for (cell, _) in graph.cells.values() {
                 cell.entry.running.store(false, Ordering::Release);
             }
             graph.cells.keys().copied().collect()
         };
-        let domains: Vec<Arc<Domain>> = self.domains.lock().values().cloned().collect();
-        for domain in &domains {
+        for domain in self.domains.lock().values() {
             domain.interrupt.fire();
         }
-        for key in keys {
-            let _ = self.stop_actor(key);
+        if running_here().is_some() {
+            let runtime = self.this.clone();
+            let spawned = std::thread::Builder::new()
+                .name("streamlib-shutdown".into())
+                .spawn(move || {
+                    if let Some(runtime) = runtime.upgrade() {
+                        runtime.shutdown_now(keys);
+                    }
+                });
+            if spawned.is_ok() {
+                return;
+            }
+            tracing::error!("cannot spawn the shutdown thread; shutting down on this one");
+            return self.shutdown_now(Vec::new());
         }
+        self.shutdown_now(keys);
+    }
+
+    fn shutdown_now(&self, keys: Vec<ActorKey>) {
+        let stopping: Vec<_> = keys
+            .into_iter()
+            .filter_map(|k| self.begin_stop(k))
+            .collect();
+        let longest = stopping
+            .iter()
+            .map(|(cell, _)| cell.config.stop_timeout)
+            .max()
+            .unwrap_or_default();
+        let until = deadline(longest.min(MAX_SHUTDOWN));
+        let replies: Vec<_> = stopping
+            .iter()
+            .map(|(cell, _)| self.request_on_stop(cell, until))
+            .collect();
+        for ((cell, domain), reply) in stopping.iter().zip(replies) {
+            let stopped = reply.is_none_or(|r| matches!(r.recv_deadline(until), Ok(true)));
+            if !stopped {
+                tracing::warn!(actor = %cell.entry.uri, "did not stop in time at shutdown; detached");
+            }
+            self.finish_stop(cell, domain);
+        }
+        let domains: Vec<Arc<Domain>> = self.domains.lock().drain().map(|(_, d)| d).collect();
         for domain in &domains {
-            self.stop_domain(domain);
+            domain.stop(SHUTDOWN_JOIN);
         }
-        let pool = self.pool.lock().take();
-        if let Some(pool) = pool {
-            pool.shutdown(SHUTDOWN_JOIN);
+        let services = self.services.lock().take();
+        if let Some(services) = services {
+            services.pool.shutdown(SHUTDOWN_JOIN);
         }
         if let Some(network) = self.registry.network.get() {
             network.close();
@@ -702,20 +791,76 @@ impl RuntimeInner {
     }
 }
 
+/// The fault thread: applies `Stop` and `StopRuntime` policies off the tick path, one at a
+/// time, without a thread per fault. Ends with the runtime.
+fn apply_faults(runtime: Weak<RuntimeInner>, faults: Receiver<Fault>) {
+    loop {
+        match faults.recv_timeout(Duration::from_secs(1)) {
+            Ok((key, policy)) => {
+                let Some(runtime) = runtime.upgrade() else {
+                    return;
+                };
+                match policy {
+                    FaultPolicy::Continue => {}
+                    FaultPolicy::Stop => runtime.stop_detached(key),
+                    FaultPolicy::StopRuntime => {
+                        tracing::warn!(
+                            "shutting the runtime down after a fault (FaultPolicy::StopRuntime)"
+                        );
+                        runtime.shutdown();
+                    }
+                }
+            }
+            Err(RecvTimeoutError::Timeout) if runtime.strong_count() > 0 => {}
+            Err(_) => return,
+        }
+    }
+}
+
 impl Graph for RuntimeInner {
-    fn connected(&self, id: u64, from: ActorKey, to: ActorKey, detach: Detach) {
+    fn connected(
+        &self,
+        id: u64,
+        from: ActorKey,
+        to: ActorKey,
+        detach: Detach,
+    ) -> std::result::Result<(), ActorKey> {
         let mut graph = self.graph.lock();
-        graph.edges.insert(id, Edge { from, to, detach });
-        graph.invalidate(from, to);
+        let (from_domain, to_domain) = match (graph.cells.get(&from), graph.cells.get(&to)) {
+            (Some((_, f)), Some((_, t))) => (f.clone(), t.clone()),
+            (None, _) => return Err(from),
+            (_, None) => return Err(to),
+        };
+        let domain = Arc::ptr_eq(&from_domain, &to_domain).then_some(from_domain);
+        if let Some(domain) = &domain {
+            domain.edges.lock().insert(id, (from, to));
+            domain.invalidate();
+        }
+        graph.edges.insert(
+            id,
+            Edge {
+                from,
+                to,
+                detach,
+                domain,
+            },
+        );
+        Ok(())
     }
 
     fn disconnected(&self, id: u64) {
         let mut graph = self.graph.lock();
         if let Some(edge) = graph.edges.remove(&id) {
-            graph.invalidate(edge.from, edge.to);
+            if let Some(domain) = edge.domain {
+                domain.edges.lock().remove(&id);
+                domain.invalidate();
+            }
         }
     }
 }
+
+/// The longest a shutdown waits for actors to stop, whatever their stop timeouts say.
+const MAX_SHUTDOWN: Duration = Duration::from_secs(10);
 
 /// Rate of the default clock for actors that name none.
 pub const DEFAULT_RATE: Rate = match Rate::new_const(60, 1) {

@@ -1,0 +1,255 @@
+//! A clock domain: one clock, its actors, and the thread that runs its ticks.
+//!
+//! The domain's thread waits for the clock's next tick, rebuilds the schedule if an actor or a
+//! connection of the clock changed, splits the tick's roots into chunks by their measured cost,
+//! queues all chunks but the first for the pool and runs the first itself, then waits for the
+//! tick to finish. It never runs jobs of other clocks. Work that fits on one thread (most ticks
+//! of a light pipeline) runs entirely here, with no wake-up; heavy independent branches run
+//! side by side.
+//!
+//! If the thread gets stuck in an actor whose stop timed out, the runtime gives the domain a
+//! new thread ([`Domain::replace_thread`]) and the stuck one leaves when its call returns.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Sender;
+use parking_lot::Mutex;
+
+use super::cell::{adopt_thread_token, new_thread_token, ActorCell};
+use super::pool::Pool;
+use super::schedule::Schedule;
+use super::tick::{Fault, Job, TickRun};
+use crate::clock::{Clock, Interrupt, Tick};
+use crate::error::{Error, Result};
+use crate::port::ActorKey;
+use crate::stats::Histogram;
+
+/// A chunk of a tick's roots is worth another thread when it costs at least this much.
+const MIN_CHUNK: Duration = Duration::from_micros(500);
+
+/// How often each domain reports its actors' stats as `tracing` events.
+const STATS_REPORT_PERIOD: Duration = Duration::from_secs(5);
+
+/// One clock and its actors.
+pub(crate) struct Domain {
+    pub(crate) clock: Box<dyn Clock>,
+    pub(crate) interrupt: Interrupt,
+    /// Actors of this clock, by key (spawn order).
+    pub(crate) actors: Mutex<BTreeMap<ActorKey, Arc<ActorCell>>>,
+    /// Connections between two actors of this clock, by connection id.
+    pub(crate) edges: Mutex<HashMap<u64, (ActorKey, ActorKey)>>,
+    /// Bumped whenever the schedule must be rebuilt.
+    generation: AtomicU64,
+    /// The token of the thread that runs the loop now.
+    owner: AtomicUsize,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    /// How late the clock's ticks arrive, shared with the stats of every actor of the domain.
+    pub(crate) lateness: Arc<Histogram>,
+    pool: Arc<Pool>,
+    faults: Sender<Fault>,
+}
+
+impl Domain {
+    /// A domain for `clock`, its thread started.
+    pub(crate) fn start(
+        clock: Box<dyn Clock>,
+        pool: Arc<Pool>,
+        faults: Sender<Fault>,
+    ) -> Result<Arc<Domain>> {
+        let domain = Arc::new(Domain {
+            clock,
+            interrupt: Interrupt::new(),
+            actors: Mutex::new(BTreeMap::new()),
+            edges: Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(1),
+            owner: AtomicUsize::new(0),
+            thread: Mutex::new(None),
+            lateness: Arc::new(Histogram::default()),
+            pool,
+            faults,
+        });
+        domain.spawn_thread()?;
+        Ok(domain)
+    }
+
+    fn spawn_thread(self: &Arc<Self>) -> Result<()> {
+        let token = new_thread_token();
+        self.owner.store(token, Ordering::Release);
+        let domain = self.clone();
+        let name = format!("streamlib-clock-{}", self.clock.id().as_u64());
+        let handle = std::thread::Builder::new()
+            .name(name)
+            .spawn(move || {
+                adopt_thread_token(token);
+                domain.run_loop(token);
+            })
+            .map_err(|e| Error::os("spawning a clock thread", e))?;
+        *self.thread.lock() = Some(handle);
+        Ok(())
+    }
+
+    /// Gives the domain a new thread if `token` names its current one (stuck in a detached
+    /// actor); returns whether it did.
+    pub(crate) fn replace_thread(self: &Arc<Self>, token: usize) -> bool {
+        if token == 0 || self.owner.load(Ordering::Acquire) != token {
+            return false;
+        }
+        tracing::warn!(clock = %self.clock.describe(), "the clock's thread is stuck in a detached actor; starting another");
+        self.invalidate();
+        if let Err(error) = self.spawn_thread() {
+            tracing::error!(%error, "cannot replace a stuck clock thread; the clock stops");
+            return false;
+        }
+        true
+    }
+
+    pub(crate) fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
+    fn owns(&self, token: usize) -> bool {
+        self.owner.load(Ordering::Acquire) == token
+    }
+
+    /// Stops the loop and joins its thread (bounded), unless called from that thread.
+    pub(crate) fn stop(&self, timeout: Duration) {
+        self.interrupt.fire();
+        let thread = self.thread.lock().take();
+        if let Some(thread) = thread {
+            if thread.thread().id() != std::thread::current().id() {
+                super::pool::join_all(vec![thread], timeout);
+            }
+        }
+    }
+
+    fn build_schedule(&self) -> Schedule {
+        let actors: Vec<_> = self.actors.lock().values().cloned().collect();
+        let edges: Vec<_> = self.edges.lock().values().copied().collect();
+        Schedule::build(actors, &edges)
+    }
+
+    /// The loop of the domain's thread: wait for a tick, run the schedule, repeat until
+    /// interrupted or replaced.
+    fn run_loop(self: Arc<Self>, me: usize) {
+        let mut previous: Option<Tick> = None;
+        let mut built = 0;
+        let mut run: Option<Arc<TickRun>> = None;
+        let mut next_report = Instant::now() + STATS_REPORT_PERIOD;
+        self.clock.prepare_thread();
+        while self.owns(me) {
+            let Some(tick) = self.clock.next_tick(previous.as_ref(), &self.interrupt) else {
+                break;
+            };
+            previous = Some(tick);
+            self.lateness.record(tick.lateness);
+            let generation = self.generation.load(Ordering::Acquire);
+            let reusable = run.take().filter(|_| generation == built);
+            let current = match reusable {
+                // Reused only when no thread still holds it: a steady tick allocates nothing.
+                Some(mut held) => match Arc::get_mut(&mut held) {
+                    Some(reset) => {
+                        reset.reset(tick);
+                        held
+                    }
+                    None => self.new_run(held.schedule.clone(), tick),
+                },
+                None => {
+                    built = generation;
+                    self.new_run(Arc::new(self.build_schedule()), tick)
+                }
+            };
+            if current.schedule.nodes.is_empty() {
+                run = Some(current);
+                continue;
+            }
+            self.execute(&current, me);
+            if tick.instant >= next_report {
+                report_stats(&current.schedule);
+                next_report = tick.instant + STATS_REPORT_PERIOD;
+            }
+            run = Some(current);
+        }
+    }
+
+    fn new_run(&self, schedule: Arc<Schedule>, tick: Tick) -> Arc<TickRun> {
+        Arc::new(TickRun::new(
+            schedule,
+            tick,
+            self.pool.clone(),
+            self.faults.clone(),
+        ))
+    }
+
+    /// Runs one tick: chunks of roots by cost, all but the first queued for the pool.
+    fn execute(&self, run: &Arc<TickRun>, me: usize) {
+        let first = self.queue_chunks(run);
+        run.run_roots(first, &self.pool.outside());
+        let completed = run.wait(|run| {
+            self.interrupt.is_fired() || !self.owns(me) || run.stuck_on_stopped_actor()
+        });
+        if !completed {
+            run.abandon();
+        }
+    }
+
+    /// Splits the roots into chunks of about equal measured cost (each at least [`MIN_CHUNK`],
+    /// at most one per worker plus this thread), queues all but the first, returns the first.
+    fn queue_chunks(&self, run: &Arc<TickRun>) -> std::ops::Range<u32> {
+        let schedule = &run.schedule;
+        let roots = schedule.roots.len() as u32;
+        let total: u64 = schedule.roots.iter().map(|&r| schedule.cost(r)).sum();
+        let chunks = (total / MIN_CHUNK.as_nanos() as u64).clamp(1, self.pool.threads as u64 + 1);
+        if chunks == 1 {
+            return 0..roots;
+        }
+        let target = total / chunks;
+        let mut first = None;
+        let (mut start, mut cost) = (0u32, 0u64);
+        for (i, &root) in schedule.roots.iter().enumerate() {
+            cost += schedule.cost(root);
+            let end = i as u32 + 1;
+            if cost >= target && end < roots {
+                if first.is_none() {
+                    first = Some(start..end);
+                } else {
+                    self.pool.inject([Job::Roots(run.clone(), start..end)]);
+                }
+                (start, cost) = (end, 0);
+            }
+        }
+        match first {
+            None => 0..roots,
+            Some(first) => {
+                self.pool.inject([Job::Roots(run.clone(), start..roots)]);
+                first
+            }
+        }
+    }
+}
+
+/// Emits one `streamlib::stats` debug event per actor, if anyone listens.
+fn report_stats(schedule: &Schedule) {
+    if !tracing::enabled!(target: "streamlib::stats", tracing::Level::DEBUG) {
+        return;
+    }
+    for cell in &schedule.nodes {
+        let s = cell.entry.stats.snapshot();
+        tracing::debug!(
+            target: "streamlib::stats",
+            actor = %cell.entry.uri,
+            ticks = s.ticks,
+            skipped_ticks = s.skipped_ticks,
+            late_ticks = s.late_ticks,
+            errors = s.errors,
+            panics = s.panics,
+            process_p50_us = s.process_p50.as_micros() as u64,
+            process_p99_us = s.process_p99.as_micros() as u64,
+            process_max_us = s.process_max.as_micros() as u64,
+            "actor stats"
+        );
+    }
+}

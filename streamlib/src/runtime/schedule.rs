@@ -1,0 +1,238 @@
+//! A clock's schedule: its actors in topological order of their same-clock connections.
+//!
+//! Built by the domain's thread at the first tick after an actor or a connection of the clock
+//! was added or removed (never per tick), from the actors in spawn order and the edges between
+//! them (Kahn's algorithm; a cycle is broken at its earliest-spawned actor, so the reader that
+//! closes it sees the previous tick's value).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::cell::ActorCell;
+use crate::port::ActorKey;
+
+/// The actors of one clock in run order, with their same-clock dependencies.
+#[derive(Default)]
+pub(crate) struct Schedule {
+    pub(crate) nodes: Vec<Arc<ActorCell>>,
+    pub(crate) successors: Vec<Vec<u32>>,
+    pub(crate) predecessors: Vec<u32>,
+    pub(crate) roots: Vec<u32>,
+    /// Per actor: what running it and the chain it runs inline cost lately (ns, a moving
+    /// average), contiguous so that splitting a tick reads one array.
+    costs: Box<[AtomicU32]>,
+}
+
+impl Schedule {
+    /// Orders `actors` (in spawn order) by the `edges` between them (Kahn's algorithm). When a
+    /// cycle blocks progress, the earliest-spawned actor left goes next and its incoming edges
+    /// from the cycle are dropped.
+    pub(crate) fn build(actors: Vec<Arc<ActorCell>>, edges: &[(ActorKey, ActorKey)]) -> Schedule {
+        let index: HashMap<ActorKey, usize> =
+            actors.iter().enumerate().map(|(i, a)| (a.key, i)).collect();
+        let n = actors.len();
+        let mut out: Vec<Vec<usize>> = vec![Vec::new(); n];
+        // Per actor: its upstreams not placed yet in the order (Kahn's algorithm).
+        let mut remaining = vec![0u32; n];
+        for (from, to) in edges {
+            if let (Some(&f), Some(&t)) = (index.get(from), index.get(to)) {
+                if f != t && !out[f].contains(&t) {
+                    out[f].push(t);
+                    remaining[t] += 1;
+                }
+            }
+        }
+        let mut placed = vec![false; n];
+        let mut ready: std::collections::BTreeSet<usize> =
+            (0..n).filter(|&i| remaining[i] == 0).collect();
+        let mut order = Vec::with_capacity(n);
+        while order.len() < n {
+            let next = match ready.pop_first() {
+                Some(i) => i,
+                // A cycle: break it at the earliest-spawned actor not yet placed.
+                None => match (0..n).find(|&i| !placed[i]) {
+                    Some(i) => i,
+                    None => break,
+                },
+            };
+            placed[next] = true;
+            order.push(next);
+            for &t in &out[next] {
+                if !placed[t] {
+                    remaining[t] -= 1;
+                    if remaining[t] == 0 {
+                        ready.insert(t);
+                    }
+                }
+            }
+        }
+        // Re-index in run order; keep only edges that go forward in it (an edge backwards
+        // closed a cycle: its reader sees the previous tick's value).
+        let mut position = vec![0; n];
+        for (pos, &i) in order.iter().enumerate() {
+            position[i] = pos;
+        }
+        let mut successors = vec![Vec::new(); n];
+        let mut predecessors = vec![0u32; n];
+        for (from, targets) in out.iter().enumerate() {
+            for &to in targets {
+                if position[to] > position[from] {
+                    successors[position[from]].push(position[to] as u32);
+                    predecessors[position[to]] += 1;
+                }
+            }
+        }
+        let roots = (0..n as u32)
+            .filter(|&i| predecessors[i as usize] == 0)
+            .collect();
+        let mut slots: Vec<Option<Arc<ActorCell>>> = actors.into_iter().map(Some).collect();
+        let nodes: Vec<_> = order.iter().filter_map(|&i| slots[i].take()).collect();
+        Schedule {
+            costs: (0..nodes.len()).map(|_| AtomicU32::new(0)).collect(),
+            nodes,
+            successors,
+            predecessors,
+            roots,
+        }
+    }
+
+    /// Records what running `node` (and its inline chain) took this tick.
+    pub(crate) fn record_cost(&self, node: u32, took: Duration) {
+        let took = u32::try_from(took.as_nanos()).unwrap_or(u32::MAX);
+        let cost = &self.costs[node as usize];
+        let old = cost.load(Ordering::Relaxed);
+        // A quarter of the new value: steady within a few ticks, not thrown by one outlier.
+        let new = if old == 0 {
+            took
+        } else {
+            old - old / 4 + took / 4
+        };
+        cost.store(new, Ordering::Relaxed);
+    }
+
+    /// The recent cost of `node` with its inline chain, in nanoseconds.
+    pub(crate) fn cost(&self, node: u32) -> u64 {
+        u64::from(self.costs[node as usize].load(Ordering::Relaxed))
+    }
+
+    /// URIs in run order (for tests and the DOT export).
+    #[cfg(test)]
+    pub(crate) fn order(&self) -> Vec<String> {
+        self.nodes.iter().map(|n| n.entry.uri.to_string()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actor::{ActorConfig, Process};
+    use crate::clock::Tick;
+    use crate::registry::ActorEntry;
+    use crate::stats::ActorStatsCell;
+    use crate::uri::ActorUri;
+    use std::sync::atomic::AtomicBool;
+
+    struct Nop;
+    impl Process for Nop {
+        fn process(&mut self, _: &Tick) -> crate::ProcessResult {
+            Ok(())
+        }
+    }
+
+    fn cell(key: u64, id: &str) -> Arc<ActorCell> {
+        let entry = Arc::new(ActorEntry {
+            uri: ActorUri::local("A", id).unwrap(),
+            ports: Vec::new(),
+            stats: ActorStatsCell::default(),
+            running: AtomicBool::new(true),
+            clock: String::new(),
+        });
+        Arc::new(ActorCell::new(
+            ActorKey(key),
+            entry,
+            ActorConfig::default(),
+            Box::new(Nop),
+            None,
+        ))
+    }
+
+    fn ids(schedule: &Schedule) -> Vec<String> {
+        schedule
+            .order()
+            .iter()
+            .map(|u| u.rsplit('/').next().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn orders_by_connections_not_spawn_order() {
+        let actors = vec![cell(1, "sink"), cell(2, "mid"), cell(3, "src")];
+        let edges = [(ActorKey(3), ActorKey(2)), (ActorKey(2), ActorKey(1))];
+        let s = Schedule::build(actors, &edges);
+        assert_eq!(ids(&s), ["src", "mid", "sink"]);
+        assert_eq!(s.roots, [0]);
+        assert_eq!(s.predecessors, [0, 1, 1]);
+    }
+
+    #[test]
+    fn independent_actors_keep_spawn_order_and_are_all_roots() {
+        let s = Schedule::build(vec![cell(1, "a"), cell(2, "b"), cell(3, "c")], &[]);
+        assert_eq!(ids(&s), ["a", "b", "c"]);
+        assert_eq!(s.roots, [0, 1, 2]);
+    }
+
+    #[test]
+    fn a_cycle_is_broken_at_the_earliest_spawned_actor() {
+        let actors = vec![cell(1, "x"), cell(2, "y"), cell(3, "z")];
+        let edges = [
+            (ActorKey(1), ActorKey(2)),
+            (ActorKey(2), ActorKey(1)),
+            (ActorKey(2), ActorKey(3)),
+        ];
+        let s = Schedule::build(actors, &edges);
+        assert_eq!(ids(&s), ["x", "y", "z"]);
+        // Only forward edges are kept: y → x closed the cycle and is dropped.
+        assert_eq!(s.predecessors, [0, 1, 1]);
+    }
+
+    #[test]
+    fn edges_to_other_clocks_are_ignored() {
+        let s = Schedule::build(vec![cell(1, "a")], &[(ActorKey(9), ActorKey(1))]);
+        assert_eq!(s.roots, [0]);
+    }
+
+    #[test]
+    fn diamond_joins_wait_for_both_branches() {
+        let actors = vec![cell(1, "src"), cell(2, "l"), cell(3, "r"), cell(4, "join")];
+        let edges = [
+            (ActorKey(1), ActorKey(2)),
+            (ActorKey(1), ActorKey(3)),
+            (ActorKey(2), ActorKey(4)),
+            (ActorKey(3), ActorKey(4)),
+        ];
+        let s = Schedule::build(actors, &edges);
+        assert_eq!(ids(&s), ["src", "l", "r", "join"]);
+        assert_eq!(s.predecessors[3], 2);
+    }
+}
+
+#[cfg(test)]
+mod cost_tests {
+    use super::*;
+
+    #[test]
+    fn costs_follow_a_moving_average() {
+        let s = Schedule {
+            costs: vec![AtomicU32::new(0)].into_boxed_slice(),
+            ..Schedule::default()
+        };
+        s.record_cost(0, Duration::from_micros(100));
+        assert_eq!(s.cost(0), 100_000);
+        s.record_cost(0, Duration::from_micros(500));
+        assert_eq!(s.cost(0), 200_000);
+        s.record_cost(0, Duration::from_secs(10));
+        assert_eq!(s.cost(0), 150_000 + u64::from(u32::MAX / 4));
+    }
+}

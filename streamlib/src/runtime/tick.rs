@@ -1,0 +1,237 @@
+//! One tick of one clock domain in flight: which actors may run, which are done, and the jobs
+//! that carry them to threads.
+//!
+//! A [`TickRun`] holds, per actor of the schedule, the number of its same-clock upstreams not
+//! finished yet (`pending`; [`FINISHED`] once it ran) and a shared count of actors left
+//! (`remaining`). A thread that finishes an actor decrements its successors' `pending`; a
+//! successor reaching 0 is ready: the first one runs next on the same thread (a chain runs back
+//! to back), the others become jobs other threads may steal. The run is reused tick after tick
+//! while its schedule does not change and no thread still holds it, so a steady tick allocates
+//! nothing.
+//!
+//! A run whose tick the domain gave up on (an actor stuck past its stop) is **abandoned**: jobs
+//! of it still queued finish without running actors, so they never overlap the next tick.
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Sender;
+use parking_lot::{Condvar, Mutex};
+
+use super::pool::{Pool, Push};
+use super::schedule::Schedule;
+use crate::actor::FaultPolicy;
+use crate::clock::Tick;
+use crate::port::ActorKey;
+
+/// `pending` of an actor that ran this tick.
+pub(crate) const FINISHED: u32 = u32::MAX;
+
+/// A fault to apply, sent to the runtime's fault thread (never lost with an abandoned tick).
+pub(crate) type Fault = (ActorKey, FaultPolicy);
+
+/// One tick of one domain in flight.
+pub(crate) struct TickRun {
+    pub(crate) schedule: Arc<Schedule>,
+    pub(crate) tick: Tick,
+    pending: Box<[AtomicU32]>,
+    remaining: AtomicUsize,
+    abandoned: AtomicBool,
+    done: Mutex<bool>,
+    done_signal: Condvar,
+    pub(crate) pool: Arc<Pool>,
+    faults: Sender<Fault>,
+}
+
+/// Work for a thread: some roots of a tick, or one actor made ready.
+pub(crate) enum Job {
+    Roots(Arc<TickRun>, Range<u32>),
+    Node(Arc<TickRun>, u32),
+    /// Something to run on a pool thread outside any tick (an actor's `on_stop`).
+    Task(Box<dyn FnOnce() + Send>),
+}
+
+impl TickRun {
+    pub(crate) fn new(
+        schedule: Arc<Schedule>,
+        tick: Tick,
+        pool: Arc<Pool>,
+        faults: Sender<Fault>,
+    ) -> TickRun {
+        let pending = schedule
+            .predecessors
+            .iter()
+            .map(|&p| AtomicU32::new(p))
+            .collect();
+        TickRun {
+            remaining: AtomicUsize::new(schedule.nodes.len()),
+            schedule,
+            tick,
+            pending,
+            abandoned: AtomicBool::new(false),
+            done: Mutex::new(false),
+            done_signal: Condvar::new(),
+            pool,
+            faults,
+        }
+    }
+
+    /// Makes this run ready for another tick of the same schedule (no allocation).
+    pub(crate) fn reset(&mut self, tick: Tick) {
+        self.tick = tick;
+        for (pending, &p) in self.pending.iter_mut().zip(&self.schedule.predecessors) {
+            *pending.get_mut() = p;
+        }
+        *self.remaining.get_mut() = self.schedule.nodes.len();
+        *self.done.get_mut() = false;
+    }
+
+    pub(crate) fn is_abandoned(&self) -> bool {
+        self.abandoned.load(Ordering::Acquire)
+    }
+
+    /// Gives up on this tick: queued jobs of it will not run actors.
+    pub(crate) fn abandon(&self) {
+        self.abandoned.store(true, Ordering::Release);
+    }
+
+    /// Waits until every actor of the tick finished, checking `give_up` every 50 ms; returns
+    /// whether the tick completed.
+    pub(crate) fn wait(&self, mut give_up: impl FnMut(&TickRun) -> bool) -> bool {
+        let mut done = self.done.lock();
+        while !*done {
+            if self
+                .done_signal
+                .wait_for(&mut done, Duration::from_millis(50))
+                .timed_out()
+                && give_up(self)
+            {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Whether an unfinished actor of this tick was stopped (its `process` detached after a stop
+    /// timeout): the tick would never complete, so the domain moves on.
+    pub(crate) fn stuck_on_stopped_actor(&self) -> bool {
+        // Ready (no upstream left) but not finished: running now, or queued behind it.
+        self.schedule
+            .nodes
+            .iter()
+            .enumerate()
+            .any(|(i, cell)| self.pending[i].load(Ordering::Acquire) == 0 && !cell.is_running())
+    }
+
+    /// Counts `n` actors of the tick as done (once per job, not per actor: `remaining` is shared
+    /// by every thread of the tick) and wakes the domain when none remain.
+    pub(crate) fn complete(&self, n: usize) {
+        if n > 0 && self.remaining.fetch_sub(n, Ordering::AcqRel) == n {
+            *self.done.lock() = true;
+            self.done_signal.notify_all();
+        }
+    }
+
+    /// Marks `node` done: releases its successors, returns one to run on this thread; the others
+    /// go to `push`. The caller counts `node` with [`complete`](Self::complete).
+    pub(crate) fn finish_node(self: &Arc<Self>, node: u32, push: &Push<'_>) -> Option<u32> {
+        let mut inline = None;
+        for &succ in &self.schedule.successors[node as usize] {
+            if self.pending[succ as usize].fetch_sub(1, Ordering::AcqRel) == 1 {
+                let dedicated = self.schedule.nodes[succ as usize].dedicated.is_some();
+                if inline.is_none() && !dedicated {
+                    inline = Some(succ);
+                } else {
+                    self.dispatch(succ, push);
+                }
+            }
+        }
+        self.pending[node as usize].store(FINISHED, Ordering::Release);
+        inline
+    }
+
+    /// Gets a ready actor run: by its dedicated thread, or as a job others may steal.
+    pub(crate) fn dispatch(self: &Arc<Self>, node: u32, push: &Push<'_>) {
+        if self.hand_to_dedicated(node) {
+            return;
+        }
+        push.push(Job::Node(self.clone(), node));
+    }
+
+    /// Sends `node` to its dedicated thread; `false` if it has none or the thread is gone.
+    fn hand_to_dedicated(self: &Arc<Self>, node: u32) -> bool {
+        self.schedule.nodes[node as usize]
+            .dedicated
+            .as_ref()
+            .is_some_and(|d| d.run(self.clone(), node))
+    }
+
+    /// Runs `node` and then, back to back on this thread, the first successor it made ready.
+    /// `now` is the current time; returns the time the last actor run finished and how many
+    /// actors this thread completed (a dedicated actor is completed by its own thread).
+    pub(crate) fn run_node(
+        self: &Arc<Self>,
+        node: u32,
+        mut now: Instant,
+        push: &Push<'_>,
+    ) -> (Instant, usize) {
+        let started = now;
+        let mut next = Some(node);
+        let mut completed = 0;
+        while let Some(node) = next.take() {
+            let cell = &self.schedule.nodes[node as usize];
+            if cell.dedicated.is_some() {
+                if !self.hand_to_dedicated(node) {
+                    // Its thread is gone (the actor stopped): nothing to run.
+                    next = self.finish_node(node, push);
+                    completed += 1;
+                }
+                continue;
+            }
+            if !self.is_abandoned() {
+                let (fault, end) = cell.run(&self.tick, now);
+                now = end;
+                if let Some(policy) = fault {
+                    self.fault(cell.key, policy);
+                }
+            }
+            next = self.finish_node(node, push);
+            completed += 1;
+        }
+        // What this node and the chain it ran cost, for splitting the next ticks.
+        self.schedule
+            .record_cost(node, now.saturating_duration_since(started));
+        (now, completed)
+    }
+
+    /// Runs the roots `range`, each with the chain it makes ready.
+    pub(crate) fn run_roots(self: &Arc<Self>, range: Range<u32>, push: &Push<'_>) {
+        let (mut now, mut completed) = (Instant::now(), 0);
+        for index in range {
+            let node = self.schedule.roots[index as usize];
+            let (end, n) = self.run_node(node, now, push);
+            (now, completed) = (end, completed + n);
+        }
+        self.complete(completed);
+    }
+
+    pub(crate) fn fault(&self, key: ActorKey, policy: FaultPolicy) {
+        if policy != FaultPolicy::Continue {
+            let _ = self.faults.send((key, policy));
+        }
+    }
+}
+
+/// Runs a job on this thread.
+pub(crate) fn run_job(job: Job, push: &Push<'_>) {
+    match job {
+        Job::Roots(run, range) => run.run_roots(range, push),
+        Job::Node(run, node) => {
+            let (_, completed) = run.run_node(node, Instant::now(), push);
+            run.complete(completed);
+        }
+        Job::Task(task) => task(),
+    }
+}
