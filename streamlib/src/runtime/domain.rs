@@ -115,15 +115,11 @@ impl Domain {
         self.owner.load(Ordering::Acquire) == token
     }
 
-    /// Stops the loop and joins its thread (bounded), unless called from that thread.
-    pub(crate) fn stop(&self, timeout: Duration) {
+    /// Stops the loop; returns its thread to join, unless that is this thread.
+    pub(crate) fn stop_thread(&self) -> Option<JoinHandle<()>> {
         self.interrupt.fire();
-        let thread = self.thread.lock().take();
-        if let Some(thread) = thread {
-            if thread.thread().id() != std::thread::current().id() {
-                super::pool::join_all(vec![thread], timeout);
-            }
-        }
+        let thread = self.thread.lock().take()?;
+        (thread.thread().id() != std::thread::current().id()).then_some(thread)
     }
 
     fn build_schedule(&self) -> Schedule {

@@ -59,6 +59,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -598,7 +599,8 @@ impl RuntimeInner {
             Some(replied) => matches!(replied.recv_deadline(until), Ok(true)),
             None => true,
         };
-        self.finish_stop(&cell, &domain);
+        let retired = self.finish_stop(&cell, &domain);
+        pool::join_all(retired.into_iter().collect(), SHUTDOWN_JOIN);
         if stopped {
             tracing::debug!(actor = %cell.entry.uri, "stopped");
             return Ok(());
@@ -649,14 +651,15 @@ impl RuntimeInner {
         Some(replied)
     }
 
-    /// Removes a stopped actor's connections and registration; retires its domain if empty.
-    fn finish_stop(&self, cell: &ActorCell, domain: &Arc<Domain>) {
+    /// Removes a stopped actor's connections and registration; retires its domain if empty,
+    /// returning the domain's thread for the caller to join.
+    fn finish_stop(&self, cell: &ActorCell, domain: &Arc<Domain>) -> Option<JoinHandle<()>> {
         let edges = self.graph.lock().remove_edges_of(cell.key);
         for edge in &edges {
             (edge.detach)();
         }
         self.registry.remove(&cell.entry.uri);
-        self.retire_domain_if_empty(domain);
+        self.retire_domain_if_empty(domain)
     }
 
     /// A stop from inside the actor's own `process`: out of the schedule now, `on_stop` and the
@@ -669,7 +672,8 @@ impl RuntimeInner {
         let stopped = cell.clone();
         cell.request_stop_after_process(Box::new(move || {
             if let Some(runtime) = runtime.upgrade() {
-                runtime.finish_stop(&stopped, &domain);
+                // Not joined: this may be that domain's own thread.
+                drop(runtime.finish_stop(&stopped, &domain));
             }
         }));
     }
@@ -684,7 +688,8 @@ impl RuntimeInner {
         let task = move || {
             cell.stop_until(deadline(cell.config.stop_timeout));
             if let Some(runtime) = runtime.upgrade() {
-                runtime.finish_stop(&cell, &domain);
+                let retired = runtime.finish_stop(&cell, &domain);
+                pool::join_all(retired.into_iter().collect(), SHUTDOWN_JOIN);
             }
         };
         match self.services.lock().as_ref() {
@@ -705,21 +710,21 @@ impl RuntimeInner {
         }
     }
 
-    fn retire_domain_if_empty(&self, domain: &Arc<Domain>) {
+    fn retire_domain_if_empty(&self, domain: &Arc<Domain>) -> Option<JoinHandle<()>> {
         {
             let mut domains = self.domains.lock();
             if !domain.actors.lock().is_empty() {
-                return; // an actor joined meanwhile
+                return None; // an actor joined meanwhile
             }
             if !domains
                 .get(&domain.clock.id())
                 .is_some_and(|d| Arc::ptr_eq(d, domain))
             {
-                return;
+                return None;
             }
             domains.remove(&domain.clock.id());
         }
-        domain.stop(SHUTDOWN_JOIN);
+        domain.stop_thread()
     }
 
     /// Stops every actor at once, with one deadline for all (the longest stop timeout, at most
@@ -770,20 +775,24 @@ impl RuntimeInner {
             .iter()
             .map(|(cell, _)| self.request_on_stop(cell, until))
             .collect();
+        let mut threads = Vec::new();
         for ((cell, domain), reply) in stopping.iter().zip(replies) {
             let stopped = reply.is_none_or(|r| matches!(r.recv_deadline(until), Ok(true)));
             if !stopped {
                 tracing::warn!(actor = %cell.entry.uri, "did not stop in time at shutdown; detached");
             }
-            self.finish_stop(cell, domain);
+            threads.extend(self.finish_stop(cell, domain));
         }
+        // Every thread is told first, then all are joined against one deadline.
         let domains: Vec<Arc<Domain>> = self.domains.lock().drain().map(|(_, d)| d).collect();
-        for domain in &domains {
-            domain.stop(SHUTDOWN_JOIN);
-        }
+        threads.extend(domains.iter().filter_map(|d| d.stop_thread()));
         let services = self.services.lock().take();
+        let join_until = deadline(SHUTDOWN_JOIN);
+        pool::join_all(threads, SHUTDOWN_JOIN);
         if let Some(services) = services {
-            services.pool.shutdown(SHUTDOWN_JOIN);
+            services
+                .pool
+                .shutdown(join_until.saturating_duration_since(Instant::now()));
         }
         if let Some(network) = self.registry.network.get() {
             network.close();

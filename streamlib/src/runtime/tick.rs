@@ -13,7 +13,7 @@
 //! of it still queued finish without running actors, so they never overlap the next tick.
 
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,8 +26,60 @@ use crate::actor::FaultPolicy;
 use crate::clock::Tick;
 use crate::port::ActorKey;
 
+use self::sync::{AtomicU32, AtomicUsize};
+
+/// Loom's atomics under `cfg(loom)` (the counters' model below), the standard library's otherwise.
+mod sync {
+    #[cfg(loom)]
+    pub(crate) use loom::sync::atomic::{AtomicU32, AtomicUsize};
+    #[cfg(not(loom))]
+    pub(crate) use std::sync::atomic::{AtomicU32, AtomicUsize};
+}
+
 /// `pending` of an actor that ran this tick.
 pub(crate) const FINISHED: u32 = u32::MAX;
+
+/// The counters the threads of one tick share: per actor, its same-clock upstreams not finished
+/// yet ([`FINISHED`] once it ran), and the actors left.
+///
+/// The protocol, checked by the loom model below: the thread that finishes an upstream
+/// decrements its successors (`AcqRel`); the one whose decrement takes a successor to 0 runs it,
+/// and sees every write its upstreams made before finishing. `remaining` is decremented once per
+/// job by the number of actors the job completed; the decrement that reaches 0 ends the tick,
+/// exactly once.
+pub(crate) struct Counters {
+    pending: Box<[AtomicU32]>,
+    remaining: AtomicUsize,
+}
+
+impl Counters {
+    pub(crate) fn new(predecessors: &[u32]) -> Counters {
+        Counters {
+            pending: predecessors.iter().map(|&p| AtomicU32::new(p)).collect(),
+            remaining: AtomicUsize::new(predecessors.len()),
+        }
+    }
+
+    /// An upstream of `node` finished; `true` when that made `node` ready (once per tick).
+    pub(crate) fn release(&self, node: u32) -> bool {
+        self.pending[node as usize].fetch_sub(1, Ordering::AcqRel) == 1
+    }
+
+    /// `node` ran this tick.
+    pub(crate) fn finished(&self, node: u32) {
+        self.pending[node as usize].store(FINISHED, Ordering::Release);
+    }
+
+    /// Whether `node` is ready (no upstream left) but has not finished.
+    pub(crate) fn ready_unfinished(&self, node: u32) -> bool {
+        self.pending[node as usize].load(Ordering::Acquire) == 0
+    }
+
+    /// `n` more actors are done; `true` for the call that completed the tick (once).
+    pub(crate) fn complete(&self, n: usize) -> bool {
+        n > 0 && self.remaining.fetch_sub(n, Ordering::AcqRel) == n
+    }
+}
 
 /// A fault to apply, sent to the runtime's fault thread (never lost with an abandoned tick).
 pub(crate) type Fault = (ActorKey, FaultPolicy);
@@ -36,8 +88,7 @@ pub(crate) type Fault = (ActorKey, FaultPolicy);
 pub(crate) struct TickRun {
     pub(crate) schedule: Arc<Schedule>,
     pub(crate) tick: Tick,
-    pending: Box<[AtomicU32]>,
-    remaining: AtomicUsize,
+    counters: Counters,
     abandoned: AtomicBool,
     done: Mutex<bool>,
     done_signal: Condvar,
@@ -60,16 +111,10 @@ impl TickRun {
         pool: Arc<Pool>,
         faults: Sender<Fault>,
     ) -> TickRun {
-        let pending = schedule
-            .predecessors
-            .iter()
-            .map(|&p| AtomicU32::new(p))
-            .collect();
         TickRun {
-            remaining: AtomicUsize::new(schedule.nodes.len()),
+            counters: Counters::new(&schedule.predecessors),
             schedule,
             tick,
-            pending,
             abandoned: AtomicBool::new(false),
             done: Mutex::new(false),
             done_signal: Condvar::new(),
@@ -78,13 +123,17 @@ impl TickRun {
         }
     }
 
-    /// Makes this run ready for another tick of the same schedule (no allocation).
+    /// Makes this run ready for another tick of the same schedule (no allocation: it is not
+    /// shared, the caller holds the only reference).
     pub(crate) fn reset(&mut self, tick: Tick) {
         self.tick = tick;
-        for (pending, &p) in self.pending.iter_mut().zip(&self.schedule.predecessors) {
-            *pending.get_mut() = p;
+        let counters = &mut self.counters;
+        for (pending, &p) in counters.pending.iter().zip(&self.schedule.predecessors) {
+            pending.store(p, Ordering::Relaxed);
         }
-        *self.remaining.get_mut() = self.schedule.nodes.len();
+        counters
+            .remaining
+            .store(self.schedule.nodes.len(), Ordering::Relaxed);
         *self.done.get_mut() = false;
     }
 
@@ -122,13 +171,13 @@ impl TickRun {
             .nodes
             .iter()
             .enumerate()
-            .any(|(i, cell)| self.pending[i].load(Ordering::Acquire) == 0 && !cell.is_running())
+            .any(|(i, cell)| self.counters.ready_unfinished(i as u32) && !cell.is_running())
     }
 
     /// Counts `n` actors of the tick as done (once per job, not per actor: `remaining` is shared
     /// by every thread of the tick) and wakes the domain when none remain.
     pub(crate) fn complete(&self, n: usize) {
-        if n > 0 && self.remaining.fetch_sub(n, Ordering::AcqRel) == n {
+        if self.counters.complete(n) {
             *self.done.lock() = true;
             self.done_signal.notify_all();
         }
@@ -139,7 +188,7 @@ impl TickRun {
     pub(crate) fn finish_node(self: &Arc<Self>, node: u32, push: &Push<'_>) -> Option<u32> {
         let mut inline = None;
         for &succ in &self.schedule.successors[node as usize] {
-            if self.pending[succ as usize].fetch_sub(1, Ordering::AcqRel) == 1 {
+            if self.counters.release(succ) {
                 let dedicated = self.schedule.nodes[succ as usize].dedicated.is_some();
                 if inline.is_none() && !dedicated {
                     inline = Some(succ);
@@ -148,7 +197,7 @@ impl TickRun {
                 }
             }
         }
-        self.pending[node as usize].store(FINISHED, Ordering::Release);
+        self.counters.finished(node);
         inline
     }
 
@@ -233,5 +282,60 @@ pub(crate) fn run_job(job: Job, push: &Push<'_>) {
             run.complete(completed);
         }
         Job::Task(task) => task(),
+    }
+}
+
+/// Loom model of [`Counters`]: `RUSTFLAGS="--cfg loom" cargo test -p streamlib --release --lib
+/// loom_counters`.
+#[cfg(all(test, loom))]
+mod loom_counters {
+    use super::Counters;
+    use loom::sync::atomic::{AtomicUsize, Ordering};
+    use loom::sync::Arc;
+    use loom::thread;
+
+    /// A diamond `0 → {1, 2} → 3`: 1 and 2 finish on two threads; exactly one of them runs 3,
+    /// which sees both their writes; exactly one `complete` ends the tick.
+    #[test]
+    fn a_join_runs_once_after_both_branches_and_the_tick_ends_once() {
+        loom::model(|| {
+            let counters = Arc::new(Counters::new(&[0, 1, 1, 2]));
+            let written = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
+            let ends = Arc::new(AtomicUsize::new(0));
+            counters.finished(0);
+            assert!(counters.release(1) && counters.release(2));
+            assert!(!counters.complete(1));
+            let branches: Vec<_> = [1u32, 2]
+                .into_iter()
+                .map(|node| {
+                    let (counters, written, ends) =
+                        (counters.clone(), written.clone(), ends.clone());
+                    thread::spawn(move || {
+                        written[node as usize - 1].store(node as usize, Ordering::Relaxed);
+                        counters.finished(node);
+                        let mut completed = 1;
+                        if counters.release(3) {
+                            // The join: both upstreams' writes are visible.
+                            assert_eq!(written[0].load(Ordering::Relaxed), 1);
+                            assert_eq!(written[1].load(Ordering::Relaxed), 2);
+                            counters.finished(3);
+                            completed += 1;
+                        }
+                        if counters.complete(completed) {
+                            ends.fetch_add(1, Ordering::Relaxed);
+                        }
+                    })
+                })
+                .collect();
+            for branch in branches {
+                branch.join().unwrap();
+            }
+            assert_eq!(
+                ends.load(Ordering::Relaxed),
+                1,
+                "the tick ends exactly once"
+            );
+            assert!(!counters.ready_unfinished(3));
+        });
     }
 }

@@ -1,0 +1,510 @@
+//! The runtime at its edges: stop, shutdown, faults and connect under churn, and independent
+//! branches in parallel. Each test is a regression test of a reproduced defect (issue "The
+//! runtime at its edges", numbered as there) or of the scheduler's parallelism; every wait is
+//! bounded.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+use streamlib::{
+    connect, Actor, ActorHandle, Dispatch, Error, FaultPolicy, Input, InputRef, Output, OutputRef,
+    PortBinder, Process, ProcessResult, Rate, Runtime, SoftwareClock, SpawnOptions, Tick,
+};
+
+/// Counts its ticks; optionally holds a token (to see when the actor is dropped).
+#[derive(Default)]
+struct Counter {
+    ticks: Arc<AtomicU64>,
+    _token: Option<Arc<()>>,
+    value: Output<u64>,
+}
+
+impl Actor for Counter {
+    type Inputs = ();
+    type Outputs = OutputRef<u64>;
+    fn class_name() -> &'static str {
+        "Counter"
+    }
+    fn bind_ports(&self, p: &mut PortBinder<'_>) -> ((), OutputRef<u64>) {
+        ((), p.output("value", &self.value))
+    }
+}
+
+impl Process for Counter {
+    fn process(&mut self, tick: &Tick) -> ProcessResult {
+        self.ticks.fetch_add(1, Ordering::Relaxed);
+        self.value.write(tick.frame_number);
+        Ok(())
+    }
+}
+
+/// Does what its closures say in `process`, `on_stop` and `Drop`.
+struct Scripted {
+    process: Box<dyn FnMut(&Tick) -> ProcessResult + Send>,
+    on_stop: Box<dyn FnMut() + Send>,
+    on_drop: Box<dyn FnMut() + Send>,
+    input: Input<u64>,
+}
+
+impl Scripted {
+    fn new(process: impl FnMut(&Tick) -> ProcessResult + Send + 'static) -> Scripted {
+        Scripted {
+            process: Box::new(process),
+            on_stop: Box::new(|| {}),
+            on_drop: Box::new(|| {}),
+            input: Input::new(),
+        }
+    }
+}
+
+impl Actor for Scripted {
+    type Inputs = InputRef<u64>;
+    type Outputs = ();
+    fn class_name() -> &'static str {
+        "Scripted"
+    }
+    fn bind_ports(&self, p: &mut PortBinder<'_>) -> (InputRef<u64>, ()) {
+        (p.input("value", &self.input), ())
+    }
+}
+
+impl Process for Scripted {
+    fn process(&mut self, tick: &Tick) -> ProcessResult {
+        (self.process)(tick)
+    }
+    fn on_stop(&mut self) -> ProcessResult {
+        (self.on_stop)();
+        Ok(())
+    }
+}
+
+impl Drop for Scripted {
+    fn drop(&mut self) {
+        (self.on_drop)();
+    }
+}
+
+fn clock(fps: u32) -> SoftwareClock {
+    SoftwareClock::new(Rate::fps(fps).unwrap())
+}
+
+fn counter(rt: &Runtime, id: &str, clock: &SoftwareClock) -> Arc<AtomicU64> {
+    let c = Counter::default();
+    let ticks = c.ticks.clone();
+    rt.spawn_on(c, id, clock).unwrap();
+    ticks
+}
+
+/// Polls `done` every 2 ms for at most `within`.
+fn within(within: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < within {
+        if done() {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(2));
+    }
+    done()
+}
+
+fn sleeper(every_call: Duration) -> Scripted {
+    Scripted::new(move |_| {
+        thread::sleep(every_call);
+        Ok(())
+    })
+}
+
+// 1. Stopping dedicated actors while their clock ticks stalls nothing and leaks nothing.
+#[test]
+fn stopping_dedicated_actors_while_ticking_neither_stalls_nor_leaks() {
+    let token = Arc::new(());
+    {
+        let rt = Runtime::with_workers(2);
+        let clock = clock(1000);
+        let ticks = counter(&rt, "neighbour", &clock);
+        for i in 0..300 {
+            let actor = Counter {
+                _token: Some(token.clone()),
+                ..Counter::default()
+            };
+            let options = SpawnOptions::new()
+                .clock(&clock)
+                .dispatch(Dispatch::Dedicated);
+            let handle = rt.spawn_with(actor, &format!("d{i}"), options).unwrap();
+            thread::sleep(Duration::from_micros((i % 3) * 700));
+            handle.stop().unwrap();
+        }
+        // A stall of the neighbour is not asserted: on a loaded machine the OS scheduler alone
+        // can cause one. What must not happen is below: stopped actors kept alive for ever.
+        assert!(ticks.load(Ordering::Relaxed) > 0);
+    }
+    assert!(
+        within(Duration::from_secs(5), || Arc::strong_count(&token) == 1),
+        "{} stopped actors were never dropped",
+        Arc::strong_count(&token) - 1
+    );
+}
+
+// 2. A stuck pool actor, once detached, does not freeze its clock.
+#[test]
+fn a_detached_stuck_actor_does_not_freeze_its_clock() {
+    let rt = Runtime::with_workers(1);
+    let clock = clock(200);
+    let ticks = counter(&rt, "neighbour", &clock);
+    let options = SpawnOptions::new()
+        .clock(&clock)
+        .stop_timeout(Duration::from_millis(200));
+    let inside = Arc::new(AtomicBool::new(false));
+    let mut first = true;
+    let flag = inside.clone();
+    let actor = Scripted::new(move |_| {
+        if std::mem::take(&mut first) {
+            flag.store(true, Ordering::Release);
+            thread::sleep(Duration::from_secs(3));
+        }
+        Ok(())
+    });
+    let stuck = rt.spawn_with(actor, "stuck", options).unwrap();
+    assert!(within(Duration::from_secs(2), || inside.load(Ordering::Acquire)));
+    assert!(matches!(stuck.stop(), Err(Error::StopTimeout { .. })));
+    let before = ticks.load(Ordering::Relaxed);
+    assert!(
+        within(Duration::from_secs(2), || ticks.load(Ordering::Relaxed)
+            > before + 40),
+        "the neighbour got {} ticks after the stuck actor was detached",
+        ticks.load(Ordering::Relaxed) - before
+    );
+}
+
+// 3. Shutdown waits about one stop timeout in all, not one per stuck actor.
+#[test]
+fn shutdown_is_bounded_by_one_timeout_not_their_sum() {
+    let rt = Runtime::with_workers(2);
+    for i in 0..6 {
+        let options = SpawnOptions::new()
+            .clock(&clock(100))
+            .stop_timeout(Duration::from_millis(500));
+        let options = if i % 2 == 0 {
+            options.dispatch(Dispatch::Dedicated)
+        } else {
+            options
+        };
+        rt.spawn_with(sleeper(Duration::from_secs(3)), &format!("s{i}"), options)
+            .unwrap();
+    }
+    thread::sleep(Duration::from_millis(100)); // every one inside its call
+    let started = Instant::now();
+    rt.shutdown();
+    let took = started.elapsed();
+    // One timeout (500 ms) plus joining; their sum would be 3 s.
+    assert!(took < Duration::from_secs(2), "shutdown took {took:?}");
+    assert!(rt.registry().is_empty());
+}
+
+// 4. A slow `on_stop` of a pool actor is bounded by its stop timeout.
+#[test]
+fn a_slow_on_stop_is_bounded_for_pool_actors() {
+    let rt = Runtime::with_workers(2);
+    let mut actor = Scripted::new(|_| Ok(()));
+    actor.on_stop = Box::new(|| thread::sleep(Duration::from_secs(2)));
+    let options = SpawnOptions::new().stop_timeout(Duration::from_millis(200));
+    let handle = rt.spawn_with(actor, "slow", options).unwrap();
+    assert!(within(Duration::from_secs(2), || handle.stats().ticks > 0));
+    let started = Instant::now();
+    assert!(matches!(handle.stop(), Err(Error::StopTimeout { .. })));
+    // The timeout (200 ms) plus slack; `on_stop` alone sleeps 2 s.
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+// 5. Stopping itself, or shutting the runtime down, from inside `process` returns at once.
+#[test]
+fn self_stop_and_shutdown_from_process_return_at_once() {
+    let rt = Arc::new(Runtime::with_workers(2));
+    let clock = clock(200);
+    counter(&rt, "neighbour", &clock);
+    let handle: Arc<OnceLock<ActorHandle<Scripted>>> = Arc::new(OnceLock::new());
+    let took = Arc::new(Mutex::new(None));
+    let stopped = Arc::new(AtomicBool::new(false));
+    let mut actor = Scripted::new({
+        let (handle, took) = (handle.clone(), took.clone());
+        move |tick| {
+            if tick.frame_number >= 3 {
+                if let Some(me) = handle.get() {
+                    let started = Instant::now();
+                    let result = me.stop();
+                    *took.lock() = Some((started.elapsed(), result));
+                }
+            }
+            Ok(())
+        }
+    });
+    actor.on_stop = Box::new({
+        let stopped = stopped.clone();
+        move || stopped.store(true, Ordering::Release)
+    });
+    let me = rt.spawn_on(actor, "self", &clock).unwrap();
+    let _ = handle.set(me);
+    assert!(within(Duration::from_secs(3), || stopped.load(Ordering::Acquire)));
+    let (elapsed, result) = took.lock().take().expect("stop was called from process");
+    assert!(result.is_ok(), "{result:?}");
+    // At once: waiting for itself would take the whole stop timeout (1 s).
+    assert!(
+        elapsed < Duration::from_millis(500),
+        "self-stop took {elapsed:?}"
+    );
+    assert!(!handle.get().unwrap().is_running());
+
+    let shutdown_took = Arc::new(Mutex::new(None));
+    let runtime = rt.clone();
+    let recorded = shutdown_took.clone();
+    let killer = Scripted::new(move |_| {
+        let started = Instant::now();
+        runtime.shutdown();
+        recorded.lock().get_or_insert(started.elapsed());
+        Ok(())
+    });
+    rt.spawn_on(killer, "killer", &clock).unwrap();
+    assert!(within(Duration::from_secs(3), || rt.registry().is_empty()));
+    let elapsed = shutdown_took
+        .lock()
+        .expect("shutdown was called from process");
+    assert!(
+        elapsed < Duration::from_millis(500),
+        "shutdown from process took {elapsed:?}"
+    );
+}
+
+fn thread_count() -> usize {
+    std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
+}
+
+// 6. Many actors failing at once under `FaultPolicy::Stop` do not take a thread each.
+#[test]
+fn faults_stopping_many_actors_use_no_thread_per_fault() {
+    let rt = Runtime::with_workers(2);
+    let clock = clock(100);
+    counter(&rt, "warm-up", &clock); // pool and fault thread exist
+    let baseline = thread_count();
+    for i in 0..300 {
+        let mut actor = Scripted::new(|_| Err(streamlib::ActorError::msg("broken")));
+        actor.on_stop = Box::new(|| thread::sleep(Duration::from_millis(2)));
+        let options = SpawnOptions::new()
+            .clock(&clock)
+            .fault_policy(FaultPolicy::Stop);
+        rt.spawn_with(actor, &format!("f{i}"), options).unwrap();
+    }
+    let mut peak = 0;
+    let done = within(Duration::from_secs(20), || {
+        peak = peak.max(thread_count());
+        rt.registry().len() == 1
+    });
+    assert!(done, "{} actors still registered", rt.registry().len());
+    assert!(
+        peak <= baseline + 4,
+        "threads peaked at {peak} (baseline {baseline})"
+    );
+}
+
+// 7. A clock's thread never runs another clock's work.
+#[test]
+fn a_fast_clock_is_not_slowed_by_a_slow_clocks_work() {
+    let rt = Runtime::with_workers(2);
+    let fast = clock(1000);
+    let slow = clock(100);
+    for i in 0..3 {
+        rt.spawn_on(
+            sleeper(Duration::from_millis(2)),
+            &format!("slow{i}"),
+            &slow,
+        )
+        .unwrap();
+    }
+    let c = Counter::default();
+    let ticks = c.ticks.clone();
+    let handle = rt.spawn_on(c, "fast", &fast).unwrap();
+    thread::sleep(Duration::from_millis(1500));
+    let stats = handle.stats();
+    let total = ticks.load(Ordering::Relaxed) + stats.skipped_ticks;
+    assert!(
+        stats.skipped_ticks * 10 < total,
+        "the 1 kHz clock skipped {} of {total} ticks",
+        stats.skipped_ticks
+    );
+}
+
+// 8. An actor whose `Drop` panics kills no thread of its clock.
+#[test]
+fn a_panicking_drop_does_not_kill_the_clock() {
+    let rt = Runtime::with_workers(2);
+    let clock = clock(200);
+    let ticks = counter(&rt, "neighbour", &clock);
+    let mut actor = Scripted::new(|_| Ok(()));
+    actor.on_drop = Box::new(|| panic!("drop panics"));
+    let handle = rt.spawn_on(actor, "bomb", &clock).unwrap();
+    assert!(within(Duration::from_secs(2), || handle.stats().ticks > 2));
+    assert!(handle.stop().is_ok());
+    let before = ticks.load(Ordering::Relaxed);
+    assert!(within(Duration::from_secs(2), || ticks
+        .load(Ordering::Relaxed)
+        > before + 20));
+}
+
+// 9. An actor spawned while another thread shuts the runtime down is stopped, or not spawned.
+#[test]
+fn spawn_racing_shutdown_leaves_no_live_looking_actor() {
+    for round in 0..40 {
+        let rt = Arc::new(Runtime::with_workers(1));
+        let spawner = {
+            let rt = rt.clone();
+            thread::spawn(move || {
+                let mut handles = Vec::new();
+                for i in 0..50 {
+                    if let Ok(h) = rt.spawn(Counter::default(), &format!("c{i}")) {
+                        handles.push(h);
+                    }
+                }
+                handles
+            })
+        };
+        thread::sleep(Duration::from_micros(200 * (round % 5)));
+        rt.shutdown();
+        let handles = spawner.join().unwrap();
+        rt.shutdown();
+        for handle in &handles {
+            assert!(
+                !handle.is_running(),
+                "round {round}: {} still running",
+                handle.uri()
+            );
+        }
+        assert!(
+            rt.registry().is_empty(),
+            "round {round}: {:?}",
+            rt.registry()
+        );
+    }
+}
+
+// 10. `connect` refuses actors that stopped.
+#[test]
+fn connect_refuses_stopped_actors() {
+    let rt = Runtime::with_workers(1);
+    let source = rt.spawn(Counter::default(), "src").unwrap();
+    let sink = rt.spawn(Scripted::new(|_| Ok(())), "sink").unwrap();
+    sink.stop().unwrap();
+    assert!(matches!(
+        connect(&source.outputs, &sink.inputs),
+        Err(Error::ActorNotRunning { uri }) if uri.ends_with("Scripted/sink")
+    ));
+    assert!(!sink.inputs.is_connected());
+    let sink2 = rt.spawn(Scripted::new(|_| Ok(())), "sink2").unwrap();
+    source.stop().unwrap();
+    assert!(matches!(
+        connect(&source.outputs, &sink2.inputs),
+        Err(Error::ActorNotRunning { uri }) if uri.ends_with("Counter/src")
+    ));
+    assert!(!sink2.inputs.is_connected());
+}
+
+// 11. Actors of two runtimes cannot be connected.
+#[test]
+fn connections_across_runtimes_are_refused() {
+    let a = Runtime::with_workers(1);
+    let b = Runtime::with_workers(1);
+    let source = a.spawn(Counter::default(), "src").unwrap();
+    let sink = b.spawn(Scripted::new(|_| Ok(())), "sink").unwrap();
+    assert!(matches!(
+        connect(&source.outputs, &sink.inputs),
+        Err(Error::DifferentRuntimes { .. })
+    ));
+    assert!(!sink.inputs.is_connected());
+}
+
+// 12. `Duration::MAX` as a stop timeout saturates instead of panicking.
+#[test]
+fn an_endless_stop_timeout_does_not_panic() {
+    let rt = Runtime::with_workers(1);
+    let options = SpawnOptions::new()
+        .dispatch(Dispatch::Dedicated)
+        .stop_timeout(Duration::MAX);
+    let dedicated = rt.spawn_with(Counter::default(), "d", options).unwrap();
+    let options = SpawnOptions::new().stop_timeout(Duration::MAX);
+    rt.spawn_with(Counter::default(), "p", options).unwrap();
+    assert!(within(Duration::from_secs(2), || dedicated.stats().ticks > 0));
+    dedicated.stop().unwrap();
+    rt.shutdown();
+    assert!(rt.registry().is_empty());
+}
+
+/// Two actors that each wait (bounded) for the other to reach the same tick.
+struct Rendezvous {
+    flags: Arc<(Mutex<[u64; 2]>, Condvar)>,
+    me: usize,
+    met: Arc<AtomicUsize>,
+}
+
+impl Actor for Rendezvous {
+    type Inputs = ();
+    type Outputs = ();
+    fn class_name() -> &'static str {
+        "Rendezvous"
+    }
+    fn bind_ports(&self, _: &mut PortBinder<'_>) -> ((), ()) {
+        ((), ())
+    }
+}
+
+impl Process for Rendezvous {
+    fn process(&mut self, tick: &Tick) -> ProcessResult {
+        // Some work first, so the scheduler measures a cost worth a second thread.
+        let spin = Instant::now();
+        while spin.elapsed() < Duration::from_millis(1) {
+            std::hint::spin_loop();
+        }
+        let (lock, signal) = &*self.flags;
+        let mut flags = lock.lock();
+        flags[self.me] = tick.frame_number;
+        signal.notify_all();
+        let other = 1 - self.me;
+        let deadline = Instant::now() + Duration::from_millis(20);
+        while flags[other] < tick.frame_number {
+            if signal.wait_until(&mut flags, deadline).timed_out() {
+                return Ok(()); // not met: run one after the other
+            }
+        }
+        self.met.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+// Issue "The scheduler", item 1: independent actors of one clock run at the same time.
+#[test]
+fn independent_branches_run_in_parallel() {
+    let rt = Runtime::with_workers(2);
+    let clock = clock(50);
+    let flags = Arc::new((Mutex::new([0u64; 2]), Condvar::new()));
+    let met = Arc::new(AtomicUsize::new(0));
+    for me in 0..2 {
+        let actor = Rendezvous {
+            flags: flags.clone(),
+            me,
+            met: met.clone(),
+        };
+        rt.spawn_on(actor, &format!("r{me}"), &clock).unwrap();
+    }
+    // Both must meet (each waited on the other inside the same tick) for 10 ticks in a row:
+    // only possible when they run on two threads at once.
+    assert!(
+        within(Duration::from_secs(10), || met.load(Ordering::Relaxed)
+            >= 20),
+        "the two actors met {} times",
+        met.load(Ordering::Relaxed)
+    );
+}
