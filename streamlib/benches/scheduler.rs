@@ -1,5 +1,8 @@
 //! Scheduler cost: CPU time spent per 100 ms of wall time by N near-idle actors on one 60 Hz
-//! clock, for N = 100, 1,000, 10,000, beside the naive design (one sleeping thread per actor).
+//! clock, for N = 1,000, 10,000, 100,000, with 2, 4 and all workers, beside the floor (one thread
+//! looping over N boxed trait objects that read the clock once and bump a counter) and the naive
+//! design (one sleeping thread per actor); and B independent chains of L busy actors on one
+//! 100 Hz clock, with the rate achieved.
 //!
 //! Each "iteration" sleeps 100 ms of wall time and reports the process CPU time consumed, so the
 //! figure criterion prints as time per iteration is CPU per 100 ms: 10 ms means 10 % of one core.
@@ -12,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode};
 use streamlib::{
-    Actor, Output, OutputRef, PortBinder, Process, ProcessResult, Rate, Runtime, SoftwareClock,
-    Tick,
+    Actor, Input, InputRef, Output, OutputRef, PortBinder, Process, ProcessResult, Rate, Runtime,
+    SoftwareClock, Tick,
 };
 
 const WINDOW: Duration = Duration::from_millis(100);
@@ -83,6 +86,79 @@ fn thread_per_actor(n: usize) -> (Arc<AtomicBool>, Vec<std::thread::JoinHandle<(
     (stop, threads)
 }
 
+/// The floor: one thread ticking at 60 Hz over N boxed trait objects, each reading the clock
+/// once and bumping a counter — the least a scheduler of N actors can do per tick.
+trait FloorActor: Send {
+    fn tick(&mut self, now: Instant);
+}
+
+struct FloorCounter {
+    ticks: u64,
+    last: Option<Instant>,
+}
+
+impl FloorActor for FloorCounter {
+    fn tick(&mut self, now: Instant) {
+        self.ticks += 1;
+        self.last = Some(now);
+    }
+}
+
+fn floor_loop(n: usize) -> (Arc<AtomicBool>, std::thread::JoinHandle<()>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let thread = std::thread::spawn(move || {
+        let mut actors: Vec<Box<dyn FloorActor>> = (0..n)
+            .map(|_| {
+                Box::new(FloorCounter {
+                    ticks: 0,
+                    last: None,
+                }) as Box<dyn FloorActor>
+            })
+            .collect();
+        let period = Duration::from_nanos(16_666_667);
+        let origin = Instant::now();
+        let mut frame = 0u32;
+        while !flag.load(Ordering::Relaxed) {
+            frame += 1;
+            if let Some(wait) = (origin + period * frame).checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            for actor in &mut actors {
+                actor.tick(Instant::now());
+            }
+        }
+        std::hint::black_box(&actors);
+    });
+    (stop, thread)
+}
+
+fn measure_runtime(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    n: usize,
+    workers: usize,
+    label: &str,
+) {
+    let rt = Runtime::builder().workers(workers).build().unwrap();
+    let clock = SoftwareClock::new(Rate::fps(60).unwrap());
+    let handles: Vec<_> = (0..n)
+        .map(|i| {
+            rt.spawn_on(Idle::default(), &format!("a{i}"), &clock)
+                .unwrap()
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let skipped_before: u64 = handles.iter().map(|h| h.stats().skipped_ticks).sum();
+    group.bench_function(BenchmarkId::new(label, n), |b| {
+        b.iter_custom(cpu_per_window)
+    });
+    let ticks: u64 = handles.iter().map(|h| h.stats().ticks).sum();
+    let skipped: u64 =
+        handles.iter().map(|h| h.stats().skipped_ticks).sum::<u64>() - skipped_before;
+    eprintln!("{label} n={n}: {ticks} actor-ticks run, {skipped} skipped while measured");
+    rt.shutdown();
+}
+
 fn scheduler_cost(c: &mut Criterion) {
     let mut group = c.benchmark_group("cpu_per_100ms_at_60hz");
     group
@@ -90,23 +166,25 @@ fn scheduler_cost(c: &mut Criterion) {
         .sample_size(10)
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(2));
-    for n in [100usize, 1_000, 10_000] {
-        let rt = Runtime::new();
-        let clock = SoftwareClock::new(Rate::fps(60).unwrap());
-        let handles: Vec<_> = (0..n)
-            .map(|i| {
-                rt.spawn_on(Idle::default(), &format!("a{i}"), &clock)
-                    .unwrap()
-            })
-            .collect();
+    let all = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut worker_counts = vec![2, 4, all];
+    worker_counts.dedup();
+    for n in [1_000usize, 10_000, 100_000] {
+        let (stop, thread) = floor_loop(n);
         std::thread::sleep(Duration::from_millis(200));
-        group.bench_function(BenchmarkId::new("streamlib", n), |b| {
+        group.bench_function(BenchmarkId::new("floor_loop", n), |b| {
             b.iter_custom(cpu_per_window)
         });
-        let ticks: u64 = handles.iter().map(|h| h.stats().ticks).sum();
-        let skipped: u64 = handles.iter().map(|h| h.stats().skipped_ticks).sum();
-        eprintln!("streamlib n={n}: {ticks} actor-ticks run, {skipped} skipped");
-        rt.shutdown();
+        stop.store(true, Ordering::Relaxed);
+        let _ = thread.join();
+        for &workers in &worker_counts {
+            measure_runtime(
+                &mut group,
+                n,
+                workers,
+                &format!("streamlib_{workers}_workers"),
+            );
+        }
     }
     for n in [100usize, 1_000] {
         let (stop, threads) = thread_per_actor(n);
@@ -122,5 +200,99 @@ fn scheduler_cost(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, scheduler_cost);
+/// One link of a chain: spins `work` per tick, passes a value on.
+struct Busy {
+    input: Input<u64>,
+    output: Output<u64>,
+    work: Duration,
+}
+
+impl Actor for Busy {
+    type Inputs = InputRef<u64>;
+    type Outputs = OutputRef<u64>;
+    fn class_name() -> &'static str {
+        "Busy"
+    }
+    fn bind_ports(&self, p: &mut PortBinder<'_>) -> (InputRef<u64>, OutputRef<u64>) {
+        (
+            p.input("value", &self.input),
+            p.output("value", &self.output),
+        )
+    }
+}
+
+impl Process for Busy {
+    fn process(&mut self, tick: &Tick) -> ProcessResult {
+        let start = Instant::now();
+        while start.elapsed() < self.work {
+            std::hint::spin_loop();
+        }
+        let v = self
+            .input
+            .read_latest()
+            .map_or(tick.frame_number, |v| *v + 1);
+        self.output.write(v);
+        Ok(())
+    }
+}
+
+/// B independent chains of L actors, S of work each, on one 100 Hz clock: achieved rate and
+/// skipped ticks (a serial schedule of B·L·S over 10 ms cannot keep up; a parallel one can,
+/// up to the core count).
+fn parallel_chains(c: &mut Criterion) {
+    let mut group = c.benchmark_group("parallel_chains_at_100hz");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(2));
+    let all = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let cases = [(2usize, 1usize, 6_000u64), (all, 4, 200), (2 * all, 4, 200)];
+    for (branches, length, work_us) in cases {
+        let rt = Runtime::builder().workers(all).build().unwrap();
+        let clock = SoftwareClock::new(Rate::fps(100).unwrap());
+        let mut heads = Vec::new();
+        for b in 0..branches {
+            let mut previous: Option<OutputRef<u64>> = None;
+            for l in 0..length {
+                let actor = Busy {
+                    input: Input::new(),
+                    output: Output::new(),
+                    work: Duration::from_micros(work_us),
+                };
+                let handle = rt.spawn_on(actor, &format!("b{b}-{l}"), &clock).unwrap();
+                if let Some(previous) = previous.take() {
+                    streamlib::connect(&previous, &handle.inputs).unwrap();
+                }
+                previous = Some(handle.outputs.clone());
+                if l == 0 {
+                    heads.push(handle);
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        let before: (u64, u64) = heads.iter().fold((0, 0), |(t, s), h| {
+            (t + h.stats().ticks, s + h.stats().skipped_ticks)
+        });
+        let started = Instant::now();
+        let label = format!("{branches}x{length}x{work_us}us");
+        group.bench_function(BenchmarkId::new("streamlib", &label), |b| {
+            b.iter_custom(cpu_per_window)
+        });
+        let elapsed = started.elapsed().as_secs_f64();
+        let after: (u64, u64) = heads.iter().fold((0, 0), |(t, s), h| {
+            (t + h.stats().ticks, s + h.stats().skipped_ticks)
+        });
+        let rate = (after.0 - before.0) as f64 / branches as f64 / elapsed;
+        eprintln!(
+            "parallel {label} on {all} workers: {rate:.1} Hz achieved of 100, {} ticks skipped, work {:.2} cores",
+            (after.1 - before.1) / branches as u64,
+            (branches * length) as f64 * work_us as f64 / 10_000.0
+        );
+        rt.shutdown();
+    }
+    group.finish();
+}
+
+criterion_group!(benches, scheduler_cost, parallel_chains);
 criterion_main!(benches);

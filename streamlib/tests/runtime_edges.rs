@@ -125,7 +125,7 @@ fn stopping_dedicated_actors_while_ticking_neither_stalls_nor_leaks() {
         let rt = Runtime::with_workers(2);
         let clock = clock(1000);
         let ticks = counter(&rt, "neighbour", &clock);
-        for i in 0..300 {
+        for i in 0..2000 {
             let actor = Counter {
                 _token: Some(token.clone()),
                 ..Counter::default()
@@ -134,7 +134,7 @@ fn stopping_dedicated_actors_while_ticking_neither_stalls_nor_leaks() {
                 .clock(&clock)
                 .dispatch(Dispatch::Dedicated);
             let handle = rt.spawn_with(actor, &format!("d{i}"), options).unwrap();
-            thread::sleep(Duration::from_micros((i % 3) * 700));
+            thread::sleep(Duration::from_micros((i % 3) * 400));
             handle.stop().unwrap();
         }
         // A stall of the neighbour is not asserted: on a loaded machine the OS scheduler alone
@@ -315,20 +315,31 @@ fn faults_stopping_many_actors_use_no_thread_per_fault() {
 // 7. A clock's thread never runs another clock's work.
 #[test]
 fn a_fast_clock_is_not_slowed_by_a_slow_clocks_work() {
-    let rt = Runtime::with_workers(2);
+    let rt = Runtime::with_workers(1);
     let fast = clock(1000);
     let slow = clock(100);
+    // A source feeding three 2 ms actors: two of the three wait in the pool's queue each tick.
+    let source = rt.spawn_on(Counter::default(), "source", &slow).unwrap();
     for i in 0..3 {
-        rt.spawn_on(
-            sleeper(Duration::from_millis(2)),
-            &format!("slow{i}"),
-            &slow,
-        )
-        .unwrap();
+        let sink = rt
+            .spawn_on(
+                sleeper(Duration::from_millis(2)),
+                &format!("slow{i}"),
+                &slow,
+            )
+            .unwrap();
+        connect(&source.outputs, &sink.inputs).unwrap();
     }
+    // The fast clock fans out too, so its own thread has a queued job to wait for.
     let c = Counter::default();
     let ticks = c.ticks.clone();
     let handle = rt.spawn_on(c, "fast", &fast).unwrap();
+    for i in 0..2 {
+        let sink = rt
+            .spawn_on(Scripted::new(|_| Ok(())), &format!("light{i}"), &fast)
+            .unwrap();
+        connect(&handle.outputs, &sink.inputs).unwrap();
+    }
     thread::sleep(Duration::from_millis(1500));
     let stats = handle.stats();
     let total = ticks.load(Ordering::Relaxed) + stats.skipped_ticks;
@@ -376,7 +387,6 @@ fn spawn_racing_shutdown_leaves_no_live_looking_actor() {
         thread::sleep(Duration::from_micros(200 * (round % 5)));
         rt.shutdown();
         let handles = spawner.join().unwrap();
-        rt.shutdown();
         for handle in &handles {
             assert!(
                 !handle.is_running(),
@@ -443,9 +453,10 @@ fn an_endless_stop_timeout_does_not_panic() {
     assert!(rt.registry().is_empty());
 }
 
-/// Two actors that each wait (bounded) for the other to reach the same tick.
+/// Two actors that meet only when both are inside `process` at the same time: each marks
+/// itself inside, then waits (bounded) to see the other inside too.
 struct Rendezvous {
-    flags: Arc<(Mutex<[u64; 2]>, Condvar)>,
+    inside: Arc<(Mutex<[bool; 2]>, Condvar)>,
     me: usize,
     met: Arc<AtomicUsize>,
 }
@@ -462,24 +473,25 @@ impl Actor for Rendezvous {
 }
 
 impl Process for Rendezvous {
-    fn process(&mut self, tick: &Tick) -> ProcessResult {
+    fn process(&mut self, _: &Tick) -> ProcessResult {
         // Some work first, so the scheduler measures a cost worth a second thread.
         let spin = Instant::now();
         while spin.elapsed() < Duration::from_millis(1) {
             std::hint::spin_loop();
         }
-        let (lock, signal) = &*self.flags;
-        let mut flags = lock.lock();
-        flags[self.me] = tick.frame_number;
+        let (lock, signal) = &*self.inside;
+        let mut inside = lock.lock();
+        inside[self.me] = true;
         signal.notify_all();
-        let other = 1 - self.me;
         let deadline = Instant::now() + Duration::from_millis(20);
-        while flags[other] < tick.frame_number {
-            if signal.wait_until(&mut flags, deadline).timed_out() {
-                return Ok(()); // not met: run one after the other
-            }
+        let mut met = inside[1 - self.me];
+        while !met && !signal.wait_until(&mut inside, deadline).timed_out() {
+            met = inside[1 - self.me];
         }
-        self.met.fetch_add(1, Ordering::Relaxed);
+        if met {
+            self.met.fetch_add(1, Ordering::Relaxed);
+        }
+        inside[self.me] = false;
         Ok(())
     }
 }
@@ -489,18 +501,17 @@ impl Process for Rendezvous {
 fn independent_branches_run_in_parallel() {
     let rt = Runtime::with_workers(2);
     let clock = clock(50);
-    let flags = Arc::new((Mutex::new([0u64; 2]), Condvar::new()));
+    let inside = Arc::new((Mutex::new([false; 2]), Condvar::new()));
     let met = Arc::new(AtomicUsize::new(0));
     for me in 0..2 {
         let actor = Rendezvous {
-            flags: flags.clone(),
+            inside: inside.clone(),
             me,
             met: met.clone(),
         };
         rt.spawn_on(actor, &format!("r{me}"), &clock).unwrap();
     }
-    // Both must meet (each waited on the other inside the same tick) for 10 ticks in a row:
-    // only possible when they run on two threads at once.
+    // Meeting at all needs two threads at once; 20 meetings, ten ticks' worth.
     assert!(
         within(Duration::from_secs(10), || met.load(Ordering::Relaxed)
             >= 20),
