@@ -22,7 +22,7 @@ use parking_lot::Mutex;
 use super::cell::{adopt_thread_token, new_thread_token, ActorCell};
 use super::pool::Pool;
 use super::schedule::Schedule;
-use super::tick::{Fault, Job, TickRun};
+use super::tick::{Fault, TickRun, Work};
 use crate::clock::{Clock, Interrupt, Tick};
 use crate::error::{Error, Result};
 use crate::port::ActorKey;
@@ -180,11 +180,13 @@ impl Domain {
         ))
     }
 
-    /// Runs one tick: chunks of roots by cost, all but the first queued for the pool.
+    /// Runs one tick: chunks of roots by cost, all but the first queued for the pool; then
+    /// this thread helps with the tick's queued work until it is done.
     fn execute(&self, run: &Arc<TickRun>, me: usize) {
+        let push = self.pool.outside();
         let first = self.queue_chunks(run);
-        run.run_roots(first, &self.pool.outside());
-        let completed = run.wait(|run| {
+        run.run_roots(first, &push);
+        let completed = run.help_until_done(&push, |run| {
             self.interrupt.is_fired() || !self.owns(me) || run.stuck_on_stopped_actor()
         });
         if !completed {
@@ -212,7 +214,7 @@ impl Domain {
                 if first.is_none() {
                     first = Some(start..end);
                 } else {
-                    self.pool.inject([Job::Roots(run.clone(), start..end)]);
+                    run.offer(Work::Roots(start..end), &self.pool.outside());
                 }
                 (start, cost) = (end, 0);
             }
@@ -220,7 +222,7 @@ impl Domain {
         match first {
             None => 0..roots,
             Some(first) => {
-                self.pool.inject([Job::Roots(run.clone(), start..roots)]);
+                run.offer(Work::Roots(start..roots), &self.pool.outside());
                 first
             }
         }

@@ -5,9 +5,11 @@
 //! finished yet (`pending`; [`FINISHED`] once it ran) and a shared count of actors left
 //! (`remaining`). A thread that finishes an actor decrements its successors' `pending`; a
 //! successor reaching 0 is ready: the first one runs next on the same thread (a chain runs back
-//! to back), the others become jobs other threads may steal. The run is reused tick after tick
-//! while its schedule does not change and no thread still holds it, so a steady tick allocates
-//! nothing.
+//! to back), the others go to the run's own queue of work. Each item queued also puts a token
+//! ([`Job::Run`]) in the pool, so idle workers join in; the domain's thread drains the same queue
+//! while it waits, so a tick never waits for a worker busy with another clock, and the domain's
+//! thread never runs another clock's work. The run is reused tick after tick while its schedule
+//! does not change and no thread still holds it, so a steady tick allocates nothing.
 //!
 //! A run whose tick the domain gave up on (an actor stuck past its stop) is **abandoned**: jobs
 //! of it still queued finish without running actors, so they never overlap the next tick.
@@ -18,6 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
+use crossbeam_deque::{Injector, Steal};
 use parking_lot::{Condvar, Mutex};
 
 use super::pool::{Pool, Push};
@@ -89,19 +92,30 @@ pub(crate) struct TickRun {
     pub(crate) schedule: Arc<Schedule>,
     pub(crate) tick: Tick,
     counters: Counters,
+    /// Work of this tick waiting for a thread: chunks of roots, actors made ready.
+    queue: Injector<Work>,
     abandoned: AtomicBool,
+    /// Set when the tick completed; the signal also wakes the domain's thread for new work.
     done: Mutex<bool>,
     done_signal: Condvar,
     pub(crate) pool: Arc<Pool>,
     faults: Sender<Fault>,
 }
 
-/// Work for a thread: some roots of a tick, or one actor made ready.
+/// Work for a pool thread.
 pub(crate) enum Job {
-    Roots(Arc<TickRun>, Range<u32>),
-    Node(Arc<TickRun>, u32),
-    /// Something to run on a pool thread outside any tick (an actor's `on_stop`).
+    /// A tick has work queued: take some.
+    Run(Arc<TickRun>),
+    /// Something to run outside any tick (an actor's `on_stop`).
     Task(Box<dyn FnOnce() + Send>),
+}
+
+/// An item of a tick's own queue.
+pub(crate) enum Work {
+    /// Roots `start..end` of the schedule, each with the chain it makes ready.
+    Roots(Range<u32>),
+    /// One actor made ready.
+    Node(u32),
 }
 
 impl TickRun {
@@ -113,6 +127,7 @@ impl TickRun {
     ) -> TickRun {
         TickRun {
             counters: Counters::new(&schedule.predecessors),
+            queue: Injector::new(),
             schedule,
             tick,
             abandoned: AtomicBool::new(false),
@@ -146,21 +161,55 @@ impl TickRun {
         self.abandoned.store(true, Ordering::Release);
     }
 
-    /// Waits until every actor of the tick finished, checking `give_up` every 50 ms; returns
-    /// whether the tick completed.
-    pub(crate) fn wait(&self, mut give_up: impl FnMut(&TickRun) -> bool) -> bool {
-        let mut done = self.done.lock();
-        while !*done {
+    /// Runs this tick's queued work on this thread until every actor finished, checking
+    /// `give_up` every 50 ms of waiting; returns whether the tick completed.
+    pub(crate) fn help_until_done(
+        self: &Arc<Self>,
+        push: &Push<'_>,
+        mut give_up: impl FnMut(&TickRun) -> bool,
+    ) -> bool {
+        loop {
+            self.drain(push);
+            let mut done = self.done.lock();
+            if *done {
+                return true;
+            }
+            if !self.queue.is_empty() {
+                continue;
+            }
             if self
                 .done_signal
                 .wait_for(&mut done, Duration::from_millis(50))
                 .timed_out()
+                && !*done
                 && give_up(self)
             {
                 return false;
             }
         }
-        true
+    }
+
+    /// Queues `work` of this tick and tells the pool (and the domain's thread, if it waits).
+    pub(crate) fn offer(self: &Arc<Self>, work: Work, push: &Push<'_>) {
+        self.queue.push(work);
+        push.push(Job::Run(self.clone()));
+        let _done = self.done.lock();
+        self.done_signal.notify_all();
+    }
+
+    /// Runs queued work of this tick until the queue is empty.
+    pub(crate) fn drain(self: &Arc<Self>, push: &Push<'_>) {
+        loop {
+            match self.queue.steal() {
+                Steal::Success(Work::Roots(range)) => self.run_roots(range, push),
+                Steal::Success(Work::Node(node)) => {
+                    let (_, completed) = self.run_node(node, Instant::now(), push);
+                    self.complete(completed);
+                }
+                Steal::Retry => continue,
+                Steal::Empty => return,
+            }
+        }
     }
 
     /// Whether an unfinished actor of this tick was stopped (its `process` detached after a stop
@@ -206,7 +255,7 @@ impl TickRun {
         if self.hand_to_dedicated(node) {
             return;
         }
-        push.push(Job::Node(self.clone(), node));
+        self.offer(Work::Node(node), push);
     }
 
     /// Sends `node` to its dedicated thread; `false` if it has none or the thread is gone.
@@ -276,11 +325,7 @@ impl TickRun {
 /// Runs a job on this thread.
 pub(crate) fn run_job(job: Job, push: &Push<'_>) {
     match job {
-        Job::Roots(run, range) => run.run_roots(range, push),
-        Job::Node(run, node) => {
-            let (_, completed) = run.run_node(node, Instant::now(), push);
-            run.complete(completed);
-        }
+        Job::Run(run) => run.drain(push),
         Job::Task(task) => task(),
     }
 }
