@@ -4,7 +4,7 @@
 //! or host (cargo features `net`, `ipc`) needs bytes: a payload type that can travel implements
 //! [`Codec`]. streamlib implements it for the core messages ([`VideoFrame`], [`AudioBuffer`],
 //! [`DataMessage`], [`KeyEvent`], [`MouseEvent`]), the integers, `f32`, `f64`, `bool`, `String`
-//! and `Vec<u8>`; with the `serde` feature, [`serde_codec!`](crate::serde_codec) gives one to any
+//! and `Vec<u8>`; with the `serde` feature, `serde_codec!` gives one to any
 //! serde type (encoded with postcard). A port whose payload has no codec still works locally;
 //! asking for it across processes (`rt.remote::<A>(..)`) is a compile error naming the type.
 //!

@@ -17,13 +17,15 @@
 //!   remote actor is not announced (its runtime left, was killed, or cannot be reached); its
 //!   last value stays readable and the link resumes by itself when the actor is back;
 //! - a remote actor's **input** is a local input: connecting a local output to it installs a tap
-//!   on that output which encodes each value written (with the [`wire`](crate::wire) envelope)
+//!   on that output which encodes each value written (with the [`wire`] envelope)
 //!   and hands it to the engine, which never blocks the writer (under congestion it drops the
 //!   value after a bounded wait of about a millisecond);
 //! - a local output with no remote reader costs one relaxed load per write more than before.
 //!
-//! Engines implement the crate-private [`Transport`] trait: one engine per link, chosen by the
-//! runtime. The key layout and the envelope are documented in [`wire`](crate::wire).
+//! Engines implement the crate-private `Transport` trait: one engine per link, chosen by the
+//! runtime. The key layout and the envelope are documented in [`wire`].
+//!
+//! [`wire`]: crate::wire
 
 mod handle;
 pub(crate) mod proxy;

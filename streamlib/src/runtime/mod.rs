@@ -7,22 +7,44 @@
 //! so plain `rt.spawn` pipelines propagate a value through every stage within one tick.
 //!
 //! **How a tick runs.** A domain's thread waits for its clock's next tick, then runs the domain's
-//! schedule — its actors in topological order of their connections — as a DAG on the worker
-//! pool: an actor becomes ready when all its upstreams on the same clock have finished this tick,
-//! so a value written upstream at tick N is read downstream at tick N, independent branches run
-//! in parallel, and a chain runs back to back on one thread with no wake-up between stages.
-//! Connections that close a cycle are left out of the ordering (the reader sees the previous
-//! tick's value); connections between clocks order nothing. The schedule is rebuilt by the
-//! domain's thread at its next tick after an actor or a connection was added or removed, never
-//! per tick. Between ticks every thread sleeps: idle actors cost nothing. A
-//! [`Dispatch::Dedicated`] actor runs on its own thread, still in its place in the order.
+//! schedule — its actors in topological order of their connections — as a DAG: an actor becomes
+//! ready when all its upstreams on the same clock have finished this tick, so a value written
+//! upstream at tick N is read downstream at tick N. The roots are split into chunks of about
+//! equal *measured* cost (each worth at least 0.5 ms, at most one per worker plus the clock's
+//! thread); the clock's thread runs the first chunk and the pool's workers take the others, so
+//! independent branches run side by side while a light pipeline runs entirely on the clock's
+//! thread with no wake-up. A chain runs back to back on one thread; further successors made
+//! ready go to the tick's own queue, which idle workers steal from and the clock's thread drains
+//! while it waits — it never runs another clock's work. Connections that close a cycle are left
+//! out of the ordering (the reader sees the previous tick's value); connections between clocks
+//! order nothing. The schedule is rebuilt at the next tick after an actor or a connection of the
+//! clock was added or removed, never per tick, and a steady tick allocates nothing. Between ticks
+//! every thread sleeps. A [`Dispatch::Dedicated`] actor runs on its own thread, still in its
+//! place in the order. The files: `cell` (one actor and one `process` call), `schedule`, `tick`
+//! (one tick in flight), `pool`, `domain` (a clock and its thread), `dedicated`.
 //!
 //! The runtime owns actors and connections: dropping an [`ActorHandle`], a
 //! [`Connection`](crate::Connection) or a [`Pipeline`](crate::Pipeline) changes nothing;
-//! [`ActorHandle::stop`], [`Runtime::shutdown`] or dropping the `Runtime` end them. Stopping is
-//! bounded: it interrupts the wait for the next tick at once, and if `process` itself is stuck
-//! past the actor's stop timeout (1 s by default) it returns [`Error::StopTimeout`] and detaches
-//! that work.
+//! [`ActorHandle::stop`], [`Runtime::shutdown`] or dropping the `Runtime` end them. A connection
+//! never outlives either end: connecting a stopped actor is [`Error::ActorNotRunning`], and
+//! actors of two runtimes cannot be connected ([`Error::DifferentRuntimes`]).
+//!
+//! **Bounds the runtime keeps**:
+//! - `stop()` interrupts the wait for the next tick at once; a `process` or `on_stop` that does
+//!   not return within the actor's stop timeout (1 s by default; `Duration::MAX` saturates) makes
+//!   it return [`Error::StopTimeout`], and the thread stuck in it is replaced (a worker, or the
+//!   clock's own thread), so the actor's clock keeps ticking for the others.
+//! - `stop()` of an actor from inside its own `process` returns at once; its `on_stop` runs right
+//!   after `process` returns. `shutdown()` from inside an actor returns at once too and finishes
+//!   on a thread of its own.
+//! - `shutdown()` stops every actor at once with one deadline: the longest stop timeout (at most
+//!   10 s), plus at most 1 s to join the threads — not the sum over stuck actors.
+//! - A fault under [`FaultPolicy::Stop`] or [`FaultPolicy::StopRuntime`] is applied by one
+//!   thread per runtime, never a thread per fault; the actor's `on_stop` runs on the pool.
+//! - `process`, `on_start`, `on_stop` and the drop of an actor's state all run inside
+//!   `catch_unwind`: no user code unwinds into a runtime thread.
+//! - An actor spawned while the runtime shuts down is either stopped by that shutdown or not
+//!   spawned ([`Error::RuntimeShutDown`]).
 //!
 //! ```
 //! use streamlib::{Runtime, Error};
