@@ -168,6 +168,7 @@ fn scheduler_cost(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(2));
     let all = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut worker_counts = vec![2, 4, all];
+    worker_counts.sort_unstable();
     worker_counts.dedup();
     for n in [1_000usize, 10_000, 100_000] {
         let (stop, thread) = floor_loop(n);
