@@ -440,15 +440,55 @@ struct ReadCache<T> {
     upstream: Option<Arc<OutputShared<T>>>,
     /// Sequence number and value of the newest value read from `upstream`.
     latest: Option<(u64, Arc<T>)>,
-    /// Sequence number of the newest value `read_new` returned.
+    /// The output `returned` counts in: the last upstream, kept through a disconnected gap so
+    /// that reconnecting the same output does not return its values again. Weak, so that a
+    /// disconnected input keeps no output alive; compared only after an upgrade, so an output
+    /// freed meanwhile never matches whatever is allocated at its address later.
+    returned_from: Weak<OutputShared<T>>,
+    /// Sequence number of the newest value `read_new` returned from `returned_from`.
     returned: u64,
+}
+
+impl<T> ReadCache<T> {
+    /// The upstream is now `upstream` (`None`: disconnected).
+    ///
+    /// `read_new` remembers what it returned from the last output it read, across any number of
+    /// disconnects in between: reconnecting that same output goes on from there, so a value is
+    /// never returned twice; connecting another output starts afresh (its sequence numbers are
+    /// its own). Only the last output is remembered: after `a`, then `b`, then `a` again, `a`
+    /// starts afresh.
+    fn reconnected(&mut self, upstream: Option<Arc<OutputShared<T>>>) {
+        let unchanged = match (&upstream, &self.upstream) {
+            (Some(new), Some(old)) => Arc::ptr_eq(new, old),
+            _ => false,
+        };
+        if unchanged {
+            // Disconnected and reconnected between two reads: nothing to forget.
+            return;
+        }
+        // Values of another output, or from before a gap, say nothing about what comes next
+        // (and a disconnected input must not keep a payload alive).
+        self.latest = None;
+        if let Some(new) = &upstream {
+            let same_as_before = self
+                .returned_from
+                .upgrade()
+                .is_some_and(|old| Arc::ptr_eq(&old, new));
+            if !same_as_before {
+                self.returned_from = Arc::downgrade(new);
+                self.returned = 0;
+            }
+        }
+        self.upstream = upstream;
+    }
 }
 
 /// An input port: the actor reads the newest value of its upstream output here.
 ///
 /// Reads never block and never consume: [`read_latest`](Input::read_latest) returns the newest
 /// value again and again until a newer one arrives; [`read_new`](Input::read_new) returns a value
-/// only once. A disconnected input reads `None`. Reconnecting to another output starts afresh.
+/// only once, even across a disconnect and a reconnect of the same output. A disconnected input
+/// reads `None`. Reconnecting to another output starts afresh.
 pub struct Input<T> {
     shared: Arc<InputShared<T>>,
     cache: RefCell<ReadCache<T>>,
@@ -463,6 +503,7 @@ impl<T: Send + Sync + 'static> Input<T> {
                 version: 0,
                 upstream: None,
                 latest: None,
+                returned_from: Weak::new(),
                 returned: 0,
             }),
         }
@@ -529,20 +570,13 @@ impl<T: Send + Sync + 'static> Input<T> {
         self.to_ref().stats()
     }
 
+    /// Picks up a connect or disconnect since the last read: one atomic load when there was none.
     fn refresh(&self) {
         let version = self.shared.version.load(Ordering::Acquire);
         let mut cache = self.cache.borrow_mut();
         if cache.version != version {
             let upstream = self.shared.upstream.lock().as_ref().map(|(_, o)| o.clone());
-            let same = match (&upstream, &cache.upstream) {
-                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-                _ => false,
-            };
-            if !same {
-                cache.latest = None;
-                cache.returned = 0;
-            }
-            cache.upstream = upstream;
+            cache.reconnected(upstream);
             cache.version = version;
         }
     }
@@ -746,6 +780,45 @@ mod tests {
             100,
             "seq 1 of out2 is new to this input"
         );
+    }
+
+    #[test]
+    fn read_new_does_not_repeat_after_reconnecting_the_same_output() {
+        let out = Output::new();
+        let mut inp = Input::new();
+        wire(&out, &inp, 1);
+        out.write(7u32);
+        assert_eq!(*inp.read_new().unwrap(), 7);
+        assert!(inp.shared.detach(1));
+        assert!(inp.read_new().is_none(), "disconnected");
+        assert!(!inp.is_connected());
+        wire(&out, &inp, 2);
+        assert_eq!(
+            *inp.read_latest().unwrap(),
+            7,
+            "read_latest does not consume"
+        );
+        assert!(inp.read_new().is_none(), "7 was already returned");
+        out.write(8);
+        assert_eq!(*inp.read_new().unwrap(), 8);
+        assert!(inp.read_new().is_none());
+    }
+
+    #[test]
+    fn read_new_forgets_an_output_freed_while_disconnected() {
+        let mut inp = Input::new();
+        let first = Output::new();
+        wire(&first, &inp, 1);
+        first.write(1u32);
+        assert_eq!(*inp.read_new().unwrap(), 1);
+        assert!(inp.shared.detach(1));
+        assert!(inp.read_new().is_none());
+        drop(first);
+        // Whatever output comes next is another one, even at a reused address.
+        let second = Output::new();
+        wire(&second, &inp, 2);
+        second.write(5);
+        assert_eq!(*inp.read_new().unwrap(), 5, "seq 1 of a new output is new");
     }
 
     #[test]
