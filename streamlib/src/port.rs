@@ -149,12 +149,49 @@ struct Taps<T> {
     list: Mutex<Vec<(u64, Tap<T>)>>,
 }
 
+/// Which values of one output some input has read, for [`PortStats::overwritten_unread`].
+///
+/// Several inputs read one output concurrently, and an input can be descheduled between taking
+/// a value from the ring buffer and marking it here, while another input reads and marks a
+/// newer one. Keeping only the newest sequence number read would then lose the older mark and
+/// count that value as overwritten unread although it was read. So marks are kept per
+/// sequence number in a small table: value `seq` marks `recent[seq % RECENT_MARKS]`, which
+/// holds the newest sequence number marked among those falling on it, and a mark counts a
+/// value the first time its sequence number gets there.
+///
+/// Exact unless one input is delayed between its take and its mark for `RECENT_MARKS` or more
+/// further writes, one of which lands on the same entry and is read meanwhile: then its value
+/// may still be counted as overwritten (a late mark never counts twice). The table fits in the
+/// cache line(s) `CachePadded` gives the struct anyway, and a read that is not the first of its
+/// value touches only one entry.
 #[derive(Default)]
 struct ReadMarks {
-    /// Newest sequence number any input has read.
-    newest: AtomicU64,
+    /// Per entry, the newest sequence number read among those `≡ entry (mod RECENT_MARKS)`.
+    recent: [AtomicU64; RECENT_MARKS],
     /// Distinct values read by at least one input.
     values: AtomicU64,
+}
+
+/// Entries of [`ReadMarks::recent`].
+const RECENT_MARKS: usize = 8;
+
+impl ReadMarks {
+    fn entry(&self, seq: u64) -> &AtomicU64 {
+        &self.recent[(seq % RECENT_MARKS as u64) as usize]
+    }
+
+    /// An input read value `seq`: count it if no input had.
+    fn mark(&self, seq: u64) {
+        let entry = self.entry(seq);
+        if entry.load(Ordering::Relaxed) < seq && entry.fetch_max(seq, Ordering::Relaxed) < seq {
+            self.values.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether some input read value `seq` (or, once newer ones fall on its entry, may have).
+    fn was_read(&self, seq: u64) -> bool {
+        self.entry(seq).load(Ordering::Relaxed) >= seq
+    }
 }
 
 impl<T> OutputShared<T> {
@@ -298,7 +335,8 @@ impl<T: Send + Sync + 'static> OutputRef<T> {
         let s = &*self.shared;
         let writes = s.ring.seq();
         let read = s.reads.values.load(Ordering::Relaxed);
-        let newest_unread = u64::from(s.reads.newest.load(Ordering::Relaxed) < writes);
+        // The newest value is not overwritten yet, read or not.
+        let newest_unread = u64::from(!s.reads.was_read(writes));
         PortStats {
             writes,
             overwritten_unread: writes.saturating_sub(read + newest_unread),
@@ -604,12 +642,7 @@ impl<T: Send + Sync + 'static> Input<T> {
         if previous != 0 && seq > previous + 1 {
             add(&stats.missed, seq - previous - 1);
         }
-        let marks = &upstream.reads;
-        if marks.newest.load(Ordering::Relaxed) < seq
-            && marks.newest.fetch_max(seq, Ordering::Relaxed) < seq
-        {
-            marks.values.fetch_add(1, Ordering::Relaxed);
-        }
+        upstream.reads.mark(seq);
         *latest = Some((seq, value.clone()));
         Some((seq, value))
     }
@@ -828,6 +861,27 @@ mod tests {
         wire(&out, &inp, 1);
         assert!(!inp.shared.detach(2));
         assert!(inp.is_connected());
+    }
+
+    #[test]
+    fn a_value_only_a_slower_reader_read_is_not_counted_overwritten() {
+        let out = Output::new();
+        let fast = Input::new();
+        wire(&out, &fast, 1);
+        out.write(1u64);
+        out.write(2);
+        // A second input's read, split where its thread can be descheduled: it has taken value
+        // 2 from the ring buffer but not marked it read yet...
+        let (slow_seq, slow_value) = out.shared.ring.read_latest_with_seq().unwrap();
+        assert_eq!((slow_seq, *slow_value), (2, 2));
+        // ...while the first input reads a newer value...
+        out.write(3);
+        assert_eq!(*fast.read_latest().unwrap(), 3);
+        // ...then the second input resumes.
+        out.shared.reads.mark(slow_seq);
+        let stats = out.stats();
+        assert_eq!(stats.writes, 3);
+        assert_eq!(stats.overwritten_unread, 1, "only 1 was never read");
     }
 
     #[test]
