@@ -23,7 +23,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A frame rate of zero, or with a zero denominator.
+    /// A frame rate of zero, with a zero denominator, or so fast (over 10⁹ fps) that its
+    /// period rounds down to 0 ns.
     #[error("invalid rate {num}/{den}: {reason}")]
     InvalidRate {
         /// Numerator given.
