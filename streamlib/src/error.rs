@@ -23,7 +23,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A frame rate of zero, or with a zero denominator.
+    /// A frame rate of zero, with a zero denominator, or so fast (over 10⁹ fps) that its
+    /// period rounds down to 0 ns.
     #[error("invalid rate {num}/{den}: {reason}")]
     InvalidRate {
         /// Numerator given.
@@ -40,7 +41,10 @@ pub enum Error {
         slots: usize,
     },
     /// A string that is not a valid `actor://host/Class/instance-id` URI.
-    #[error("invalid actor URI {uri:?}: {reason}")]
+    ///
+    /// The message quotes at most the first 128 characters of the text, then its length in
+    /// bytes, so that it stays short whatever was given; the field holds all of it.
+    #[error("invalid actor URI {}: {reason}", quoted(.uri))]
     InvalidUri {
         /// The text given.
         uri: String,
@@ -54,7 +58,7 @@ pub enum Error {
         uri: String,
     },
     /// An instance id that is not `[A-Za-z0-9_-]+`.
-    #[error("invalid instance id {id:?}: {reason}")]
+    #[error("invalid instance id {}: {reason}", quoted(.id))]
     InvalidInstanceId {
         /// The id given.
         id: String,
@@ -78,7 +82,7 @@ pub enum Error {
         input: String,
     },
     /// No port of that name and direction on the actor.
-    #[error("actor {actor} has no {direction} port {port:?} (its {direction} ports: {available})")]
+    #[error("actor {actor} has no {direction} port {} (its {direction} ports: {available})", quoted(.port))]
     UnknownPort {
         /// The actor's URI.
         actor: String,
@@ -135,7 +139,7 @@ pub enum Error {
         what: String,
     },
     /// A network engine could not start or work as configured.
-    #[error("network endpoint {endpoint:?}: {reason}")]
+    #[error("network endpoint {}: {reason}", quoted(.endpoint))]
     Network {
         /// The endpoint or setting concerned (e.g. `tcp/127.0.0.1:7447`).
         endpoint: String,
@@ -151,7 +155,7 @@ pub enum Error {
         reason: String,
     },
     /// A runtime option that cannot work.
-    #[error("invalid {option} {value:?}: {reason}")]
+    #[error("invalid {option} {}: {reason}", quoted(.value))]
     InvalidOption {
         /// The option (`"workers"`, `"host"`, …).
         option: &'static str,
@@ -196,7 +200,7 @@ pub enum Error {
         reason: &'static str,
     },
     /// Every port of the allocator's range is in use.
-    #[error("no free {what} in [{start}, {end}) for {desc:?}")]
+    #[error("no free {what} in [{start}, {end}) for {}", quoted(.desc))]
     PortsExhausted {
         /// First port of the range.
         start: u16,
@@ -231,6 +235,30 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+}
+
+/// Characters of a caller's text that an error message quotes.
+pub(crate) const QUOTED_CHARS: usize = 128;
+
+/// A caller's text as an error message quotes it: in double quotes with Rust escapes (`{:?}`),
+/// cut after its first [`QUOTED_CHARS`] characters and followed by `… (N bytes)` when longer.
+///
+/// Errors name the value that was wrong, and that value may be anything a caller or a peer
+/// sent (a 1 MB URI): the message stays short enough to log whatever the input.
+pub(crate) fn quoted(text: &str) -> Quoted<'_> {
+    Quoted(text)
+}
+
+/// See [`quoted`].
+pub(crate) struct Quoted<'a>(&'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.char_indices().nth(QUOTED_CHARS) {
+            None => write!(f, "{:?}", self.0),
+            Some((cut, _)) => write!(f, "{:?}… ({} bytes)", &self.0[..cut], self.0.len()),
+        }
+    }
 }
 
 impl Error {
@@ -305,6 +333,47 @@ mod tests {
     #[test]
     fn actor_error_from_message() {
         assert_eq!(ActorError::msg("bad frame 7").to_string(), "bad frame 7");
+    }
+
+    #[test]
+    fn quoted_cuts_long_text_after_128_characters() {
+        assert_eq!(quoted("cam 0").to_string(), r#""cam 0""#);
+        assert_eq!(quoted("a\nb").to_string(), r#""a\nb""#);
+        let exact = "x".repeat(QUOTED_CHARS);
+        assert_eq!(quoted(&exact).to_string(), format!("{exact:?}"));
+        let long = "é".repeat(1 << 20);
+        let expected = format!("{:?}… ({} bytes)", "é".repeat(QUOTED_CHARS), 2 << 20);
+        assert_eq!(quoted(&long).to_string(), expected);
+    }
+
+    #[test]
+    fn messages_quote_a_bounded_prefix_of_the_input() {
+        let huge = "b".repeat(1 << 20);
+        for err in [
+            Error::InvalidUri {
+                uri: huge.clone(),
+                reason: "missing scheme".into(),
+            },
+            Error::InvalidInstanceId {
+                id: huge.clone(),
+                reason: "bad",
+            },
+            Error::InvalidOption {
+                option: "host",
+                value: huge.clone(),
+                reason: "bad",
+            },
+            Error::PortsExhausted {
+                start: 5000,
+                end: 5002,
+                what: "port",
+                desc: huge.clone(),
+            },
+        ] {
+            let message = err.to_string();
+            assert!(message.len() < 400, "{} bytes", message.len());
+            assert!(message.contains("… (1048576 bytes)"), "{message}");
+        }
     }
 
     #[test]

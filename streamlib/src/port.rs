@@ -165,12 +165,49 @@ struct Taps<T> {
     list: Mutex<Vec<(u64, Tap<T>)>>,
 }
 
+/// Which values of one output some input has read, for [`PortStats::overwritten_unread`].
+///
+/// Several inputs read one output concurrently, and an input can be descheduled between taking
+/// a value from the ring buffer and marking it here, while another input reads and marks a
+/// newer one. Keeping only the newest sequence number read would then lose the older mark and
+/// count that value as overwritten unread although it was read. So marks are kept per
+/// sequence number in a small table: value `seq` marks `recent[seq % RECENT_MARKS]`, which
+/// holds the newest sequence number marked among those falling on it, and a mark counts a
+/// value the first time its sequence number gets there.
+///
+/// Exact unless one input is delayed between its take and its mark for `RECENT_MARKS` or more
+/// further writes, one of which lands on the same entry and is read meanwhile: then its value
+/// may still be counted as overwritten (a late mark never counts twice). The table fits in the
+/// cache line(s) `CachePadded` gives the struct anyway, and a read that is not the first of its
+/// value touches only one entry.
 #[derive(Default)]
 struct ReadMarks {
-    /// Newest sequence number any input has read.
-    newest: AtomicU64,
+    /// Per entry, the newest sequence number read among those `≡ entry (mod RECENT_MARKS)`.
+    recent: [AtomicU64; RECENT_MARKS],
     /// Distinct values read by at least one input.
     values: AtomicU64,
+}
+
+/// Entries of [`ReadMarks::recent`].
+const RECENT_MARKS: usize = 8;
+
+impl ReadMarks {
+    fn entry(&self, seq: u64) -> &AtomicU64 {
+        &self.recent[(seq % RECENT_MARKS as u64) as usize]
+    }
+
+    /// An input read value `seq`: count it if no input had.
+    fn mark(&self, seq: u64) {
+        let entry = self.entry(seq);
+        if entry.load(Ordering::Relaxed) < seq && entry.fetch_max(seq, Ordering::Relaxed) < seq {
+            self.values.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether some input read value `seq` (or, once newer ones fall on its entry, may have).
+    fn was_read(&self, seq: u64) -> bool {
+        self.entry(seq).load(Ordering::Relaxed) >= seq
+    }
 }
 
 impl<T> OutputShared<T> {
@@ -314,7 +351,8 @@ impl<T: Send + Sync + 'static> OutputRef<T> {
         let s = &*self.shared;
         let writes = s.ring.seq();
         let read = s.reads.values.load(Ordering::Relaxed);
-        let newest_unread = u64::from(s.reads.newest.load(Ordering::Relaxed) < writes);
+        // The newest value is not overwritten yet, read or not.
+        let newest_unread = u64::from(!s.reads.was_read(writes));
         PortStats {
             writes,
             overwritten_unread: writes.saturating_sub(read + newest_unread),
@@ -456,15 +494,55 @@ struct ReadCache<T> {
     upstream: Option<Arc<OutputShared<T>>>,
     /// Sequence number and value of the newest value read from `upstream`.
     latest: Option<(u64, Arc<T>)>,
-    /// Sequence number of the newest value `read_new` returned.
+    /// The output `returned` counts in: the last upstream, kept through a disconnected gap so
+    /// that reconnecting the same output does not return its values again. Weak, so that a
+    /// disconnected input keeps no output alive; compared only after an upgrade, so an output
+    /// freed meanwhile never matches whatever is allocated at its address later.
+    returned_from: Weak<OutputShared<T>>,
+    /// Sequence number of the newest value `read_new` returned from `returned_from`.
     returned: u64,
+}
+
+impl<T> ReadCache<T> {
+    /// The upstream is now `upstream` (`None`: disconnected).
+    ///
+    /// `read_new` remembers what it returned from the last output it read, across any number of
+    /// disconnects in between: reconnecting that same output goes on from there, so a value is
+    /// never returned twice; connecting another output starts afresh (its sequence numbers are
+    /// its own). Only the last output is remembered: after `a`, then `b`, then `a` again, `a`
+    /// starts afresh.
+    fn reconnected(&mut self, upstream: Option<Arc<OutputShared<T>>>) {
+        let unchanged = match (&upstream, &self.upstream) {
+            (Some(new), Some(old)) => Arc::ptr_eq(new, old),
+            _ => false,
+        };
+        if unchanged {
+            // Disconnected and reconnected between two reads: nothing to forget.
+            return;
+        }
+        // Values of another output, or from before a gap, say nothing about what comes next
+        // (and a disconnected input must not keep a payload alive).
+        self.latest = None;
+        if let Some(new) = &upstream {
+            let same_as_before = self
+                .returned_from
+                .upgrade()
+                .is_some_and(|old| Arc::ptr_eq(&old, new));
+            if !same_as_before {
+                self.returned_from = Arc::downgrade(new);
+                self.returned = 0;
+            }
+        }
+        self.upstream = upstream;
+    }
 }
 
 /// An input port: the actor reads the newest value of its upstream output here.
 ///
 /// Reads never block and never consume: [`read_latest`](Input::read_latest) returns the newest
 /// value again and again until a newer one arrives; [`read_new`](Input::read_new) returns a value
-/// only once. A disconnected input reads `None`. Reconnecting to another output starts afresh.
+/// only once, even across a disconnect and a reconnect of the same output. A disconnected input
+/// reads `None`. Reconnecting to another output starts afresh.
 pub struct Input<T> {
     shared: Arc<InputShared<T>>,
     cache: RefCell<ReadCache<T>>,
@@ -479,6 +557,7 @@ impl<T: Send + Sync + 'static> Input<T> {
                 version: 0,
                 upstream: None,
                 latest: None,
+                returned_from: Weak::new(),
                 returned: 0,
             }),
         }
@@ -545,20 +624,13 @@ impl<T: Send + Sync + 'static> Input<T> {
         self.to_ref().stats()
     }
 
+    /// Picks up a connect or disconnect since the last read: one atomic load when there was none.
     fn refresh(&self) {
         let version = self.shared.version.load(Ordering::Acquire);
         let mut cache = self.cache.borrow_mut();
         if cache.version != version {
             let upstream = self.shared.upstream.lock().as_ref().map(|(_, o)| o.clone());
-            let same = match (&upstream, &cache.upstream) {
-                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-                _ => false,
-            };
-            if !same {
-                cache.latest = None;
-                cache.returned = 0;
-            }
-            cache.upstream = upstream;
+            cache.reconnected(upstream);
             cache.version = version;
         }
     }
@@ -586,12 +658,7 @@ impl<T: Send + Sync + 'static> Input<T> {
         if previous != 0 && seq > previous + 1 {
             add(&stats.missed, seq - previous - 1);
         }
-        let marks = &upstream.reads;
-        if marks.newest.load(Ordering::Relaxed) < seq
-            && marks.newest.fetch_max(seq, Ordering::Relaxed) < seq
-        {
-            marks.values.fetch_add(1, Ordering::Relaxed);
-        }
+        upstream.reads.mark(seq);
         *latest = Some((seq, value.clone()));
         Some((seq, value))
     }
@@ -765,12 +832,72 @@ mod tests {
     }
 
     #[test]
+    fn read_new_does_not_repeat_after_reconnecting_the_same_output() {
+        let out = Output::new();
+        let mut inp = Input::new();
+        wire(&out, &inp, 1);
+        out.write(7u32);
+        assert_eq!(*inp.read_new().unwrap(), 7);
+        assert!(inp.shared.detach(1));
+        assert!(inp.read_new().is_none(), "disconnected");
+        assert!(!inp.is_connected());
+        wire(&out, &inp, 2);
+        assert_eq!(
+            *inp.read_latest().unwrap(),
+            7,
+            "read_latest does not consume"
+        );
+        assert!(inp.read_new().is_none(), "7 was already returned");
+        out.write(8);
+        assert_eq!(*inp.read_new().unwrap(), 8);
+        assert!(inp.read_new().is_none());
+    }
+
+    #[test]
+    fn read_new_forgets_an_output_freed_while_disconnected() {
+        let mut inp = Input::new();
+        let first = Output::new();
+        wire(&first, &inp, 1);
+        first.write(1u32);
+        assert_eq!(*inp.read_new().unwrap(), 1);
+        assert!(inp.shared.detach(1));
+        assert!(inp.read_new().is_none());
+        drop(first);
+        // Whatever output comes next is another one, even at a reused address.
+        let second = Output::new();
+        wire(&second, &inp, 2);
+        second.write(5);
+        assert_eq!(*inp.read_new().unwrap(), 5, "seq 1 of a new output is new");
+    }
+
+    #[test]
     fn detach_with_another_id_changes_nothing() {
         let out = Output::<u8>::new();
         let inp = Input::new();
         wire(&out, &inp, 1);
         assert!(!inp.shared.detach(2));
         assert!(inp.is_connected());
+    }
+
+    #[test]
+    fn a_value_only_a_slower_reader_read_is_not_counted_overwritten() {
+        let out = Output::new();
+        let fast = Input::new();
+        wire(&out, &fast, 1);
+        out.write(1u64);
+        out.write(2);
+        // A second input's read, split where its thread can be descheduled: it has taken value
+        // 2 from the ring buffer but not marked it read yet...
+        let (slow_seq, slow_value) = out.shared.ring.read_latest_with_seq().unwrap();
+        assert_eq!((slow_seq, *slow_value), (2, 2));
+        // ...while the first input reads a newer value...
+        out.write(3);
+        assert_eq!(*fast.read_latest().unwrap(), 3);
+        // ...then the second input resumes.
+        out.shared.reads.mark(slow_seq);
+        let stats = out.stats();
+        assert_eq!(stats.writes, 3);
+        assert_eq!(stats.overwritten_unread, 1, "only 1 was never read");
     }
 
     #[test]

@@ -18,7 +18,8 @@
 //! [`ActorUri::host`] returns that form; `Display` adds the brackets back for IPv6, so
 //! `ActorUri::parse(&uri.to_string()) == Ok(uri)` for every URI. Class and instance id are kept as
 //! written (they are case-sensitive). Invalid input is an [`Error::InvalidUri`] whose reason names
-//! the wrong part and what is wrong with it.
+//! the wrong part and what is wrong with it; its message quotes at most 128 characters of the
+//! text and of each part, whatever their length.
 //!
 //! ```
 //! use streamlib::ActorUri;
@@ -37,6 +38,7 @@ use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
+use crate::error::quoted;
 use crate::{Error, Result};
 
 const SCHEME: &str = "actor://";
@@ -171,8 +173,11 @@ pub fn validate_instance_id(id: &str) -> Result<()> {
 /// Parses the whole text, returning the reason on failure (the caller wraps it in an error).
 fn parse_parts(text: &str) -> std::result::Result<ActorUri, String> {
     let Some(rest) = text.strip_prefix(SCHEME) else {
-        return Err(match text.split_once("://") {
-            Some((scheme, _)) => format!("scheme \"{scheme}://\" is not \"{SCHEME}\""),
+        return Err(match text.find("://") {
+            Some(end) => format!(
+                "scheme {} is not \"{SCHEME}\"",
+                quoted(&text[..end + "://".len()])
+            ),
             None => format!("missing scheme \"{SCHEME}\""),
         });
     };
@@ -182,14 +187,14 @@ fn parse_parts(text: &str) -> std::result::Result<ActorUri, String> {
         } else {
             "fragment"
         };
-        return Err(format!("{what} {:?} is not allowed", &rest[at..]));
+        return Err(format!("{what} {} is not allowed", quoted(&rest[at..])));
     }
     let (host, path) = split_host(rest)?;
     let Some(path) = path else {
         return Err("expected 2 path parts (Class/instance-id), found 0".to_owned());
     };
     if path.ends_with('/') {
-        return Err(format!("path {path:?} has a trailing '/'"));
+        return Err(format!("path {} has a trailing '/'", quoted(path)));
     }
     let parts: Vec<&str> = if path.is_empty() {
         Vec::new()
@@ -218,18 +223,21 @@ fn split_host(rest: &str) -> std::result::Result<(String, Option<&str>), String>
             return Err("IPv6 host has no closing ']'".to_owned());
         };
         let (inside, after) = (&bracketed[..close], &bracketed[close + 1..]);
+        // `[inside]`, as written.
+        let host = quoted(&rest[..close + 2]);
         let address: Ipv6Addr = inside
             .parse()
-            .map_err(|_| format!("host \"[{inside}]\" is not a valid IPv6 address"))?;
+            .map_err(|_| format!("host {host} is not a valid IPv6 address"))?;
         let path = match after.strip_prefix('/') {
             Some(path) => Some(path),
             None if after.is_empty() => None,
             None if after.starts_with(':') => {
                 return Err(format!(
-                "host \"[{inside}]\" is followed by {after:?}: a port is not part of an actor URI"
-            ))
+                    "host {host} is followed by {}: a port is not part of an actor URI",
+                    quoted(after)
+                ))
             }
-            None => return Err(format!("unexpected {after:?} after host \"[{inside}]\"")),
+            None => return Err(format!("unexpected {} after host {host}", quoted(after))),
         };
         return Ok((address.to_string(), path));
     }
@@ -248,18 +256,20 @@ fn check_host_name(host: &str) -> std::result::Result<String, String> {
     if host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return match host.parse::<Ipv4Addr>() {
             Ok(address) => Ok(address.to_string()),
-            Err(_) => Err(format!("host {host:?} is not a valid IPv4 address")),
+            Err(_) => Err(format!("host {} is not a valid IPv4 address", quoted(host))),
         };
     }
     let is_name_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
     if let Some(c) = host.chars().find(|&c| !is_name_char(c)) {
         return Err(match c {
             ':' => format!(
-                "host {host:?} contains ':' (a port is not part of an actor URI; \
-                 IPv6 addresses are written in brackets, e.g. [::1])"
+                "host {} contains ':' (a port is not part of an actor URI; \
+                 IPv6 addresses are written in brackets, e.g. [::1])",
+                quoted(host)
             ),
             _ => format!(
-                "host {host:?} contains {c:?}; a host name has only ASCII letters, digits, '-' and '.'"
+                "host {} contains {c:?}; a host name has only ASCII letters, digits, '-' and '.'",
+                quoted(host)
             ),
         });
     }
@@ -272,16 +282,21 @@ fn check_host_name(host: &str) -> std::result::Result<String, String> {
     for label in host.split('.') {
         if label.is_empty() {
             return Err(format!(
-                "host {host:?} has an empty label (\"..\", or a leading or trailing '.')"
+                "host {} has an empty label (\"..\", or a leading or trailing '.')",
+                quoted(host)
             ));
         }
         if label.len() > MAX_LABEL_LEN {
             return Err(format!(
-                "host label {label:?} is longer than {MAX_LABEL_LEN} characters"
+                "host label {} is longer than {MAX_LABEL_LEN} characters",
+                quoted(label)
             ));
         }
         if label.starts_with('-') || label.ends_with('-') {
-            return Err(format!("host label {label:?} starts or ends with '-'"));
+            return Err(format!(
+                "host label {} starts or ends with '-'",
+                quoted(label)
+            ));
         }
     }
     Ok(host.to_ascii_lowercase())
@@ -299,7 +314,8 @@ fn check_class(class: &str) -> std::result::Result<(), String> {
         Err("class \"_\" is not a Rust identifier (a lone '_' is not a name)".to_owned())
     } else if !(starts_well && continues_well) {
         Err(format!(
-            "class {class:?} is not a Rust identifier (expected [A-Za-z_][A-Za-z0-9_]*)"
+            "class {} is not a Rust identifier (expected [A-Za-z_][A-Za-z0-9_]*)",
+            quoted(class)
         ))
     } else {
         Ok(())
@@ -312,7 +328,8 @@ fn check_instance_id(id: &str) -> std::result::Result<(), String> {
     }
     match first_invalid_id_char(id) {
         Some(c) => Err(format!(
-            "instance id {id:?} contains {c:?} (allowed: ASCII letters, digits, '_' and '-')"
+            "instance id {} contains {c:?} (allowed: ASCII letters, digits, '_' and '-')",
+            quoted(id)
         )),
         None => Ok(()),
     }
@@ -489,6 +506,65 @@ mod tests {
         assert!(reason("actor://local/A/cam.0").contains("instance id \"cam.0\" contains '.'"));
         assert!(reason("actor://local/A/cam%200").contains("contains '%'"));
         assert!(reason("actor://local/A/é").contains("contains 'é'"));
+    }
+
+    /// Whatever the input, the message quotes at most a bounded prefix of it (and of each
+    /// part its reason names), so a hostile 1 MB URI does not make a 2 MB log line.
+    #[test]
+    fn messages_stay_short_for_huge_input() {
+        let huge = "x".repeat(1 << 20);
+        let digits = "1".repeat(1 << 20);
+        for text in [
+            format!("{huge}://local/A/a"),
+            format!("actor://local/A/a?{huge}"),
+            format!("actor://local/A/a#{huge}"),
+            format!("actor://local/A/{huge}/"),
+            format!("actor://[{huge}]/A/a"),
+            format!("actor://[::1]:{huge}/A/a"),
+            format!("actor://[::1]{huge}/A/a"),
+            format!("actor://{digits}/A/a"),
+            format!("actor://ho_st{huge}/A/a"),
+            format!("actor://local/9{huge}/a"),
+            format!("actor://local/A/.{huge}"),
+            format!("actor://local/A/{huge}.x"),
+            format!("actor://local/A/a/{huge}"),
+            huge.clone(),
+        ] {
+            let err = ActorUri::parse(&text).unwrap_err();
+            let message = err.to_string();
+            assert!(
+                message.len() < 1024,
+                "{} bytes for {:?}…: {:?}",
+                message.len(),
+                &text[..40],
+                &message[..300.min(message.len())]
+            );
+            assert!(matches!(err, Error::InvalidUri { uri, .. } if uri == text));
+        }
+        let message = ActorUri::parse(&format!("actor://local/A/a?{huge}"))
+            .unwrap_err()
+            .to_string();
+        let prefix: String = format!("actor://local/A/a?{huge}")
+            .chars()
+            .take(128)
+            .collect();
+        let query: String = format!("?{huge}").chars().take(128).collect();
+        assert_eq!(
+            message,
+            format!(
+                "invalid actor URI {prefix:?}… ({} bytes): query {query:?}… ({} bytes) is not allowed",
+                (1 << 20) + 18,
+                (1 << 20) + 1
+            )
+        );
+        let local = ActorUri::local("A", &format!("{huge}."))
+            .unwrap_err()
+            .to_string();
+        assert!(local.len() < 1024, "{} bytes", local.len());
+        let id = validate_instance_id(&format!("{huge} "))
+            .unwrap_err()
+            .to_string();
+        assert!(id.len() < 1024, "{} bytes", id.len());
     }
 
     #[test]

@@ -25,17 +25,34 @@ pub struct Rate {
     den: u32,
 }
 
+/// Why `num / den` is not a rate, if it is not one; shared by [`Rate::new`] and
+/// [`Rate::new_const`] so the two cannot disagree.
+const fn invalid_reason(num: u32, den: u32) -> Option<&'static str> {
+    if den == 0 {
+        Some("the denominator must not be zero")
+    } else if num == 0 {
+        Some("the numerator must not be zero (a clock must tick)")
+    } else if (num as u64) > (den as u64) * NANOS_PER_SECOND {
+        // A period under 1 ns rounds down to 0: deadlines would not advance, every tick would
+        // be late and the clock would spin.
+        Some("more than 1,000,000,000 frames per second: the period rounds down to 0 ns")
+    } else {
+        None
+    }
+}
+
+const NANOS_PER_SECOND: u64 = 1_000_000_000;
+
 impl Rate {
-    /// `num / den` frames per second; both must be non-zero.
+    /// `num / den` frames per second.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRate`] with `num`, `den` and the reason if either is zero, or if the
+    /// rate is above 1,000,000,000 fps (`num > den × 10⁹`): its period would round down to
+    /// 0 ns. The slowest rate, `1 / u32::MAX` (one frame every 136 years), is accepted.
     pub fn new(num: u32, den: u32) -> Result<Rate> {
-        let invalid = |reason| Error::InvalidRate { num, den, reason };
-        if den == 0 {
-            return Err(invalid("the denominator must not be zero"));
-        }
-        if num == 0 {
-            return Err(invalid(
-                "the numerator must not be zero (a clock must tick)",
-            ));
+        if let Some(reason) = invalid_reason(num, den) {
+            return Err(Error::InvalidRate { num, den, reason });
         }
         let g = gcd(num, den);
         Ok(Rate {
@@ -46,7 +63,7 @@ impl Rate {
 
     /// `num / den` in a constant context; `None` where [`Rate::new`] would fail.
     pub(crate) const fn new_const(num: u32, den: u32) -> Option<Rate> {
-        if num == 0 || den == 0 {
+        if invalid_reason(num, den).is_some() {
             return None;
         }
         let (mut a, mut b) = (num, den);
@@ -148,6 +165,34 @@ mod tests {
         assert!(err.to_string().contains("denominator"));
         let err = Rate::new(0, 1001).unwrap_err();
         assert!(err.to_string().contains("numerator"));
+    }
+
+    #[test]
+    fn rejects_rates_whose_period_rounds_to_zero() {
+        for (num, den) in [(u32::MAX, 1), (1_000_000_001, 1), (u32::MAX, 4)] {
+            let err = Rate::new(num, den).unwrap_err();
+            assert_eq!(
+                err,
+                Error::InvalidRate {
+                    num,
+                    den,
+                    reason:
+                        "more than 1,000,000,000 frames per second: the period rounds down to 0 ns",
+                }
+            );
+            assert!(err.to_string().contains(&format!("{num}/{den}")), "{err}");
+            assert!(Rate::new_const(num, den).is_none());
+        }
+        // The fastest accepted rates have a period of at least 1 ns.
+        for (num, den) in [(1_000_000_000, 1), (u32::MAX, 5), (u32::MAX, u32::MAX)] {
+            let rate = Rate::new(num, den).unwrap();
+            assert!(rate.nanos_at(1) >= 1, "{rate}");
+            assert_eq!(Rate::new_const(num, den), Some(rate));
+        }
+        assert_eq!(
+            Rate::new(1, u32::MAX).unwrap().nanos_at(1),
+            u128::from(u32::MAX) * 1_000_000_000
+        );
     }
 
     #[test]

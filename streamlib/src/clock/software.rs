@@ -98,8 +98,15 @@ impl SoftwareClock {
     }
 
     /// When frame `frame` is due on this machine's monotonic clock.
+    ///
+    /// A deadline past what an `Instant` can hold (frame 3,000,000,000 at 1/u32::MAX fps, about
+    /// 400 billion years away) saturates to the latest `Instant` after the origin: it is never
+    /// reached, and the clock waits until interrupted.
     pub fn deadline(&self, frame: u64) -> Instant {
-        self.inner.origin + duration_from_nanos(self.inner.rate.nanos_at(frame))
+        saturating_add(
+            self.inner.origin,
+            duration_from_nanos(self.inner.rate.nanos_at(frame)),
+        )
     }
 
     fn rebuild(self, change: impl FnOnce(&mut Inner)) -> SoftwareClock {
@@ -221,6 +228,22 @@ fn set_realtime_priority() -> std::io::Result<()> {
     }
 }
 
+/// `instant + offset`, or the latest `Instant` after `instant` (to the nanosecond) where that
+/// overflows; `Instant`'s range depends on the platform, so it is found by halving steps.
+fn saturating_add(instant: Instant, offset: Duration) -> Instant {
+    if let Some(sum) = instant.checked_add(offset) {
+        return sum;
+    }
+    let (mut latest, mut step) = (instant, offset);
+    while !step.is_zero() {
+        match latest.checked_add(step) {
+            Some(later) => latest = later,
+            None => step /= 2,
+        }
+    }
+    latest
+}
+
 fn duration_from_nanos(nanos: u128) -> Duration {
     let secs = u64::try_from(nanos / 1_000_000_000).unwrap_or(u64::MAX);
     Duration::new(secs, (nanos % 1_000_000_000) as u32)
@@ -315,6 +338,33 @@ mod tests {
             prev = tick;
         }
         assert_eq!(clock.describe(), "software 1000 fps (precise)");
+    }
+
+    #[test]
+    fn far_deadlines_saturate_instead_of_panicking() {
+        let slowest = SoftwareClock::new(Rate::new(1, u32::MAX).unwrap());
+        assert_eq!(
+            slowest.deadline(1) - slowest.deadline(0),
+            Duration::from_secs(u64::from(u32::MAX))
+        );
+        let never = slowest.deadline(u64::MAX);
+        assert!(never > slowest.deadline(1));
+        assert_eq!(never, slowest.deadline(u64::MAX - 1), "both saturated");
+
+        // The next tick after a far frame: its deadline saturates; the wait is interrupted.
+        let interrupt = Interrupt::new();
+        interrupt.fire();
+        let far = Tick {
+            frame_number: u64::MAX - 1,
+            timestamp: Timestamp::from_nanos(0),
+            instant: Instant::now(),
+            clock_id: slowest.id(),
+            rate: slowest.rate(),
+            skipped: 0,
+            lateness: Duration::ZERO,
+        };
+        assert!(slowest.next_tick(Some(&far), &interrupt).is_none());
+        assert!(slowest.next_tick(None, &interrupt).is_none());
     }
 
     #[test]
