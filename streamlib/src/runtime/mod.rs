@@ -49,6 +49,7 @@ mod builder;
 pub(crate) mod scheduler;
 
 pub use builder::RuntimeBuilder;
+pub(crate) use builder::Service;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -224,6 +225,7 @@ impl Runtime {
                 next_key: AtomicU64::new(1),
                 shut_down: AtomicBool::new(false),
                 announcements: Mutex::new(HashMap::new()),
+                services: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -310,6 +312,12 @@ impl Runtime {
         self.inner.shutdown();
     }
 
+    /// The address of the first service started at `build()` that listens on one.
+    #[cfg_attr(not(feature = "inspect"), allow(dead_code))]
+    pub(crate) fn service_address(&self) -> Option<std::net::SocketAddr> {
+        self.inner.services.lock().iter().find_map(|s| s.address())
+    }
+
     /// Whether [`shutdown`](Self::shutdown) was called.
     pub fn is_shut_down(&self) -> bool {
         self.inner.shut_down.load(Ordering::Acquire)
@@ -387,6 +395,8 @@ pub(crate) struct RuntimeInner {
     shut_down: AtomicBool,
     /// What each actor announced to other processes (with a network).
     announcements: Mutex<HashMap<ActorKey, Announcement>>,
+    /// Servers started at `build()` (inspection); stopped at shutdown.
+    services: Mutex<Vec<Box<dyn Service>>>,
 }
 
 impl RuntimeInner {
@@ -699,6 +709,16 @@ impl RuntimeInner {
         if let Some(network) = self.registry.network.get() {
             network.close();
         }
+        let services = std::mem::take(&mut *self.services.lock());
+        for service in services {
+            service.stop();
+        }
+    }
+
+    /// The registry, for services that read the runtime from their own threads.
+    #[cfg_attr(not(feature = "inspect"), allow(dead_code))]
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.registry
     }
 }
 
