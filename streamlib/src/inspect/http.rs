@@ -26,6 +26,10 @@ pub(crate) const QUEUE: usize = 16;
 pub(crate) const MAX_HEAD: usize = 8 * 1024;
 /// Time a client has to send its whole request head.
 pub(crate) const READ_DEADLINE: Duration = Duration::from_secs(2);
+/// Most bytes read after an error response, before closing.
+const DRAIN: u64 = 256 * 1024;
+/// Longest time spent draining.
+const DRAIN_TIME: Duration = Duration::from_millis(300);
 /// Time a client has to take the response.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -180,7 +184,29 @@ fn answer(mut stream: TcpStream, handler: &Handler) -> std::io::Result<()> {
     };
     write_response(&mut stream, &response)?;
     let _ = stream.shutdown(Shutdown::Write);
+    if response.status != 200 {
+        // Closing with unread bytes makes the kernel reset the connection, which can destroy
+        // the error response before the client reads it: drain a bounded amount first.
+        drain(&mut stream);
+    }
     Ok(())
+}
+
+/// Reads and drops at most [`DRAIN`] bytes for at most [`DRAIN_TIME`].
+fn drain(stream: &mut TcpStream) {
+    let deadline = Instant::now() + DRAIN_TIME;
+    let mut left = DRAIN;
+    let mut chunk = [0u8; 4096];
+    while left > 0 {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        if wait.is_zero() || stream.set_read_timeout(Some(wait)).is_err() {
+            return;
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => left = left.saturating_sub(n as u64),
+        }
+    }
 }
 
 enum HeadError {
