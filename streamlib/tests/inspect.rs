@@ -227,6 +227,13 @@ fn graph_matches_the_pipeline_and_stats_move() {
     assert!(reads > 0 || cam_ticks(&later) < Some(3), "{view}");
     assert!(later["elapsed_ms"].as_f64() > first["elapsed_ms"].as_f64());
     assert!(!later["clocks"].as_array().expect("clocks").is_empty());
+    // The server's own rates, once it has a snapshot old enough to measure against.
+    eventually("a measured fps", || {
+        let now = get(address, "/api/stats");
+        let cam = actor(&now, "actor://local/Camera/cam0");
+        let writes = cam["ports"][0]["writes_per_s"].as_f64()?;
+        (cam["fps"].as_f64()? > 0.0 && writes > 0.0).then_some(())
+    });
     rt.shutdown();
 }
 
@@ -373,4 +380,107 @@ fn discovery_file_lives_as_long_as_the_runtime() {
     );
     // A runtime without inspection serves nothing.
     assert_eq!(Runtime::new().inspect_addr(), None);
+}
+
+/// Chromium from the distribution (`chromium`, Debian's package), if installed.
+fn chromium() -> Option<std::path::PathBuf> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .filter_map(|name| {
+            std::env::var_os("PATH").and_then(|path| {
+                std::env::split_paths(&path)
+                    .map(|dir| dir.join(name))
+                    .find(|candidate| candidate.is_file())
+            })
+        })
+        .next()
+}
+
+fn headless(chromium: &std::path::Path, args: &[&str]) -> String {
+    let profile = std::env::temp_dir().join(format!("streamlib-chromium-{}", std::process::id()));
+    let output = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-extensions",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .output()
+        .expect("run chromium");
+    assert!(
+        output.status.success(),
+        "chromium {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Loads the page of a running runtime in headless Chromium, waits for its refreshes, checks
+/// the actors' names and a non-zero rate in the DOM, and saves a screenshot (to
+/// `docs/inspect.png` when `STREAMLIB_SCREENSHOT=docs`, else under the temp dir).
+#[test]
+fn web_page_in_headless_chromium() {
+    let Some(chromium) = chromium() else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("Chromium is missing on CI (apt-get install chromium)");
+        }
+        eprintln!("SKIPPED web_page_in_headless_chromium: Chromium is not installed (apt-get install chromium)");
+        return;
+    };
+    let rt = pipeline(Runtime::builder().inspect("127.0.0.1:0")).expect("runtime");
+    let address = rt.inspect_addr().expect("serving");
+    let url = format!("http://{address}/");
+    // Headless Chromium runs the page's timers in virtual time (milliseconds of real time for
+    // seconds of page time), so the page's own two snapshots may be too close for a rate; a
+    // request a moment before gives the server the baseline for its own rates.
+    get(address, "/api/stats");
+    std::thread::sleep(Duration::from_millis(400));
+    let dom = headless(
+        &chromium,
+        &["--virtual-time-budget=5000", "--dump-dom", &url],
+    );
+    let refreshes: u32 = dom
+        .split("data-refreshes=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("the page never refreshed:\n{dom}"));
+    assert!(refreshes >= 2, "{refreshes} refreshes");
+    for uri in [
+        "actor://local/Camera/cam0",
+        "actor://local/Blur/blur",
+        "actor://local/Display/view",
+    ] {
+        assert!(dom.contains(uri), "{uri} not in the page:\n{dom}");
+    }
+    let rates: Vec<f64> = dom
+        .split("<td class=\"fps\">")
+        .skip(1)
+        .filter_map(|cell| cell.split('<').next()?.parse().ok())
+        .collect();
+    assert!(
+        rates.iter().any(|r| *r > 0.0),
+        "no non-zero fps in {rates:?}:\n{dom}"
+    );
+
+    let shot = match std::env::var("STREAMLIB_SCREENSHOT").as_deref() {
+        Ok("docs") => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/inspect.png"),
+        _ => std::env::temp_dir().join("streamlib-inspect.png"),
+    };
+    headless(
+        &chromium,
+        &[
+            "--virtual-time-budget=5000",
+            "--window-size=1100,560",
+            &format!("--screenshot={}", shot.display()),
+            &url,
+        ],
+    );
+    assert!(shot.is_file(), "no screenshot at {}", shot.display());
+    eprintln!("screenshot: {}", shot.display());
+    rt.shutdown();
 }

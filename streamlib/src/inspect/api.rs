@@ -4,8 +4,10 @@
 //! relaxed counters, histogram buckets, the newest slot of a ring buffer — so a request never
 //! takes a lock an actor takes while it ticks, and never makes a writer wait.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
+
+use parking_lot::Mutex;
 
 use serde_json::{json, Value};
 
@@ -91,28 +93,98 @@ fn port_json(port: &PortInfo, stats: PortStats) -> Value {
     })
 }
 
+/// Shortest interval the server measures rates over.
+const RATE_MIN: Duration = Duration::from_millis(200);
+/// Age at which the server takes a new baseline for its rates.
+const RATE_BASELINE: Duration = Duration::from_secs(1);
+
+/// The counters of an earlier `/api/stats` answer, so that each answer can carry rates
+/// (`fps`, `writes_per_s`) measured since then — also for a client's first request. Kept by the
+/// server, shared by all clients, replaced when a second old.
+#[derive(Default)]
+pub(crate) struct Baseline {
+    /// Up to two snapshots, older first: `(elapsed, counter by key)`. Two, so that right after
+    /// a new baseline was taken the one before still measures the rates.
+    kept: Mutex<Vec<(Duration, HashMap<String, u64>)>>,
+}
+
+impl Baseline {
+    /// Rates per counter key since the newest kept snapshot at least [`RATE_MIN`] old (none
+    /// without one); keeps `now` when the newest is [`RATE_BASELINE`] old.
+    fn rates(&self, elapsed: Duration, now: HashMap<String, u64>) -> HashMap<String, f64> {
+        let mut kept = self.kept.lock();
+        let mut rates = HashMap::new();
+        let base = kept
+            .iter()
+            .rev()
+            .find(|(then, _)| elapsed.saturating_sub(*then) >= RATE_MIN);
+        if let Some((then, before)) = base {
+            let seconds = elapsed.saturating_sub(*then).as_secs_f64();
+            for (key, count) in &now {
+                if let Some(earlier) = before.get(key) {
+                    rates.insert(key.clone(), count.saturating_sub(*earlier) as f64 / seconds);
+                }
+            }
+        }
+        if kept
+            .last()
+            .is_none_or(|(then, _)| elapsed.saturating_sub(*then) >= RATE_BASELINE)
+        {
+            if kept.len() == 2 {
+                kept.remove(0);
+            }
+            kept.push((elapsed, now));
+        }
+        rates
+    }
+}
+
 /// `GET /api/stats`: every actor's counters and its ports' counters, and each clock's lateness.
-/// `elapsed_ms` (since the server started) lets a client turn two snapshots into rates.
-pub(crate) fn stats(registry: &Registry, elapsed: Duration) -> Value {
-    let mut clocks: BTreeMap<String, (usize, u64, Duration, Duration, Duration)> = BTreeMap::new();
-    let actors: Vec<Value> = registry
-        .list()
+/// `elapsed_ms` (since the server started) lets a client turn two snapshots into rates; `fps`
+/// and `writes_per_s` are the server's own, over the last second or so (`null` until it has an
+/// earlier snapshot at least 200 ms old).
+pub(crate) fn stats(registry: &Registry, elapsed: Duration, baseline: &Baseline) -> Value {
+    let actors = registry.list();
+    let mut counts = HashMap::with_capacity(actors.len() * 2);
+    let snapshots: Vec<_> = actors
         .iter()
         .map(|actor| {
-            let s = actor.stats();
+            let uri = actor.uri().to_string();
+            let stats = actor.stats();
+            let ports: Vec<_> = actor.ports().iter().map(|p| (p, (p.stats)())).collect();
+            counts.insert(uri.clone(), stats.ticks);
+            for (port, s) in &ports {
+                if port.direction == Direction::Output {
+                    counts.insert(format!("{uri}.{}", port.name), s.writes);
+                }
+            }
+            (actor, uri, stats, ports)
+        })
+        .collect();
+    let rates = baseline.rates(elapsed, counts);
+    let mut clocks: BTreeMap<String, (usize, u64, Duration, Duration, Duration)> = BTreeMap::new();
+    let actors: Vec<Value> = snapshots
+        .into_iter()
+        .map(|(actor, uri, s, ports)| {
             let clock = clocks.entry(actor.clock().to_owned()).or_default();
             clock.0 += 1;
             clock.1 += s.late_ticks;
             clock.2 = clock.2.max(s.lateness_p50);
             clock.3 = clock.3.max(s.lateness_p99);
             clock.4 = clock.4.max(s.lateness_max);
-            let ports: Vec<Value> = actor
-                .ports()
-                .iter()
-                .map(|p| port_json(p, (p.stats)()))
+            let ports: Vec<Value> = ports
+                .into_iter()
+                .map(|(p, stats)| {
+                    let mut port = port_json(p, stats);
+                    if p.direction == Direction::Output {
+                        port["writes_per_s"] = json!(rates.get(&format!("{uri}.{}", p.name)));
+                    }
+                    port
+                })
                 .collect();
             json!({
-                "uri": actor.uri().to_string(),
+                "fps": rates.get(&uri),
+                "uri": uri,
                 "ticks": s.ticks,
                 "skipped_ticks": s.skipped_ticks,
                 "late_ticks": s.late_ticks,

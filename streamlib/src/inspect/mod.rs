@@ -6,11 +6,13 @@
 //! |---|---|
 //! | `GET /` | a web page: the live graph (SVG, actors coloured by load, edges labelled with their rate) and the stats table, refreshed each second; no CDN, nothing to build |
 //! | `GET /api/graph` | `{"actors":[{"uri","class","clock","inputs":[names],"outputs":[names],"ports":[{"name","direction","payload","text"}],"remote"}], "connections":[{"from":"<uri>.<port>","to":"<uri>.<port>","payload"}]}` |
-//! | `GET /api/stats` | `{"elapsed_ms", "actors":[{"uri","ticks","skipped_ticks","late_ticks","errors","panics","process_p50_us","process_p99_us","process_max_us","clock","ports":[{"name","direction","writes","overwritten_unread","reads","stale_reads","missed","bad_values"}]}], "clocks":[{"clock","actors","late_ticks","lateness_p50_us","lateness_p99_us","lateness_max_us"}]}` |
+//! | `GET /api/stats` | `{"elapsed_ms", "actors":[{"uri","ticks","skipped_ticks","late_ticks","errors","panics","process_p50_us","process_p99_us","process_max_us","fps","clock","ports":[{"name","direction","writes","writes_per_s","overwritten_unread","reads","stale_reads","missed","bad_values"}]}], "clocks":[{"clock","actors","late_ticks","lateness_p50_us","lateness_p99_us","lateness_max_us"}]}` |
 //! | `GET /api/tap?port=<uri>.<port>&after=<seq>` | the port's newest value as `Debug` text (`{"seq","text","payload",..}`; `text` is `null` when nothing newer than `after` was written) |
 //! | `GET /api/runtime` | `{"pid","actors","token_required"}` |
 //!
-//! Counters are cumulative; a client turns two snapshots into rates with `elapsed_ms`. The
+//! Counters are cumulative; a client turns two snapshots into rates with `elapsed_ms`, or reads
+//! the server's own `fps` and `writes_per_s`, measured since an earlier request (any client's)
+//! about a second before (`null` on the very first request). The
 //! `streamlib` command-line tool (package `streamlib-cli`: `ls`, `top`, `graph`, `tap`) reads
 //! this API and finds local runtimes through the files of [`discovery`].
 //!
@@ -151,9 +153,12 @@ impl Inspector {
             message: format!("{address}: {e}"),
         })?;
         let token_required = token.is_some();
-        let started = Instant::now();
+        let clock = Clock {
+            started: Instant::now(),
+            baseline: api::Baseline::default(),
+        };
         let handler = Arc::new(move |request: &Request| {
-            respond(request, &runtime, token.as_deref(), started, token_required)
+            respond(request, &runtime, token.as_deref(), &clock, token_required)
         });
         let http = HttpServer::start(listener, handler).map_err(|e| Error::Os {
             what: "starting the inspection server",
@@ -184,11 +189,17 @@ impl Service for Inspector {
     }
 }
 
+/// The server's time and its baseline for rates.
+struct Clock {
+    started: Instant,
+    baseline: api::Baseline,
+}
+
 fn respond(
     request: &Request,
     runtime: &Weak<RuntimeInner>,
     token: Option<&str>,
-    started: Instant,
+    clock: &Clock,
     token_required: bool,
 ) -> Response {
     if request.path == "/" || request.path == "/index.html" {
@@ -214,7 +225,11 @@ fn respond(
     let registry = runtime.registry();
     match request.path.as_str() {
         "/api/graph" => Response::json(&api::graph(registry)),
-        "/api/stats" => Response::json(&api::stats(registry, started.elapsed())),
+        "/api/stats" => Response::json(&api::stats(
+            registry,
+            clock.started.elapsed(),
+            &clock.baseline,
+        )),
         "/api/runtime" => Response::json(&json!({
             "pid": std::process::id(),
             "actors": registry.len(),
