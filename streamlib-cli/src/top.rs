@@ -10,11 +10,14 @@ use serde_json::Value;
 use crate::client::Client;
 use crate::render::{self, SortKey};
 
+/// What `top` asks: counters without the per-port ones.
+const STATS: &str = "/api/stats?ports=0";
+
 /// Two samples `interval` apart, printed as plain text.
 pub fn once(client: &Client, sort: SortKey, interval: Duration) -> Result<(), String> {
-    let before = client.get("/api/stats")?;
+    let before = client.get(STATS)?;
     std::thread::sleep(interval);
-    let now = client.get("/api/stats")?;
+    let now = client.get(STATS)?;
     crate::print(&snapshot(&before, &now, sort, usize::MAX))
 }
 
@@ -60,14 +63,14 @@ impl Drop for Screen {
 /// Refreshes every `interval` until `q`, Esc or Ctrl-C; `s` changes the sort column.
 pub fn live(client: &Client, mut sort: SortKey, interval: Duration) -> Result<(), String> {
     let io = |e: std::io::Error| e.to_string();
-    let mut before = client.get("/api/stats")?;
+    let mut before = client.get(STATS)?;
     let _screen = Screen::enter().map_err(io)?;
     let mut next = Instant::now() + interval.min(Duration::from_millis(300));
     let mut now = before.clone();
     let mut error = String::new();
     loop {
         if Instant::now() >= next {
-            match client.get("/api/stats") {
+            match client.get(STATS) {
                 Ok(fresh) => {
                     before = std::mem::replace(&mut now, fresh);
                     error.clear();

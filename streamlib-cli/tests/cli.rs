@@ -86,6 +86,7 @@ fn top_once_prints_a_table_with_rates() {
     let rt = runtime();
     let address = rt.inspect_addr().expect("serving").to_string();
     let (out, _) = streamlib(&["top", "--once", "--addr", &address, "--interval", "0.5"]);
+    eprintln!("{out}");
     let header = out
         .lines()
         .find(|l| l.starts_with("ACTOR"))

@@ -69,6 +69,14 @@ impl Response {
         }
     }
 
+    pub(crate) fn json_text(text: String) -> Response {
+        Response {
+            status: 200,
+            content_type: "application/json",
+            body: text.into_bytes(),
+        }
+    }
+
     pub(crate) fn error(status: u16, message: &str) -> Response {
         Response {
             status,

@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `GET /` | a web page: the live graph (SVG, actors coloured by load, edges labelled with their rate) and the stats table, refreshed each second; no CDN, nothing to build |
 //! | `GET /api/graph` | `{"actors":[{"uri","class","clock","inputs":[names],"outputs":[names],"ports":[{"name","direction","payload","text"}],"remote"}], "connections":[{"from":"<uri>.<port>","to":"<uri>.<port>","payload"}]}` |
-//! | `GET /api/stats` | `{"elapsed_ms", "actors":[{"uri","ticks","skipped_ticks","late_ticks","errors","panics","process_p50_us","process_p99_us","process_max_us","fps","clock","ports":[{"name","direction","writes","writes_per_s","overwritten_unread","reads","stale_reads","missed","bad_values"}]}], "clocks":[{"clock","actors","late_ticks","lateness_p50_us","lateness_p99_us","lateness_max_us"}]}` |
+//! | `GET /api/stats[?ports=0]` | `{"elapsed_ms", "actors":[{"uri","ticks","skipped_ticks","late_ticks","errors","panics","process_p50_us","process_p99_us","process_max_us","fps","clock","ports":[{"name","direction","writes","writes_per_s","overwritten_unread","reads","stale_reads","missed","bad_values"}]}], "clocks":[{"clock","actors","late_ticks","lateness_p50_us","lateness_p99_us","lateness_max_us"}]}` |
 //! | `GET /api/tap?port=<uri>.<port>&after=<seq>` | the port's newest value as `Debug` text (`{"seq","text","payload",..}`; `text` is `null` when nothing newer than `after` was written) |
 //! | `GET /api/runtime` | `{"pid","actors","token_required"}` |
 //!
@@ -225,11 +225,11 @@ fn respond(
     let registry = runtime.registry();
     match request.path.as_str() {
         "/api/graph" => Response::json(&api::graph(registry)),
-        "/api/stats" => Response::json(&api::stats(
-            registry,
-            clock.started.elapsed(),
-            &clock.baseline,
-        )),
+        "/api/stats" => {
+            let with_ports = request.param("ports").as_deref() != Some("0");
+            let elapsed = clock.started.elapsed();
+            Response::json_text(api::stats(registry, elapsed, &clock.baseline, with_ports))
+        }
         "/api/runtime" => Response::json(&json!({
             "pid": std::process::id(),
             "actors": registry.len(),
