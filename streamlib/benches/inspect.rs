@@ -13,30 +13,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use streamlib::{
-    Actor, Output, OutputRef, PortBinder, Process, ProcessResult, Rate, Runtime, SoftwareClock,
-    Tick,
-};
+use streamlib::prelude::*;
+use streamlib::{Rate, SoftwareClock};
 
 const ACTORS: usize = 10_000;
 const WINDOW: Duration = Duration::from_secs(3);
 const ROUNDS: usize = 5;
 
 /// An actor with the least work a real one does: write one value per tick.
+#[actor]
 #[derive(Default)]
 struct Idle {
+    #[output]
     value: Output<u64>,
-}
-
-impl Actor for Idle {
-    type Inputs = ();
-    type Outputs = OutputRef<u64>;
-    fn class_name() -> &'static str {
-        "Idle"
-    }
-    fn bind_ports(&self, p: &mut PortBinder<'_>) -> ((), OutputRef<u64>) {
-        ((), p.output("value", &self.value))
-    }
 }
 
 impl Process for Idle {
@@ -46,6 +35,7 @@ impl Process for Idle {
     }
 }
 
+/// CPU time of this process (the scheduler bench measures the same way).
 fn cpu_time() -> Duration {
     let mut ts = libc::timespec {
         tv_sec: 0,
