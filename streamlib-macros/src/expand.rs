@@ -206,6 +206,7 @@ fn actor_impl(
         quote!(#(#cfgs)* #field: {
             let port = ports.#method(#name, &self.#member);
             ports.codec((&::streamlib::__private::WireProbe::<#payload>::new()).wire_ops());
+            ports.text((&::streamlib::__private::TextProbe::<#payload>::new()).text_ops());
             port
         },)
     };
@@ -268,7 +269,7 @@ fn actor_impl(
                 ports: &mut ::streamlib::__private::PortBinder<'_>,
             ) -> (#inputs_ident #inputs_ty, #outputs_ident #outputs_ty) {
                 #[allow(unused_imports)]
-                use ::streamlib::__private::{ViaCodec as _, ViaNothing as _};
+                use ::streamlib::__private::{ViaCodec as _, ViaDebug as _, ViaNoText as _, ViaNothing as _};
                 let inputs = #inputs_ident { #(#bind_inputs)* #not_inputs };
                 let outputs = #outputs_ident { #(#bind_outputs)* #not_outputs };
                 (inputs, outputs)

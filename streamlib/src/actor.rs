@@ -38,6 +38,8 @@
 //! ```
 
 use std::any::{type_name, Any, TypeId};
+use std::fmt;
+use std::marker::PhantomData;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -160,6 +162,9 @@ pub struct PortInfo {
     pub(crate) upstream: Option<Upstream>,
     /// How the payload crosses a process boundary, if it has a codec.
     pub(crate) wire: Option<WireOps>,
+    /// For outputs whose payload is `Debug`: the newest value as text (for taps).
+    #[cfg_attr(not(feature = "inspect"), allow(dead_code))]
+    pub(crate) text: Option<FoundText>,
 }
 
 impl PortInfo {
@@ -180,6 +185,7 @@ impl PortInfo {
             stats: Arc::new(PortStats::default),
             upstream: None,
             wire: None,
+            text: None,
         }
     }
 }
@@ -226,6 +232,7 @@ impl PortBinder<'_> {
             stats: Arc::new(move || stats.stats()),
             upstream: Some(Arc::new(move || shared.upstream_port())),
             wire: None,
+            text: None,
         });
         port
     }
@@ -250,6 +257,7 @@ impl PortBinder<'_> {
             },
             upstream: None,
             wire: None,
+            text: None,
         });
         port
     }
@@ -263,6 +271,15 @@ impl PortBinder<'_> {
         }
     }
 
+    /// Records how a tap shows the payload of the port registered last as text (what `#[actor]`
+    /// finds with [`TextProbe`]); `None`: not `Debug`, a tap shows only that a value arrived.
+    #[doc(hidden)]
+    pub fn text(&mut self, text: Option<FoundText>) {
+        if let Some(port) = self.ports.last_mut() {
+            port.text = text;
+        }
+    }
+
     fn binding(&self, port: &'static str) -> Binding {
         Binding {
             actor: self.actor,
@@ -270,5 +287,61 @@ impl PortBinder<'_> {
             port,
             graph: self.graph.clone(),
         }
+    }
+}
+
+/// `(&TextProbe::<T>::new()).text_ops()` is `Some` when `T: Debug` and `None` otherwise
+/// (autoref specialisation, as [`WireProbe`](crate::remote::WireProbe) does for codecs).
+#[doc(hidden)]
+pub struct TextProbe<T>(PhantomData<fn() -> T>);
+
+impl<T> TextProbe<T> {
+    /// A probe for `T`.
+    pub fn new() -> TextProbe<T> {
+        TextProbe(PhantomData)
+    }
+}
+
+impl<T> Default for TextProbe<T> {
+    fn default() -> Self {
+        TextProbe::new()
+    }
+}
+
+/// Reads the newest value of an output port (an `OutputRef<T>` behind `dyn Any`) as its
+/// sequence number and `Debug` text; `None` before the first write or for another port type.
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+#[cfg_attr(not(feature = "inspect"), allow(dead_code))]
+pub struct FoundText(pub(crate) fn(&(dyn Any + Send + Sync)) -> Option<(u64, String)>);
+
+/// The probe's answer when the payload is `Debug`.
+#[doc(hidden)]
+pub trait ViaDebug {
+    /// `Some`: how to show the newest value.
+    fn text_ops(&self) -> Option<FoundText>;
+}
+
+impl<T: fmt::Debug + Send + Sync + 'static> ViaDebug for TextProbe<T> {
+    fn text_ops(&self) -> Option<FoundText> {
+        Some(FoundText(|port| {
+            let output = port.downcast_ref::<OutputRef<T>>()?;
+            // Straight from the ring: no input's read marks move, the writer never waits.
+            let (seq, value) = output.shared.ring.read_latest_with_seq()?;
+            Some((seq, format!("{:?}", &*value)))
+        }))
+    }
+}
+
+/// The probe's answer otherwise.
+#[doc(hidden)]
+pub trait ViaNoText {
+    /// `None`: the payload has no text form.
+    fn text_ops(&self) -> Option<FoundText>;
+}
+
+impl<T> ViaNoText for &TextProbe<T> {
+    fn text_ops(&self) -> Option<FoundText> {
+        None
     }
 }

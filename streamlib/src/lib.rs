@@ -65,6 +65,8 @@ pub mod actor;
 pub mod clock;
 pub mod codec;
 pub mod error;
+#[cfg(feature = "inspect")]
+pub mod inspect;
 pub mod message;
 #[cfg(feature = "net")]
 pub mod net;

@@ -20,7 +20,9 @@ pub use std::clone::Clone;
 pub use std::fmt;
 pub use std::option::Option;
 
-pub use crate::actor::{Actor, ActorConfig, Dispatch, PortBinder, Process};
+pub use crate::actor::{
+    Actor, ActorConfig, Dispatch, PortBinder, Process, TextProbe, ViaDebug, ViaNoText,
+};
 pub use crate::clock::Rate;
 pub use crate::codec::Codec;
 pub use crate::error::{Error, Result};

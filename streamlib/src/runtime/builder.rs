@@ -1,15 +1,29 @@
 //! Building a runtime with options: worker count, host name, a network.
 
 use std::fmt;
-use std::sync::Arc;
+use std::net::SocketAddr;
+use std::sync::{Arc, Weak};
 
-use super::Runtime;
+use super::{Runtime, RuntimeInner};
 use crate::error::{Error, Result};
 use crate::remote::{Network, Transport};
 use crate::uri::ActorUri;
 
 /// Starts a transport engine for the runtime's host name.
 pub(crate) type EngineStart = Box<dyn FnOnce(&str) -> Result<Arc<dyn Transport>> + Send>;
+
+/// A server that reads the runtime from threads of its own (what `inspect(..)` starts); the
+/// runtime stops it at shutdown.
+pub(crate) trait Service: Send + Sync {
+    /// The address it listens on, if any.
+    fn address(&self) -> Option<SocketAddr>;
+    /// Stops it and joins its threads; bounded in time.
+    fn stop(&self);
+}
+
+/// Starts a service for the runtime being built; it holds the runtime only weakly.
+pub(crate) type ServiceStart =
+    Box<dyn FnOnce(Weak<RuntimeInner>) -> Result<Box<dyn Service>> + Send>;
 
 /// Options for a [`Runtime`]; [`Runtime::builder`] makes one, [`build`](Self::build) the runtime.
 ///
@@ -27,6 +41,7 @@ pub struct RuntimeBuilder {
     workers: Option<usize>,
     host: Option<String>,
     engine: Option<(EngineStart, bool)>,
+    services: Vec<ServiceStart>,
 }
 
 impl RuntimeBuilder {
@@ -50,6 +65,13 @@ impl RuntimeBuilder {
     #[cfg_attr(not(feature = "net"), allow(dead_code))]
     pub(crate) fn engine(mut self, accept_writes: bool, start: EngineStart) -> RuntimeBuilder {
         self.engine = Some((start, accept_writes));
+        self
+    }
+
+    /// Starts `start`ed service at `build()`, once the runtime exists (what `inspect(..)` calls).
+    #[cfg_attr(not(feature = "inspect"), allow(dead_code))]
+    pub(crate) fn service(mut self, start: ServiceStart) -> RuntimeBuilder {
+        self.services.push(start);
         self
     }
 
@@ -78,6 +100,10 @@ impl RuntimeBuilder {
             let network = Network::new(transport, host, accept_writes)?;
             let _ = runtime.inner.registry.network.set(network);
         }
+        for start in self.services {
+            let service = start(Arc::downgrade(&runtime.inner))?;
+            runtime.inner.servers.lock().push(service);
+        }
         Ok(runtime)
     }
 }
@@ -88,6 +114,7 @@ impl fmt::Debug for RuntimeBuilder {
             .field("workers", &self.workers)
             .field("host", &self.host)
             .field("network", &self.engine.is_some())
+            .field("services", &self.services.len())
             .finish()
     }
 }

@@ -76,6 +76,7 @@ mod schedule;
 mod tick;
 
 pub use builder::RuntimeBuilder;
+pub(crate) use builder::Service;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -332,6 +333,12 @@ impl Runtime {
         self.inner.shutdown();
     }
 
+    /// The address of the first service started at `build()` that listens on one.
+    #[cfg_attr(not(feature = "inspect"), allow(dead_code))]
+    pub(crate) fn service_address(&self) -> Option<std::net::SocketAddr> {
+        self.inner.servers.lock().iter().find_map(|s| s.address())
+    }
+
     /// Whether [`shutdown`](Self::shutdown) was called.
     pub fn is_shut_down(&self) -> bool {
         self.inner.shut_down.load(Ordering::Acquire)
@@ -407,7 +414,7 @@ struct Services {
 /// The shared state of a [`Runtime`].
 ///
 /// **Lock order** (a thread holding one may take only those after it): `graph` → `domains` →
-/// a domain's `actors` / `edges` → an actor's `body`; `services`, `default_clocks` and
+/// a domain's `actors` / `edges` → an actor's `body`; `services`, `servers`, `default_clocks` and
 /// `announcements` are taken alone. The tick path takes none of them but the bodies.
 pub(crate) struct RuntimeInner {
     this: Weak<RuntimeInner>,
@@ -421,6 +428,8 @@ pub(crate) struct RuntimeInner {
     shut_down: AtomicBool,
     /// What each actor announced to other processes (with a network).
     announcements: Mutex<HashMap<ActorKey, Announcement>>,
+    /// Servers started at `build()` (inspection); stopped at shutdown.
+    servers: Mutex<Vec<Box<dyn Service>>>,
 }
 
 impl RuntimeInner {
@@ -435,6 +444,7 @@ impl RuntimeInner {
             default_clocks: Mutex::new(HashMap::new()),
             shut_down: AtomicBool::new(false),
             announcements: Mutex::new(HashMap::new()),
+            servers: Mutex::new(Vec::new()),
         })
     }
 
@@ -819,6 +829,16 @@ impl RuntimeInner {
         if let Some(network) = self.registry.network.get() {
             network.close();
         }
+        let servers = std::mem::take(&mut *self.servers.lock());
+        for service in servers {
+            service.stop();
+        }
+    }
+
+    /// The registry, for services that read the runtime from their own threads.
+    #[cfg_attr(not(feature = "inspect"), allow(dead_code))]
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.registry
     }
 }
 
