@@ -23,6 +23,12 @@ impl Errors {
         }
     }
 
+    pub(crate) fn extend(&mut self, errors: impl IntoIterator<Item = syn::Error>) {
+        for error in errors {
+            self.push(error);
+        }
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.0.is_none()
     }
@@ -85,12 +91,17 @@ fn options(actor: &Actor, errors: &mut Errors) {
             ));
         }
     }
+    // Zero does not tick; over 10^9 a second, the period rounds to 0 ns (the runtime refuses it).
     if let Some(fps) = &options.fps {
         non_zero(&fps.value, "`fps`", errors);
+        errors.extend(faster_than_a_nanosecond(&fps.value, 1));
     }
     if let Some(rate) = &options.rate {
         non_zero(&rate.value.num, "the numerator of `rate`", errors);
         non_zero(&rate.value.den, "the denominator of `rate`", errors);
+        if let Ok(den) = rate.value.den.base10_parse::<u32>() {
+            errors.extend(faster_than_a_nanosecond(&rate.value.num, u64::from(den)));
+        }
     }
     if let (Some(_), Some(rate)) = (&options.fps, &options.rate) {
         errors.push(syn::Error::new(
@@ -98,6 +109,23 @@ fn options(actor: &Actor, errors: &mut Errors) {
             "`fps` and `rate` both set the clock rate: keep one (`fps = 30` is `rate = (30, 1)`)",
         ));
     }
+}
+
+/// Most ticks a second a clock can have: more and the period rounds to 0 ns.
+const MAX_FPS: u64 = 1_000_000_000;
+
+/// An error on `num` if `num / den` ticks a second is more than [`MAX_FPS`].
+fn faster_than_a_nanosecond(num: &LitInt, den: u64) -> Option<syn::Error> {
+    let value = num.base10_parse::<u32>().ok()?;
+    (den > 0 && u64::from(value) > den * MAX_FPS).then(|| {
+        syn::Error::new(
+            num.span(),
+            format!(
+                "{value}/{den} ticks a second is too fast: the period rounds to 0 ns (at most \
+                 {MAX_FPS} a second)"
+            ),
+        )
+    })
 }
 
 /// A `u32` greater than zero: a clock must tick.

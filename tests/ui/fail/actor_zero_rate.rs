@@ -12,6 +12,12 @@ pub struct Infinite {}
 #[actor(fps = 5000000000)]
 pub struct TooFast {}
 
+#[actor(fps = 2000000000)]
+pub struct Blur {}
+
+#[actor(rate = (3000000000, 2))]
+pub struct Smear {}
+
 impl Process for Still {
     fn process(&mut self, _tick: &Tick) -> ProcessResult {
         Ok(())
