@@ -105,6 +105,42 @@ pub fn table(rows: &[ActorRow]) -> String {
     out
 }
 
+/// CPU time (user + system) this process has used so far, all its threads together; `None`
+/// where `getrusage` is not available.
+pub fn process_cpu_time() -> Option<Duration> {
+    rusage(false)
+}
+
+/// CPU time (user + system) of this process's children that have ended and been waited for.
+pub fn children_cpu_time() -> Option<Duration> {
+    rusage(true)
+}
+
+#[cfg(unix)]
+fn rusage(children: bool) -> Option<Duration> {
+    let who = if children {
+        libc::RUSAGE_CHILDREN
+    } else {
+        libc::RUSAGE_SELF
+    };
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `usage` is a writable `rusage`, and `who` is one of the two values above.
+    if unsafe { libc::getrusage(who, usage.as_mut_ptr()) } != 0 {
+        return None;
+    }
+    // SAFETY: `getrusage` returned 0, so it filled the struct (zeroed before, in any case).
+    let usage = unsafe { usage.assume_init() };
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    Some(time(usage.ru_utime) + time(usage.ru_stime))
+}
+
+#[cfg(not(unix))]
+fn rusage(_children: bool) -> Option<Duration> {
+    None
+}
+
 /// `1.234 ms`, or `123 µs` below a millisecond.
 pub fn millis(d: Duration) -> String {
     if d < Duration::from_millis(1) {
