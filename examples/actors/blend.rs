@@ -70,15 +70,27 @@ fn mul_255(a: u8, b: u8) -> u32 {
 /// Draws the straight-alpha RGBA8 pixels of `src` over the premultiplied RGBA8 pixels of `dst`
 /// at `opacity` (0–255), in place. Both rows hold the same number of pixels.
 pub fn over_row(dst: &mut [u8], src: &[u8], opacity: u8) {
+    if opacity != 0 {
+        blend_row(dst, src, opacity, load);
+    }
+}
+
+/// Writes into `dst` the straight-alpha RGBA8 pixels of `src` drawn at `opacity` over a plain
+/// premultiplied `background`, whatever `dst` held: the bottom layer of a picture in one pass,
+/// without filling the background first.
+pub fn over_color_row(dst: &mut [u8], src: &[u8], background: Rgba, opacity: u8) {
+    let below = u8x16::from(bytemuck::cast::<[Rgba; 4], [u8; 16]>([background; 4]));
+    blend_row(dst, src, opacity, |_| below);
+}
+
+/// `src` over what `below` makes of each 16-byte block of `dst`, written to `dst`.
+fn blend_row(dst: &mut [u8], src: &[u8], opacity: u8, below: impl Fn(&[u8]) -> u8x16) {
     assert_eq!(dst.len(), src.len(), "rows of different lengths");
     assert_eq!(dst.len() % 4, 0, "RGBA8 rows hold 4 bytes per pixel");
-    if opacity == 0 {
-        return;
-    }
     let mut dst_blocks = dst.chunks_exact_mut(16);
     let mut src_blocks = src.chunks_exact(16);
     for (d, s) in (&mut dst_blocks).zip(&mut src_blocks) {
-        let out = over_block(load(d), load(s), opacity);
+        let out = over_block(below(d), load(s), opacity);
         d.copy_from_slice(&out.to_array());
     }
     // The last 1–3 pixels, through the same kernel on a padded copy.
@@ -87,7 +99,7 @@ pub fn over_row(dst: &mut [u8], src: &[u8], opacity: u8) {
         let (mut dp, mut sp) = ([0u8; 16], [0u8; 16]);
         dp[..d.len()].copy_from_slice(d);
         sp[..s.len()].copy_from_slice(s);
-        let out = over_block(u8x16::from(dp), u8x16::from(sp), opacity).to_array();
+        let out = over_block(below(&dp), u8x16::from(sp), opacity).to_array();
         d.copy_from_slice(&out[..d.len()]);
     }
 }
@@ -146,7 +158,12 @@ fn load(block: &[u8]) -> u8x16 {
 /// alpha channel comes out as `a + dst_a (255 − a) / 255`). The sums stay within `u16`.
 fn over_block(dst: u8x16, src: u8x16, opacity: u8) -> u8x16 {
     let src_words: u32x4 = bytemuck::cast(src);
-    let alpha = src_words >> 24;
+    let mut alpha = src_words >> 24;
+    if opacity != 255 {
+        // Once per pixel, in the low half of each 32-bit lane (the high halves stay 0).
+        let scaled = bytemuck::cast::<u32x4, u16x8>(alpha) * u16x8::splat(u16::from(opacity));
+        alpha = bytemuck::cast(div255(scaled));
+    }
     let alpha = alpha | (alpha << 8) | (alpha << 16) | (alpha << 24);
     let src: u8x16 = bytemuck::cast(src_words | u32x4::splat(0xFF00_0000));
     let alpha: u8x16 = bytemuck::cast(alpha);
@@ -158,10 +175,7 @@ fn over_block(dst: u8x16, src: u8x16, opacity: u8) -> u8x16 {
         }
     };
     let blend = |high: bool| {
-        let mut a = half(alpha, high);
-        if opacity != 255 {
-            a = div255(a * u16x8::splat(u16::from(opacity)));
-        }
+        let a = half(alpha, high);
         let inverse = u16x8::splat(255) - a;
         div255(half(src, high) * a + half(dst, high) * inverse)
     };
@@ -255,5 +269,24 @@ mod tests {
         let mut row = [1, 2, 3, 255].repeat(3);
         over_row(&mut row, &[9, 9, 9, 255].repeat(3), 0);
         assert_eq!(row, [1, 2, 3, 255].repeat(3), "opacity 0 leaves it");
+    }
+
+    #[test]
+    fn over_a_colour_is_over_a_row_filled_with_it() {
+        let src: Vec<u8> = (0..7 * 4).map(|i| (i * 37 % 256) as u8).collect();
+        for (background, opacity) in [([0, 0, 0, 255], 255), ([10, 20, 30, 128], 153)] {
+            let mut filled = background.repeat(7);
+            over_row(&mut filled, &src, opacity);
+            let mut direct = vec![99; src.len()];
+            over_color_row(&mut direct, &src, background, opacity);
+            assert_eq!(direct, filled, "{background:?} at {opacity}");
+        }
+        let mut row = vec![0; 8];
+        over_color_row(&mut row, &[9; 8], [1, 2, 3, 4], 0);
+        assert_eq!(
+            row,
+            [1, 2, 3, 4].repeat(2),
+            "opacity 0 leaves the background"
+        );
     }
 }

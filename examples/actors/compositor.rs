@@ -21,7 +21,7 @@ use fast_image_resize::{MulDiv, PixelType, Resizer};
 use streamlib::prelude::*;
 use streamlib::{PixelFormat, VideoFrame};
 
-use super::blend::over_rect;
+use super::blend::{over_color_row, over_rect};
 use super::canvas::{frame_to_rgba, opacity_u8, resize_rgba, Rgba, UnsupportedFormat};
 use super::pool::FramePool;
 
@@ -252,7 +252,7 @@ impl Process for Compositor {
         // Each layer as straight RGBA8 at the size it is drawn, bottom to top.
         let order = self.stacking_order();
         let mut scratch = self.scratch.each_mut().map(Some);
-        let mut drawn = Vec::with_capacity(LAYERS);
+        let mut drawn: Vec<Drawn> = Vec::with_capacity(LAYERS);
         for index in order {
             let (Some(frame), Some(scratch)) = (&frames[index], scratch[index].take()) else {
                 continue;
@@ -268,8 +268,17 @@ impl Process for Compositor {
         let data = self.pool.fill(
             |_| {},
             |picture, ()| {
-                fill(picture, background);
-                for &(pixels, (w, h), at, opacity) in &drawn {
+                let mut layers = drawn.iter();
+                // A bottom layer over the whole picture is drawn over the background in one pass.
+                let covers = |&&(_, size, at, _): &&Drawn| size == output && at == (0, 0);
+                match layers.clone().next().filter(covers) {
+                    Some(&(pixels, _, _, opacity)) => {
+                        over_color_row(picture, pixels, background, opacity);
+                        layers.next();
+                    }
+                    None => fill(picture, background),
+                }
+                for &(pixels, (w, h), at, opacity) in layers {
                     over_rect(
                         (&mut *picture, output.0, output.1),
                         (pixels, w, h),
@@ -294,6 +303,9 @@ impl Process for Compositor {
         Ok(())
     }
 }
+
+/// A layer ready to draw: straight RGBA8 pixels, their size, where they go, the opacity.
+type Drawn<'a> = (&'a [u8], (u32, u32), (i64, i64), u8);
 
 /// `color` with its colour channels multiplied by its alpha.
 fn premultiplied([r, g, b, a]: Rgba) -> Rgba {

@@ -63,12 +63,14 @@ impl Process for FrameSink {
 }
 
 /// What one run measured.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Measured {
     /// CPU time per frame that reached the sink.
     cpu_per_frame: Duration,
     /// Frames per second of wall time.
     fps: f64,
+    /// Median `process` time of each actor (streamlib only).
+    actors: Vec<(String, Duration)>,
 }
 
 /// One side of the comparison at one size.
@@ -119,6 +121,12 @@ impl Contender for Streamlib {
             std::thread::sleep(Duration::from_millis(2));
         }
         let got = received();
+        let actors = rt
+            .registry()
+            .list()
+            .iter()
+            .map(|a| (a.uri().class().to_string(), a.stats().process_p50))
+            .collect();
         rt.shutdown();
         let wall = started.elapsed();
         let cpu = process_cpu_time().ok_or("getrusage failed")? - cpu_before;
@@ -128,6 +136,7 @@ impl Contender for Streamlib {
         Ok(Measured {
             cpu_per_frame: cpu / got as u32,
             fps: got as f64 / wall.as_secs_f64(),
+            actors,
         })
     }
 }
@@ -172,6 +181,7 @@ impl Contender for GStreamer {
         Ok(Measured {
             cpu_per_frame: cpu / frames as u32,
             fps: frames as f64 / wall.as_secs_f64(),
+            actors: Vec::new(),
         })
     }
 }
@@ -263,11 +273,17 @@ fn main() {
     for (name, size) in &options.sizes {
         let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); contenders.len()];
         let mut fps: Vec<Vec<f64>> = vec![Vec::new(); contenders.len()];
+        let mut actors = Vec::new();
         for _ in 0..options.runs {
             for (i, contender) in contenders.iter().enumerate() {
                 for synced in [true, false] {
                     match contender.run(*size, options.frames, synced) {
-                        Ok(m) if synced => cpu[i].push(m.cpu_per_frame.as_secs_f64() * 1e3),
+                        Ok(m) if synced => {
+                            cpu[i].push(m.cpu_per_frame.as_secs_f64() * 1e3);
+                            if !m.actors.is_empty() {
+                                actors = m.actors;
+                            }
+                        }
                         Ok(m) => fps[i].push(m.fps),
                         Err(e) => println!("{} {name}: {e}", contender.name()),
                     }
@@ -293,6 +309,14 @@ fn main() {
                 median(fps[i].clone())
             );
         }
+        println!(
+            "  streamlib process p50 per actor (last synced run): {}",
+            actors
+                .iter()
+                .map(|(class, p50)| format!("{class} {:.2} ms", p50.as_secs_f64() * 1e3))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         println!(
             "  runs (CPU ms/frame): {}",
             contenders
