@@ -23,6 +23,7 @@
 //! ```
 
 use std::fmt;
+use std::sync::Arc;
 
 use fast_image_resize::images::{CroppedImageMut, Image, ImageRef};
 use fast_image_resize::{FilterType, MulDiv, PixelType, ResizeAlg, ResizeOptions, Resizer};
@@ -240,6 +241,12 @@ impl fmt::Debug for Canvas {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Canvas({}x{})", self.width, self.height)
     }
+}
+
+/// An RGBA8 frame of `size` over `data` (shared, not copied), numbered and timed from `tick`.
+pub fn rgba_frame(size: (u32, u32), data: Arc<[u8]>, tick: &Tick) -> streamlib::Result<VideoFrame> {
+    let (timestamp, number) = (tick.timestamp, tick.frame_number);
+    VideoFrame::new(size.0, size.1, PixelFormat::Rgba8, data, timestamp, number)
 }
 
 /// Paints the rectangle `(x, y, width, height)` of the RGBA8 `picture` (of `size`) with

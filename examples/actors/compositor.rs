@@ -22,7 +22,7 @@ use streamlib::prelude::*;
 use streamlib::{PixelFormat, VideoFrame};
 
 use super::blend::{over_color_row, over_rect};
-use super::canvas::{frame_to_rgba, opacity_u8, resize_rgba, Rgba, UnsupportedFormat};
+use super::canvas::{frame_to_rgba, opacity_u8, resize_rgba, rgba_frame, Rgba, UnsupportedFormat};
 use super::pool::FramePool;
 
 /// Number of layer inputs (`layer0` .. `layer3`).
@@ -291,14 +291,7 @@ impl Process for Compositor {
                 }
             },
         );
-        let frame = VideoFrame::new(
-            output.0,
-            output.1,
-            PixelFormat::Rgba8,
-            data,
-            tick.timestamp,
-            tick.frame_number,
-        )?;
+        let frame = rgba_frame(output, data, tick)?;
         self.video.write(frame);
         Ok(())
     }

@@ -24,12 +24,12 @@ use std::f32::consts::TAU;
 use fast_image_resize::images::{CroppedImageMut, Image};
 use fast_image_resize::{MulDiv, PixelType};
 use streamlib::prelude::*;
-use streamlib::{PixelFormat, VideoFrame};
+use streamlib::VideoFrame;
 use tiny_skia::{
     Color, FillRule, IntRect, Paint, Path, PathBuilder, Pixmap, Rect, Stroke, Transform,
 };
 
-use super::canvas::{copy_rect, Canvas, Rgba};
+use super::canvas::{copy_rect, rgba_frame, Canvas, Rgba};
 use super::clock_seconds;
 use super::font;
 use super::pool::FramePool;
@@ -94,15 +94,7 @@ impl Process for Drawing {
             empty => empty.insert(Scene::new(width, height, &self.title)?),
         };
         let data = scene.draw(&caption, seconds);
-        let format = PixelFormat::Rgba8;
-        let frame = VideoFrame::new(
-            width,
-            height,
-            format,
-            data,
-            tick.timestamp,
-            tick.frame_number,
-        )?;
+        let frame = rgba_frame((width, height), data, tick)?;
         self.video.write(frame);
         Ok(())
     }

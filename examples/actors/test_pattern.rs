@@ -19,9 +19,9 @@ use std::f64::consts::PI;
 use std::sync::Arc;
 
 use streamlib::prelude::*;
-use streamlib::{PixelFormat, VideoFrame};
+use streamlib::VideoFrame;
 
-use super::canvas::{copy_rect, fill_rect, Canvas, Rgba};
+use super::canvas::{copy_rect, fill_rect, rgba_frame, Canvas, Rgba};
 use super::clock_seconds;
 use super::pool::FramePool;
 
@@ -126,15 +126,7 @@ impl Process for TestPattern {
         } else {
             self.background.clone()
         };
-        let format = PixelFormat::Rgba8;
-        let frame = VideoFrame::new(
-            size.0,
-            size.1,
-            format,
-            data,
-            tick.timestamp,
-            tick.frame_number,
-        )?;
+        let frame = rgba_frame(size, data, tick)?;
         self.video.write(frame);
         Ok(())
     }
