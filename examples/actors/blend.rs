@@ -71,7 +71,7 @@ fn mul_255(a: u8, b: u8) -> u32 {
 /// at `opacity` (0–255), in place. Both rows hold the same number of pixels.
 pub fn over_row(dst: &mut [u8], src: &[u8], opacity: u8) {
     if opacity != 0 {
-        blend_row(dst, src, opacity, load);
+        blend_row(dst, src, opacity, None);
     }
 }
 
@@ -80,18 +80,33 @@ pub fn over_row(dst: &mut [u8], src: &[u8], opacity: u8) {
 /// without filling the background first.
 pub fn over_color_row(dst: &mut [u8], src: &[u8], background: Rgba, opacity: u8) {
     let below = u8x16::from(bytemuck::cast::<[Rgba; 4], [u8; 16]>([background; 4]));
-    blend_row(dst, src, opacity, |_| below);
+    blend_row(dst, src, opacity, Some(below));
 }
 
-/// `src` over what `below` makes of each 16-byte block of `dst`, written to `dst`.
-fn blend_row(dst: &mut [u8], src: &[u8], opacity: u8, below: impl Fn(&[u8]) -> u8x16) {
+/// The alpha bytes of four RGBA8 pixels.
+const ALPHAS: u128 = 0xFF00_0000_FF00_0000_FF00_0000_FF00_0000;
+
+/// `src` over `background` (or over `dst` itself), written to `dst`, four pixels at a time.
+/// Four fully transparent pixels leave what is below, four opaque ones drawn at full opacity
+/// replace it: both without arithmetic (video and overlays are mostly one or the other).
+fn blend_row(dst: &mut [u8], src: &[u8], opacity: u8, background: Option<u8x16>) {
     assert_eq!(dst.len(), src.len(), "rows of different lengths");
     assert_eq!(dst.len() % 4, 0, "RGBA8 rows hold 4 bytes per pixel");
     let mut dst_blocks = dst.chunks_exact_mut(16);
     let mut src_blocks = src.chunks_exact(16);
     for (d, s) in (&mut dst_blocks).zip(&mut src_blocks) {
-        let out = over_block(below(d), load(s), opacity);
-        d.copy_from_slice(&out.to_array());
+        let block = <[u8; 16]>::try_from(s).expect("16-byte blocks");
+        let alphas = u128::from_ne_bytes(block) & ALPHAS;
+        if alphas == 0 || opacity == 0 {
+            if let Some(below) = background {
+                d.copy_from_slice(&below.to_array());
+            }
+        } else if alphas == ALPHAS && opacity == 255 {
+            d.copy_from_slice(s);
+        } else {
+            let below = background.unwrap_or_else(|| load(d));
+            d.copy_from_slice(&over_block(below, u8x16::from(block), opacity).to_array());
+        }
     }
     // The last 1–3 pixels, through the same kernel on a padded copy.
     let (d, s) = (dst_blocks.into_remainder(), src_blocks.remainder());
@@ -99,7 +114,8 @@ fn blend_row(dst: &mut [u8], src: &[u8], opacity: u8, below: impl Fn(&[u8]) -> u
         let (mut dp, mut sp) = ([0u8; 16], [0u8; 16]);
         dp[..d.len()].copy_from_slice(d);
         sp[..s.len()].copy_from_slice(s);
-        let out = over_block(below(&dp), u8x16::from(sp), opacity).to_array();
+        let below = background.unwrap_or(u8x16::from(dp));
+        let out = over_block(below, u8x16::from(sp), opacity).to_array();
         d.copy_from_slice(&out[..d.len()]);
     }
 }
@@ -237,6 +253,33 @@ mod tests {
                     over_one(dst, src, opacity),
                     blend_over(dst, src, opacity),
                     "{src:?} over {dst:?} at {opacity}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn whole_blocks_transparent_opaque_or_mixed_equal_the_definition() {
+        // Runs of four pixels: transparent, opaque, mixed, each at several opacities.
+        let alphas = [
+            0, 0, 0, 0, 255, 255, 255, 255, 0, 255, 128, 7, 255, 255, 255, 254,
+        ];
+        let src: Vec<u8> = alphas.iter().flat_map(|&a| [200, a, 255 - a, a]).collect();
+        let dst: Vec<u8> = (0..16).flat_map(|i| [i * 9, 50, 255 - i, 255]).collect();
+        for opacity in [255, 153, 0] {
+            let mut row = dst.clone();
+            over_row(&mut row, &src, opacity);
+            let mut over_black = vec![1; src.len()];
+            over_color_row(&mut over_black, &src, [0, 0, 0, 255], opacity);
+            for i in 0..16 {
+                let pixel = |bytes: &[u8]| -> Rgba { bytes[i * 4..i * 4 + 4].try_into().unwrap() };
+                let want = blend_over(pixel(&dst), pixel(&src), opacity);
+                assert_eq!(pixel(&row), want, "pixel {i} at {opacity}");
+                let want = blend_over([0, 0, 0, 255], pixel(&src), opacity);
+                assert_eq!(
+                    pixel(&over_black),
+                    want,
+                    "pixel {i} over black at {opacity}"
                 );
             }
         }
