@@ -73,10 +73,18 @@ struct Measured {
     actors: Vec<(String, Duration)>,
 }
 
+/// What one run asks for: the frame size, how many frames, at 60 fps or as fast as they go.
+#[derive(Clone, Copy, Debug)]
+struct Shape {
+    size: (u32, u32),
+    frames: u64,
+    synced: bool,
+}
+
 /// One side of the comparison at one size.
 trait Contender {
     fn name(&self) -> String;
-    fn run(&self, size: (u32, u32), frames: u64, synced: bool) -> Result<Measured, String>;
+    fn run(&self, shape: Shape) -> Result<Measured, String>;
 }
 
 struct Streamlib;
@@ -86,12 +94,8 @@ impl Contender for Streamlib {
         "streamlib".into()
     }
 
-    fn run(
-        &self,
-        (width, height): (u32, u32),
-        frames: u64,
-        synced: bool,
-    ) -> Result<Measured, String> {
+    fn run(&self, shape: Shape) -> Result<Measured, String> {
+        let ((width, height), frames, synced) = (shape.size, shape.frames, shape.synced);
         let cpu_before = process_cpu_time().ok_or("getrusage failed")?;
         let started = Instant::now();
         let rate = if synced { FPS } else { UNSYNCED_FPS };
@@ -150,12 +154,8 @@ impl Contender for GStreamer {
         format!("GStreamer {}", self.format)
     }
 
-    fn run(
-        &self,
-        (width, height): (u32, u32),
-        frames: u64,
-        synced: bool,
-    ) -> Result<Measured, String> {
+    fn run(&self, shape: Shape) -> Result<Measured, String> {
+        let ((width, height), frames, synced) = (shape.size, shape.frames, shape.synced);
         let caps = format!(
             "video/x-raw,format={},width={width},height={height},framerate={FPS}/1",
             self.format
@@ -277,7 +277,12 @@ fn main() {
         for _ in 0..options.runs {
             for (i, contender) in contenders.iter().enumerate() {
                 for synced in [true, false] {
-                    match contender.run(*size, options.frames, synced) {
+                    let shape = Shape {
+                        size: *size,
+                        frames: options.frames,
+                        synced,
+                    };
+                    match contender.run(shape) {
                         Ok(m) if synced => {
                             cpu[i].push(m.cpu_per_frame.as_secs_f64() * 1e3);
                             if !m.actors.is_empty() {
