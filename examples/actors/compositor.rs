@@ -2,7 +2,14 @@
 //!
 //! Each tick the compositor starts from an opaque background, then draws the newest frame of each
 //! connected layer with the "over" operator ([`blend_over`](super::blend_over)): a pixel of alpha
-//! 128 shows half of itself and half of what lies below. Every layer has a [`Layer`] setting —
+//! 128 shows half of itself and half of what lies below. Frames in and out carry straight alpha;
+//! the picture is accumulated premultiplied (see [`blend`](super::blend)), which over an opaque
+//! background is the same bytes, and divided back only when the background is not opaque. The
+//! output frames are drawn into reused buffers ([`FramePool`]): a buffer is written again once
+//! every reader has let go of the frame over it, so a steady pipeline allocates and copies
+//! nothing per frame. Layers in another pixel format are converted with the `yuv` crate and
+//! layers of another size scaled with `fast_image_resize` (bilinear), into buffers the
+//! compositor keeps. Every layer has a [`Layer`] setting —
 //! its place in the stack (`z`, lowest first; ties keep port order), its `opacity` (multiplied
 //! with the frame's own alpha) and its [`Placement`] — so a frame of another size than the output
 //! is scaled to fit, stretched, or placed at a position, never rejected. The first time a layer
@@ -10,10 +17,13 @@
 //!
 //! More than four layers: chain compositors (the `video` of one is a layer of the next).
 
+use fast_image_resize::{MulDiv, PixelType, Resizer};
 use streamlib::prelude::*;
-use streamlib::VideoFrame;
+use streamlib::{PixelFormat, VideoFrame};
 
-use super::canvas::{Canvas, Rgba};
+use super::blend::{over_color_row, over_rect};
+use super::canvas::{frame_to_rgba, opacity_u8, resize_rgba, rgba_frame, Rgba, UnsupportedFormat};
+use super::pool::FramePool;
 
 /// Number of layer inputs (`layer0` .. `layer3`).
 pub const LAYERS: usize = 4;
@@ -126,6 +136,45 @@ pub struct Compositor {
     layers: [Layer; LAYERS],
     /// The last size each layer was logged at, so a mismatch is logged once, not per frame.
     logged_size: [Option<(u32, u32)>; LAYERS],
+    /// Buffers of the output frames.
+    pool: FramePool,
+    /// Per layer, where a frame of another format or size is converted and scaled.
+    scratch: [Scratch; LAYERS],
+}
+
+/// Converted and scaled copies of one layer's frame, kept from frame to frame for their memory.
+#[derive(Default)]
+struct Scratch {
+    rgba: Vec<u8>,
+    scaled: Vec<u8>,
+    resizer: Resizer,
+}
+
+impl Scratch {
+    /// `frame` as straight RGBA8 at `size`: its own bytes when it already is, else a converted
+    /// and scaled copy.
+    fn prepare<'a>(
+        &'a mut self,
+        frame: &'a VideoFrame,
+        (width, height): (u32, u32),
+    ) -> Result<&'a [u8], UnsupportedFormat> {
+        let native = (frame.width(), frame.height());
+        let rgba = if frame.format() == PixelFormat::Rgba8 {
+            frame.data()
+        } else {
+            frame_to_rgba(frame, &mut self.rgba)?;
+            &self.rgba
+        };
+        if native == (width, height) {
+            return Ok(rgba);
+        }
+        resize_rgba(
+            &mut self.resizer,
+            (rgba, native.0, native.1),
+            (&mut self.scaled, width, height),
+        );
+        Ok(&self.scaled)
+    }
 }
 
 impl Compositor {
@@ -142,6 +191,8 @@ impl Compositor {
             background: [0, 0, 0, 255],
             layers: [Layer::new(0), Layer::new(1), Layer::new(2), Layer::new(3)],
             logged_size: [None; LAYERS],
+            pool: FramePool::new(width as usize * height as usize * 4),
+            scratch: Default::default(),
         }
     }
 
@@ -192,21 +243,87 @@ impl Process for Compositor {
         if frames.iter().all(Option::is_none) {
             return Ok(());
         }
-        let mut picture = Canvas::filled(self.width, self.height, self.background);
-        for index in self.stacking_order() {
-            let Some(frame) = &frames[index] else {
+        let output = (self.width, self.height);
+        for (index, frame) in frames.iter().enumerate() {
+            if let Some(frame) = frame {
+                self.log_size_once(index, frame);
+            }
+        }
+        // Each layer as straight RGBA8 at the size it is drawn, bottom to top.
+        let order = self.stacking_order();
+        let mut scratch = self.scratch.each_mut().map(Some);
+        let mut drawn: Vec<Drawn> = Vec::with_capacity(LAYERS);
+        for index in order {
+            let (Some(frame), Some(scratch)) = (&frames[index], scratch[index].take()) else {
                 continue;
             };
-            self.log_size_once(index, frame);
             let layer = self.layers[index];
-            let area = layer
+            let (x, y, w, h) = layer
                 .placement
-                .rect((frame.width(), frame.height()), (self.width, self.height));
-            picture.draw_frame_over(frame, area, layer.opacity)?;
+                .rect((frame.width(), frame.height()), output);
+            let pixels = scratch.prepare(frame, (w, h))?;
+            drawn.push((pixels, (w, h), (x, y), opacity_u8(layer.opacity)));
         }
-        self.video.write(picture.into_frame(tick)?);
+        let background = premultiplied(self.background);
+        let data = self.pool.fill(
+            |_| {},
+            |picture, ()| {
+                let mut layers = drawn.iter();
+                // A bottom layer over the whole picture is drawn over the background in one pass.
+                let covers = |&&(_, size, at, _): &&Drawn| size == output && at == (0, 0);
+                match layers.clone().next().filter(covers) {
+                    Some(&(pixels, _, _, opacity)) => {
+                        over_color_row(picture, pixels, background, opacity);
+                        layers.next();
+                    }
+                    None => fill(picture, background),
+                }
+                for &(pixels, (w, h), at, opacity) in layers {
+                    over_rect(
+                        (&mut *picture, output.0, output.1),
+                        (pixels, w, h),
+                        at,
+                        opacity,
+                    );
+                }
+                if background[3] != 255 {
+                    demultiply(picture, output);
+                }
+            },
+        );
+        let frame = rgba_frame(output, data, tick)?;
+        self.video.write(frame);
         Ok(())
     }
+}
+
+/// A layer ready to draw: straight RGBA8 pixels, their size, where they go, the opacity.
+type Drawn<'a> = (&'a [u8], (u32, u32), (i64, i64), u8);
+
+/// `color` with its colour channels multiplied by its alpha.
+fn premultiplied([r, g, b, a]: Rgba) -> Rgba {
+    let scale = |c: u8| ((u32::from(c) * u32::from(a) + 127) / 255) as u8;
+    [scale(r), scale(g), scale(b), a]
+}
+
+/// Every pixel of the RGBA8 `picture` set to `color`.
+fn fill(picture: &mut [u8], color: Rgba) {
+    match bytemuck::try_cast_slice_mut::<u8, u32>(picture) {
+        Ok(words) => words.fill(u32::from_ne_bytes(color)),
+        Err(_) => picture
+            .chunks_exact_mut(4)
+            .for_each(|pixel| pixel.copy_from_slice(&color)),
+    }
+}
+
+/// The premultiplied RGBA8 `picture` back to straight alpha, by `fast_image_resize`.
+fn demultiply(picture: &mut [u8], (width, height): (u32, u32)) {
+    let mut image =
+        fast_image_resize::images::Image::from_slice_u8(width, height, picture, PixelType::U8x4)
+            .expect("the output's own size");
+    MulDiv::new()
+        .divide_alpha_inplace(&mut image)
+        .expect("RGBA8 has alpha");
 }
 
 #[cfg(test)]

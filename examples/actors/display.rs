@@ -13,11 +13,13 @@
 
 use std::cell::RefCell;
 
+use fast_image_resize::images::{Image, ImageRef};
+use fast_image_resize::{MulDiv, PixelType};
 use minifb::{Key, Scale, ScaleMode, Window, WindowOptions};
 use streamlib::prelude::*;
-use streamlib::VideoFrame;
+use streamlib::{PixelFormat, VideoFrame};
 
-use super::canvas::Canvas;
+use super::canvas::frame_to_rgba;
 
 thread_local! {
     /// The window of the [`Display`] running on this thread, if open.
@@ -50,6 +52,8 @@ pub struct Display {
     screen: Screen,
     /// The frame as minifb wants it: one `0RGB` word per pixel.
     buffer: Vec<u32>,
+    /// The frame as RGBA8, converted and multiplied by its alpha (over black).
+    scratch: Vec<u8>,
 }
 
 impl Display {
@@ -61,6 +65,7 @@ impl Display {
             title: title.into(),
             screen: Screen::Waiting,
             buffer: Vec::new(),
+            scratch: Vec::new(),
         }
     }
 
@@ -99,7 +104,7 @@ impl Process for Display {
         if self.screen == Screen::Waiting {
             self.screen = open_window(&self.title, frame.width(), frame.height());
         }
-        to_0rgb(&frame, &mut self.buffer)?;
+        to_0rgb(&frame, &mut self.buffer, &mut self.scratch)?;
         let (width, height) = (frame.width() as usize, frame.height() as usize);
         let still_open = WINDOW.with_borrow_mut(|window| {
             let Some(window) = window.as_mut() else {
@@ -154,26 +159,41 @@ fn open_window(title: &str, width: u32, height: u32) -> Screen {
     }
 }
 
-/// `frame` as `0RGB` words, alpha blended over black.
-fn to_0rgb(frame: &VideoFrame, buffer: &mut Vec<u32>) -> Result<(), super::UnsupportedFormat> {
-    let canvas;
-    let rgba = if frame.format() == streamlib::PixelFormat::Rgba8 {
-        frame.data()
+/// `frame` as `0RGB` words, alpha blended over black (colours multiplied by alpha by
+/// `fast_image_resize`), with `scratch` for the RGBA8 bytes on the way.
+fn to_0rgb(
+    frame: &VideoFrame,
+    buffer: &mut Vec<u32>,
+    scratch: &mut Vec<u8>,
+) -> Result<(), super::UnsupportedFormat> {
+    let (width, height) = (frame.width(), frame.height());
+    if frame.format() == PixelFormat::Rgba8 {
+        scratch.resize(frame.data().len(), 0);
+        let rgba = ImageRef::new(width, height, frame.data(), PixelType::U8x4);
+        let over_black = Image::from_slice_u8(width, height, scratch, PixelType::U8x4);
+        MulDiv::new()
+            .multiply_alpha(&rgba.expect("RGBA8"), &mut over_black.expect("sized above"))
+            .expect("RGBA8 has alpha");
     } else {
-        canvas = Canvas::from_frame(frame)?;
-        canvas.pixels()
-    };
+        frame_to_rgba(frame, scratch)?;
+        let image = Image::from_slice_u8(width, height, scratch, PixelType::U8x4);
+        MulDiv::new()
+            .multiply_alpha_inplace(&mut image.expect("sized by the conversion"))
+            .expect("RGBA8 has alpha");
+    }
     buffer.clear();
-    buffer.extend(rgba.chunks_exact(4).map(|p| {
-        let over_black = |c: u8| (u32::from(c) * u32::from(p[3]) + 127) / 255;
-        over_black(p[0]) << 16 | over_black(p[1]) << 8 | over_black(p[2])
-    }));
+    buffer.extend(
+        scratch
+            .chunks_exact(4)
+            .map(|p| u32::from_be_bytes([0, p[0], p[1], p[2]])),
+    );
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::actors::Canvas;
     use streamlib::Timestamp;
 
     #[test]
@@ -182,7 +202,7 @@ mod tests {
         canvas.set_pixel(1, 0, [255, 255, 255, 128]);
         let frame = canvas.into_frame_at(Timestamp::from_nanos(0), 0).unwrap();
         let mut buffer = Vec::new();
-        to_0rgb(&frame, &mut buffer).unwrap();
+        to_0rgb(&frame, &mut buffer, &mut Vec::new()).unwrap();
         assert_eq!(buffer, [0x00FF_8001, 0x0080_8080]);
     }
 }

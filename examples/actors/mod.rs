@@ -12,10 +12,14 @@
 //! | [`AudioMeter`] | in `audio`, out `level` | RMS and peak level of each buffer |
 //! | [`WavRecorder`] | in `audio`, out `progress` | records audio as a 16-bit `.wav` file |
 //!
-//! The pixel work lives in plain functions and types ([`Canvas`], [`blend_over`], [`font`],
-//! [`color`], [`y4m`], [`wav`]) with unit tests of their own, so each `process` stays short.
+//! The pixel work lives in plain functions and types ([`Canvas`], [`blend`], [`FramePool`],
+//! [`font`], [`color`], [`y4m`], [`wav`]) with unit tests of their own, so each `process` stays
+//! short. Conversion, scaling and blending run on well-kept SIMD crates (`yuv`,
+//! `fast_image_resize`, `wide`, tiny-skia), and the actors on a frame's path draw into reused
+//! buffers, redrawing only what moved.
 
 pub mod audio;
+pub mod blend;
 pub mod canvas;
 pub mod color;
 pub mod compositor;
@@ -23,16 +27,19 @@ pub mod display;
 pub mod drawing;
 pub mod font;
 pub mod png_snapshot;
+pub mod pool;
 pub mod test_pattern;
 pub mod wav;
 pub mod y4m;
 
 pub use audio::{AudioLevel, AudioMeter, AudioTone};
-pub use canvas::{blend_over, Canvas, Rgba, UnsupportedFormat};
+pub use blend::blend_over;
+pub use canvas::{Canvas, Rgba, UnsupportedFormat};
 pub use compositor::{Compositor, Layer, Placement};
 pub use display::Display;
 pub use drawing::Drawing;
 pub use png_snapshot::PngSnapshot;
+pub use pool::FramePool;
 pub use test_pattern::{Pattern, TestPattern};
 pub use wav::WavRecorder;
 pub use y4m::{Chroma, RecordingProgress, Y4mRecorder};

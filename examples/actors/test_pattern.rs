@@ -9,16 +9,21 @@
 //!   blue, black), and over them a marker, a white square in a black frame, that travels left to
 //!   right and back every 4 seconds of the clock, so motion (and a stall) is visible.
 //!
-//! The static part is drawn once, when the actor is built; each tick copies it, draws the marker
-//! where the tick's time puts it and sends the frame numbered and timed from the tick.
+//! The static part is drawn once, when the actor is built, and shared: without the marker every
+//! frame sends the same bytes (one `Arc`, no copy). With it, frames are drawn into reused
+//! buffers ([`FramePool`]), each of which already holds the pattern and the marker where it was
+//! a few frames ago: only that square is put back from the pattern and the marker drawn where
+//! the tick's time puts it.
 
 use std::f64::consts::PI;
+use std::sync::Arc;
 
 use streamlib::prelude::*;
 use streamlib::VideoFrame;
 
-use super::canvas::{Canvas, Rgba};
+use super::canvas::{copy_rect, fill_rect, rgba_frame, Canvas, Rgba};
 use super::clock_seconds;
+use super::pool::FramePool;
 
 /// The seven 75 % bars, left to right.
 pub const BARS_75: [Rgba; 7] = [
@@ -63,9 +68,14 @@ pub struct TestPattern {
     height: u32,
     pattern: Pattern,
     marker: bool,
-    /// The pattern without the marker, drawn once.
-    background: Canvas,
+    /// The pattern without the marker, drawn once, shared by every frame.
+    background: Arc<[u8]>,
+    /// Buffers of the frames with a marker, each noting where its marker is.
+    pool: FramePool<Option<MarkerRect>>,
 }
+
+/// Where a marker is: `(x, y, side)`.
+type MarkerRect = (u32, u32, u32);
 
 impl TestPattern {
     /// SMPTE bars with a moving marker, `width × height` pixels.
@@ -76,14 +86,18 @@ impl TestPattern {
             height,
             pattern: Pattern::SmpteBars,
             marker: true,
-            background: smpte_bars(width, height),
+            background: smpte_bars(width, height).into_pixels().into(),
+            pool: FramePool::new(width as usize * height as usize * 4),
         }
     }
 
     /// Shows `pattern` instead of the bars.
     pub fn with_pattern(mut self, pattern: Pattern) -> TestPattern {
         self.pattern = pattern;
-        self.background = render(pattern, self.width, self.height);
+        self.background = render(pattern, self.width, self.height)
+            .into_pixels()
+            .into();
+        self.pool = FramePool::new(self.background.len());
         self
     }
 
@@ -96,11 +110,24 @@ impl TestPattern {
 
 impl Process for TestPattern {
     fn process(&mut self, tick: &Tick) -> ProcessResult {
-        let mut picture = self.background.clone();
-        if self.marker {
-            draw_marker(&mut picture, clock_seconds(tick));
-        }
-        self.video.write(picture.into_frame(tick)?);
+        let size = (self.width, self.height);
+        let data = if self.marker {
+            let marker = marker_rect(size.0, size.1, clock_seconds(tick));
+            let background = &self.background;
+            self.pool.fill(
+                |fresh| fresh.copy_from_slice(background),
+                |pixels, drawn| {
+                    if let Some((x, y, side)) = drawn.replace(marker) {
+                        copy_rect(pixels, background, size, (x.into(), y.into(), side, side));
+                    }
+                    draw_marker(pixels, size, marker);
+                },
+            )
+        } else {
+            self.background.clone()
+        };
+        let frame = rgba_frame(size, data, tick)?;
+        self.video.write(frame);
         Ok(())
     }
 }
@@ -146,16 +173,18 @@ pub fn marker_rect(width: u32, height: u32, seconds: f64) -> (u32, u32, u32) {
     (x, y, side)
 }
 
-fn draw_marker(canvas: &mut Canvas, seconds: f64) {
-    let (x, y, side) = marker_rect(canvas.width(), canvas.height(), seconds);
+/// Draws the marker at `(x, y, side)` on the RGBA8 `pixels` of a picture of `size`.
+fn draw_marker(pixels: &mut [u8], size: (u32, u32), (x, y, side): MarkerRect) {
     let border = (side / 6).max(1);
-    canvas.fill_rect(x.into(), y.into(), side, side, [0, 0, 0, 255]);
-    canvas.fill_rect(
-        (x + border).into(),
-        (y + border).into(),
-        side - 2 * border,
-        side - 2 * border,
-        [255, 255, 255, 255],
+    let (x, y) = (i64::from(x), i64::from(y));
+    fill_rect((&mut *pixels, size), (x, y, side, side), [0, 0, 0, 255]);
+    let inner = side - 2 * border;
+    let border = i64::from(border);
+    let white = [255, 255, 255, 255];
+    fill_rect(
+        (pixels, size),
+        (x + border, y + border, inner, inner),
+        white,
     );
 }
 
@@ -226,8 +255,8 @@ mod tests {
     #[test]
     fn marker_is_drawn_white_in_black() {
         let mut canvas = smpte_bars(320, 180);
-        draw_marker(&mut canvas, 1.0);
         let (x, y, side) = marker_rect(320, 180, 1.0);
+        draw_marker(canvas.pixels_mut(), (320, 180), (x, y, side));
         assert_eq!(canvas.pixel(x, y), [0, 0, 0, 255]);
         assert_eq!(
             canvas.pixel(x + side / 2, y + side / 2),

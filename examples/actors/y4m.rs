@@ -4,9 +4,10 @@
 //! Y4M is raw video with a one-line text header (`YUV4MPEG2 W1280 H720 F60:1 Ip A1:1 C420jpeg`)
 //! and a `FRAME` line before each picture: no codec, so writing it costs a colour conversion and
 //! a `write`, and ffmpeg, mpv, VLC and GStreamer play it as it is. Pixels are converted to
-//! limited-range BT.601 Y′CbCr (see [`color`](super::color)) and written as planes, 4:2:0
-//! (chroma averaged over 2×2 pixels, the default) or 4:4:4. Alpha is dropped: the recorder is
-//! meant for the opaque output of a [`Compositor`](super::Compositor).
+//! limited-range BT.601 Y′CbCr (the levels of [`color`](super::color)) by the `yuv` crate and
+//! written as planes, 4:2:0 (RGB averaged over 2×2 pixels before conversion, the default) or
+//! 4:4:4. Alpha is dropped: the recorder is meant for the opaque output of a
+//! [`Compositor`](super::Compositor).
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
@@ -19,8 +20,12 @@ use std::thread::JoinHandle;
 use streamlib::prelude::*;
 use streamlib::{PixelFormat, Rate, VideoFrame};
 
+use yuv::{
+    BufferStoreMut, YuvConversionMode, YuvPlanarImage, YuvPlanarImageMut, YuvRange,
+    YuvStandardMatrix,
+};
+
 use super::canvas::Canvas;
-use super::color::{rgb_to_ycbcr, ycbcr_to_rgb};
 
 /// Chroma subsampling of a Y4M file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -64,6 +69,8 @@ pub struct Y4mWriter<W: Write> {
     chroma: Chroma,
     frames: u64,
     bytes: u64,
+    /// The planes of one picture, reused from frame to frame.
+    planes: Vec<u8>,
 }
 
 impl<W: Write> Y4mWriter<W> {
@@ -89,6 +96,7 @@ impl<W: Write> Y4mWriter<W> {
             chroma,
             frames: 0,
             bytes: header.len() as u64,
+            planes: vec![0; chroma.frame_bytes(width, height)],
         })
     }
 
@@ -106,8 +114,13 @@ impl<W: Write> Y4mWriter<W> {
                 ),
             ));
         }
-        let (y, cb, cr) = to_planes(rgba, self.width, self.height, self.chroma);
-        for part in [&b"FRAME\n"[..], &y, &cb, &cr] {
+        to_planes(
+            rgba,
+            (self.width, self.height),
+            self.chroma,
+            &mut self.planes,
+        );
+        for part in [&b"FRAME\n"[..], &self.planes] {
             self.out.write_all(part)?;
             self.bytes += part.len() as u64;
         }
@@ -132,44 +145,32 @@ impl<W: Write> Y4mWriter<W> {
     }
 }
 
-/// RGBA8 to Y′, Cb and Cr planes.
-fn to_planes(rgba: &[u8], width: u32, height: u32, chroma: Chroma) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
-    let (w, h) = (width as usize, height as usize);
-    let mut y_plane = Vec::with_capacity(w * h);
-    let mut cb_full = Vec::with_capacity(w * h);
-    let mut cr_full = Vec::with_capacity(w * h);
-    for p in rgba.chunks_exact(4) {
-        let (y, cb, cr) = rgb_to_ycbcr(p[0], p[1], p[2]);
-        y_plane.push(y);
-        cb_full.push(cb);
-        cr_full.push(cr);
-    }
+/// RGBA8 to Y′, Cb and Cr planes, one after the other in `planes`.
+fn to_planes(rgba: &[u8], (width, height): (u32, u32), chroma: Chroma, planes: &mut [u8]) {
+    let (cw, ch) = chroma.plane_size(width, height);
+    let (y_plane, chroma_planes) = planes.split_at_mut(width as usize * height as usize);
+    let (u_plane, v_plane) = chroma_planes.split_at_mut(cw * ch);
+    let mut image = YuvPlanarImageMut {
+        y_plane: BufferStoreMut::Borrowed(y_plane),
+        y_stride: width,
+        u_plane: BufferStoreMut::Borrowed(u_plane),
+        u_stride: cw as u32,
+        v_plane: BufferStoreMut::Borrowed(v_plane),
+        v_stride: cw as u32,
+        width,
+        height,
+    };
+    let (range, matrix, mode) = (
+        YuvRange::Limited,
+        YuvStandardMatrix::Bt601,
+        YuvConversionMode::Balanced,
+    );
+    let stride = width * 4;
     match chroma {
-        Chroma::C444 => (y_plane, cb_full, cr_full),
-        Chroma::C420jpeg => {
-            let cb = subsample(&cb_full, w, h);
-            let cr = subsample(&cr_full, w, h);
-            (y_plane, cb, cr)
-        }
+        Chroma::C420jpeg => yuv::rgba_to_yuv420(&mut image, rgba, stride, range, matrix, mode),
+        Chroma::C444 => yuv::rgba_to_yuv444(&mut image, rgba, stride, range, matrix, mode),
     }
-}
-
-/// Averages each 2×2 block (fewer at odd edges), rounded.
-fn subsample(plane: &[u8], w: usize, h: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(w.div_ceil(2) * h.div_ceil(2));
-    for by in (0..h).step_by(2) {
-        for bx in (0..w).step_by(2) {
-            let (mut sum, mut n) = (0u32, 0u32);
-            for y in by..(by + 2).min(h) {
-                for x in bx..(bx + 2).min(w) {
-                    sum += u32::from(plane[y * w + x]);
-                    n += 1;
-                }
-            }
-            out.push(((sum + n / 2) / n) as u8);
-        }
-    }
-    out
+    .expect("planes sized for the picture");
 }
 
 /// What the header and the frame count of a Y4M file say.
@@ -233,19 +234,25 @@ pub fn read_frame(path: impl AsRef<Path>, index: u64) -> io::Result<Canvas> {
         }
         file.read_exact(&mut picture)?;
     }
-    let (luma, chroma) = picture.split_at(w * h);
-    let (cb, cr) = chroma.split_at(cw * ch);
-    let mut rgba = Vec::with_capacity(w * h * 4);
-    for y in 0..h {
-        for x in 0..w {
-            let c = match info.chroma {
-                Chroma::C420jpeg => (y / 2) * cw + x / 2,
-                Chroma::C444 => y * w + x,
-            };
-            let (r, g, b) = ycbcr_to_rgb(luma[y * w + x], cb[c], cr[c]);
-            rgba.extend_from_slice(&[r, g, b, 255]);
-        }
+    let (y_plane, chroma) = picture.split_at(w * h);
+    let (u_plane, v_plane) = chroma.split_at(cw * ch);
+    let image = YuvPlanarImage {
+        y_plane,
+        y_stride: info.width,
+        u_plane,
+        u_stride: cw as u32,
+        v_plane,
+        v_stride: cw as u32,
+        width: info.width,
+        height: info.height,
+    };
+    let mut rgba = vec![0; w * h * 4];
+    let (range, matrix, stride) = (YuvRange::Limited, YuvStandardMatrix::Bt601, info.width * 4);
+    match info.chroma {
+        Chroma::C420jpeg => yuv::yuv420_to_rgba(&image, &mut rgba, stride, range, matrix),
+        Chroma::C444 => yuv::yuv444_to_rgba(&image, &mut rgba, stride, range, matrix),
     }
+    .map_err(|e| invalid(format!("frame {index}: {e}")))?;
     Ok(Canvas::from_rgba(info.width, info.height, rgba).expect("sized from the header"))
 }
 

@@ -24,7 +24,9 @@ use crate::actors::{
 };
 
 use super::cli::{run_video, VideoArgs};
-use super::report::{describe_file, table, write_graph, ActorRow, LiveView};
+use super::report::{
+    describe_file, frame_budget, process_cpu_time, table, write_graph, ActorRow, LiveView,
+};
 use super::DemoError;
 
 /// Flags of `cargo run --release --example demo -- [FLAGS]`.
@@ -67,6 +69,9 @@ pub struct Report {
     pub ran_until_stopped: Duration,
     /// The summary, one row per actor.
     pub rows: Vec<ActorRow>,
+    /// CPU time of the whole process (all threads) per frame the compositor sent, from start to
+    /// shutdown; `None` where it cannot be measured.
+    pub cpu_per_frame: Option<Duration>,
 }
 
 /// Runs the demo; see the module docs.
@@ -78,6 +83,7 @@ pub fn run(args: &Args) -> Result<Report, DemoError> {
     let png = out.join("demo.png");
     let y4m = out.join("demo.y4m");
 
+    let cpu_at_start = process_cpu_time();
     let rt = Runtime::new();
     let clock = args.video.clock()?;
     let display = args.video.display("streamlib demo");
@@ -121,6 +127,10 @@ pub fn run(args: &Args) -> Result<Report, DemoError> {
     let stopping = Instant::now();
     rt.shutdown();
     let ran_until_stopped = ran_for + stopping.elapsed();
+    let cpu = process_cpu_time()
+        .zip(cpu_at_start)
+        .map(|(end, start)| end - start);
+    let frames = mix.stats().ticks;
 
     let rows = live.rows(ran_for);
     let recording = recorder
@@ -136,6 +146,7 @@ pub fn run(args: &Args) -> Result<Report, DemoError> {
         .collect::<Vec<_>>();
 
     println!("\n{}", table(&rows));
+    println!("{}", frame_budget(&rows, fps, frames, cpu));
     println!("outputs:");
     println!("  last frame   {}", describe_file(&png));
     println!("  snapshots    {}", describe_series(&snapshots));
@@ -168,6 +179,7 @@ pub fn run(args: &Args) -> Result<Report, DemoError> {
         ran_for,
         ran_until_stopped,
         rows,
+        cpu_per_frame: cpu.filter(|_| frames > 0).map(|c| c / frames as u32),
     })
 }
 

@@ -110,6 +110,83 @@ pub fn table(rows: &[ActorRow]) -> String {
     out
 }
 
+/// Where a frame's time goes: each actor's median `process` time, their sum, and the CPU time of
+/// the whole process per frame (`cpu` over `frames`: the actors, the runtime, writer threads),
+/// each beside the frame budget at `fps` (16.67 ms at 60 fps) and as a share of one core.
+pub fn frame_budget(rows: &[ActorRow], fps: u32, frames: u64, cpu: Option<Duration>) -> String {
+    let budget = Duration::from_secs(1) / fps.max(1);
+    let width = rows
+        .iter()
+        .map(|r| r.actor.len())
+        .max()
+        .unwrap_or(0)
+        .max(24);
+    let share = |d: Duration| 100.0 * d.as_secs_f64() / budget.as_secs_f64();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "per frame, against the budget of {} at {fps} fps (share of one core):",
+        millis(budget)
+    );
+    let mut line = |what: &str, d: Duration| {
+        let _ = writeln!(out, "  {what:<width$} {:>9} {:>6.1} %", millis(d), share(d));
+    };
+    for r in rows {
+        line(&r.actor, r.p50);
+    }
+    line("actors (median process)", rows.iter().map(|r| r.p50).sum());
+    match cpu {
+        Some(cpu) if frames > 0 => line(
+            "whole process (CPU time)",
+            cpu / frames.min(u64::from(u32::MAX)) as u32,
+        ),
+        _ => {
+            let _ = writeln!(
+                out,
+                "  {:<width$} not measured here",
+                "whole process (CPU time)"
+            );
+        }
+    }
+    out
+}
+
+/// CPU time (user + system) this process has used so far, all its threads together; `None`
+/// where `getrusage` is not available.
+pub fn process_cpu_time() -> Option<Duration> {
+    rusage(false)
+}
+
+/// CPU time (user + system) of this process's children that have ended and been waited for.
+pub fn children_cpu_time() -> Option<Duration> {
+    rusage(true)
+}
+
+#[cfg(unix)]
+fn rusage(children: bool) -> Option<Duration> {
+    let who = if children {
+        libc::RUSAGE_CHILDREN
+    } else {
+        libc::RUSAGE_SELF
+    };
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `usage` is a writable `rusage`, and `who` is one of the two values above.
+    if unsafe { libc::getrusage(who, usage.as_mut_ptr()) } != 0 {
+        return None;
+    }
+    // SAFETY: `getrusage` returned 0, so it filled the struct (zeroed before, in any case).
+    let usage = unsafe { usage.assume_init() };
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    Some(time(usage.ru_utime) + time(usage.ru_stime))
+}
+
+#[cfg(not(unix))]
+fn rusage(_children: bool) -> Option<Duration> {
+    None
+}
+
 /// `1.234 ms`, or `123 µs` below a millisecond.
 pub fn millis(d: Duration) -> String {
     if d < Duration::from_millis(1) {
@@ -271,6 +348,40 @@ mod tests {
                 && lines[2].contains("1.50 ms")
         );
         assert_eq!(lines[2].chars().count(), lines[3].chars().count());
+    }
+
+    #[test]
+    fn the_frame_budget_lists_each_actor_their_sum_and_the_process() {
+        let text = frame_budget(
+            &[
+                row(),
+                ActorRow {
+                    actor: "Compositor/mix".into(),
+                    ..row()
+                },
+            ],
+            60,
+            300,
+            Some(Duration::from_millis(1500)),
+        );
+        let lines: Vec<_> = text.lines().collect();
+        assert_eq!(lines.len(), 5, "{text}");
+        assert!(lines[0].contains("16.67 ms at 60 fps"), "{}", lines[0]);
+        assert!(lines[1].contains("TestPattern/pattern") && lines[1].contains("420 µs"));
+        assert!(lines[1].ends_with("2.5 %"), "{}", lines[1]);
+        assert!(
+            lines[3].contains("840 µs") && lines[3].ends_with("5.0 %"),
+            "{}",
+            lines[3]
+        );
+        // 1.5 s of CPU over 300 frames: 5 ms a frame, 30 % of one core.
+        assert!(
+            lines[4].contains("5.00 ms") && lines[4].ends_with("30.0 %"),
+            "{}",
+            lines[4]
+        );
+        let unmeasured = frame_budget(&[row()], 60, 0, None);
+        assert!(unmeasured.contains("not measured"), "{unmeasured}");
     }
 
     #[test]
