@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use streamlib::{ActorHandle, Rate, SoftwareClock};
+use streamlib::{ActorHandle, Rate, Runtime, SoftwareClock};
 
 use super::report::LiveView;
 use crate::actors::Display;
@@ -63,6 +63,18 @@ impl VideoArgs {
     pub fn duration(&self) -> Duration {
         Duration::from_secs_f64(self.duration.max(0.0))
     }
+}
+
+/// A runtime with live inspection on a free loopback port, its address printed, so that the
+/// demo can be watched from a second terminal (`cargo run -p streamlib-cli -- top`) or a browser.
+pub fn runtime() -> streamlib::Result<Runtime> {
+    let rt = Runtime::builder().inspect("127.0.0.1:0").build()?;
+    if let Some(address) = rt.inspect_addr() {
+        println!(
+            "inspect: http://{address}/ (or `cargo run -p streamlib-cli -- top` in another terminal)"
+        );
+    }
+    Ok(rt)
 }
 
 /// Sends the runtime's and the actors' log lines (warnings, "recording complete") to stderr,

@@ -84,7 +84,7 @@ pub fn run(args: &Args) -> Result<Report, DemoError> {
     let y4m = out.join("demo.y4m");
 
     let cpu_at_start = process_cpu_time();
-    let rt = Runtime::new();
+    let rt = super::cli::runtime()?;
     let clock = args.video.clock()?;
     let display = args.video.display("streamlib demo");
     let snapshot_every = Duration::from_secs_f64(args.snapshot_every.max(0.01));

@@ -69,7 +69,7 @@ pub struct Report {
 pub fn run(args: &Args) -> Result<Report, DemoError> {
     std::fs::create_dir_all(&args.out)?;
     let wav = args.out.join("tone.wav");
-    let rt = Runtime::new();
+    let rt = super::cli::runtime()?;
     let audio_clock = SoftwareClock::new(Rate::fps(args.buffers_per_second)?);
 
     let tone = AudioTone::new(args.frequency)

@@ -72,7 +72,7 @@ pub fn run(args: &Args) -> Result<PathBuf, DemoError> {
     let (tint_place, pip_place, inset_place) = placements(width, height);
     let (inset_width, inset_height) = inset_size(width);
 
-    let rt = Runtime::new();
+    let rt = super::cli::runtime()?;
     let clock = args.video.clock()?;
     let mix = Compositor::new(width, height)
         .with_layer(1, Layer::new(1).opacity(TINT_OPACITY).placement(tint_place))

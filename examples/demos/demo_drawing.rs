@@ -46,7 +46,7 @@ pub fn run(args: &Args) -> Result<Report, DemoError> {
     let out = args.video.out_dir()?;
     let png = out.join("drawing.png");
 
-    let rt = Runtime::new();
+    let rt = super::cli::runtime()?;
     let clock = args.video.clock()?;
     let display = args.video.display("streamlib drawing");
     let overlay = rt.spawn_on(

@@ -73,7 +73,7 @@ pub fn run(args: &Args) -> Result<Report, DemoError> {
     let VideoArgs { width, height, .. } = args.video;
     let out = args.video.out_dir()?;
     let png = out.join("registry.png");
-    let rt = Runtime::new();
+    let rt = super::cli::runtime()?;
     let clock = args.video.clock()?;
 
     // Spawned elsewhere, handles not kept: only the URIs are known from here on.
