@@ -35,16 +35,9 @@ impl Process for Idle {
     }
 }
 
-/// CPU time of this process (the scheduler bench measures the same way).
-fn cpu_time() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid timespec to write to; the clock id is supported on Linux.
-    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
+#[path = "support/cpu.rs"]
+mod cpu;
+use cpu::cpu_time;
 
 /// Share of one core (percent) the process used over one window.
 fn window_load() -> f64 {

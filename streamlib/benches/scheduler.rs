@@ -19,6 +19,10 @@ use streamlib::{
     SoftwareClock, Tick,
 };
 
+#[path = "support/cpu.rs"]
+mod cpu;
+use cpu::cpu_time;
+
 const WINDOW: Duration = Duration::from_millis(100);
 
 /// An actor with the least work a real one does: write one value per tick.
@@ -43,16 +47,6 @@ impl Process for Idle {
         self.value.write(tick.frame_number);
         Ok(())
     }
-}
-
-fn cpu_time() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid timespec to write to; the clock id is supported on Linux.
-    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 fn cpu_per_window(iters: u64) -> Duration {
@@ -159,13 +153,22 @@ fn measure_runtime(
     rt.shutdown();
 }
 
-fn scheduler_cost(c: &mut Criterion) {
-    let mut group = c.benchmark_group("cpu_per_100ms_at_60hz");
+/// A group of CPU-per-window measurements: flat sampling, 10 samples over about 2 s.
+fn cpu_group<'a>(
+    c: &'a mut Criterion,
+    name: &str,
+) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
+    let mut group = c.benchmark_group(name);
     group
         .sampling_mode(SamplingMode::Flat)
         .sample_size(10)
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(2));
+    group
+}
+
+fn scheduler_cost(c: &mut Criterion) {
+    let mut group = cpu_group(c, "cpu_per_100ms_at_60hz");
     let all = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut worker_counts = vec![2, 4, all];
     worker_counts.sort_unstable();
@@ -241,12 +244,7 @@ impl Process for Busy {
 /// skipped ticks (a serial schedule of B·L·S over 10 ms cannot keep up; a parallel one can,
 /// up to the core count).
 fn parallel_chains(c: &mut Criterion) {
-    let mut group = c.benchmark_group("parallel_chains_at_100hz");
-    group
-        .sampling_mode(SamplingMode::Flat)
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(2));
+    let mut group = cpu_group(c, "parallel_chains_at_100hz");
     let all = std::thread::available_parallelism().map_or(2, |n| n.get());
     let cases = [(2usize, 1usize, 6_000u64), (all, 4, 200), (2 * all, 4, 200)];
     for (branches, length, work_us) in cases {

@@ -66,9 +66,9 @@ impl Process for Source {
 
 const CAMERA: &str = "actor://cam-box/Camera/cam0";
 
-/// The camera process: runs until its stdin closes (the parent died or let go) or 60 s.
-fn camera_role(port: &str) {
-    let rt = Runtime::builder()
+/// The camera's runtime: listens on `port`, accepts writes into its inputs.
+fn camera_runtime(port: impl std::fmt::Display) -> Runtime {
+    Runtime::builder()
         .host("cam-box")
         .network(
             NetConfig::new()
@@ -76,7 +76,12 @@ fn camera_role(port: &str) {
                 .accept_writes(true),
         )
         .build()
-        .expect("camera runtime");
+        .expect("camera runtime")
+}
+
+/// The camera process: runs until its stdin closes (the parent died or let go) or 60 s.
+fn camera_role(port: &str) {
+    let rt = camera_runtime(port);
     rt.spawn(Camera::default(), "cam0").expect("camera actor");
     let started = Instant::now();
     let mut stdin = std::io::stdin();
@@ -334,15 +339,7 @@ fn a_wrong_payload_type_is_a_typed_error() {
 #[test]
 fn garbage_on_a_key_is_counted_not_fatal() {
     let port = free_port();
-    let writer = Runtime::builder()
-        .host("cam-box")
-        .network(
-            NetConfig::new()
-                .listen(&format!("tcp/127.0.0.1:{port}"))
-                .accept_writes(true),
-        )
-        .build()
-        .unwrap();
+    let writer = camera_runtime(port);
     let camera = writer.spawn(Camera::default(), "cam0").unwrap();
     let viewer_port = free_port();
     let rt = Runtime::builder()
