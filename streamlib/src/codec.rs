@@ -301,7 +301,7 @@ impl Codec for AudioBuffer {
         let (channels, sample_rate) = (r.u16()?, r.u32()?);
         let (timestamp, frame_number) = (r.u64()?, r.u64()?);
         let rest = r.rest();
-        if rest.len() % 4 != 0 {
+        if !rest.len().is_multiple_of(4) {
             return Err(DecodeError::new(
                 Self::PAYLOAD_TYPE,
                 format!("{} sample bytes are not whole f32s", rest.len()),

@@ -85,9 +85,9 @@ impl PortAllocator {
     pub fn new(start: u16, end: u16) -> Result<PortAllocator> {
         let reason = if start == 0 {
             Some("start must not be 0 (port 0 asks the system for any free port)")
-        } else if start % 2 != 0 {
+        } else if !start.is_multiple_of(2) {
             Some("start must be even (RTP uses even ports)")
-        } else if end % 2 != 0 {
+        } else if !end.is_multiple_of(2) {
             Some("end must be even (the range is [start, end) of whole RTP/RTCP pairs)")
         } else if start >= end {
             Some("start must be less than end")
@@ -183,7 +183,7 @@ impl PortAllocator {
     /// [`Error::PortNotAllocated`] if `rtp` is odd, or no pair starts at `rtp` (nothing is
     /// allocated there, or the port was reserved alone by [`allocate`](Self::allocate)).
     pub fn free_pair(&self, rtp: u16) -> Result<()> {
-        if rtp % 2 != 0 {
+        if !rtp.is_multiple_of(2) {
             return Err(not_allocated(
                 rtp,
                 format!(": free_pair takes the even RTP port of a pair, and {rtp} is odd"),

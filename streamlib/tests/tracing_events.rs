@@ -34,7 +34,7 @@ impl Actor for Failing {
 
 impl Process for Failing {
     fn process(&mut self, tick: &Tick) -> ProcessResult {
-        if tick.frame_number % 2 == 0 {
+        if tick.frame_number.is_multiple_of(2) {
             Err(ActorError::msg("camera unplugged"))
         } else {
             panic!("decoder exploded")

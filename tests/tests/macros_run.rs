@@ -315,7 +315,7 @@ fn renamed_middle_hop_fan_out_and_generic_actor() -> streamlib::Result<()> {
     assert!(eventually(|| seen_negated.load(Ordering::Relaxed) > 0));
     assert!(eventually(|| {
         let v = seen_direct.load(Ordering::Relaxed);
-        v > 0 && v % 10 == 0
+        v > 0 && v.is_multiple_of(10)
     }));
     assert_eq!(gain.uri().class(), "Gain");
     rt.shutdown();

@@ -61,7 +61,9 @@ impl PixelFormat {
             .checked_mul(usize::try_from(height).ok()?)?;
         match self.bytes_per_pixel() {
             Some(bytes) => pixels.checked_mul(bytes),
-            None if width % 2 == 0 && height % 2 == 0 => pixels.checked_add(pixels / 2),
+            None if width.is_multiple_of(2) && height.is_multiple_of(2) => {
+                pixels.checked_add(pixels / 2)
+            }
             None => None,
         }
     }
@@ -111,7 +113,7 @@ impl VideoFrame {
                 "width and height must be non-zero, got {width}x{height}"
             ));
         }
-        if format.is_planar() && (width % 2 != 0 || height % 2 != 0) {
+        if format.is_planar() && (!width.is_multiple_of(2) || !height.is_multiple_of(2)) {
             return fail(format!(
                 "{format} needs an even width and height, got {width}x{height}"
             ));

@@ -117,7 +117,7 @@ impl<T: Codec> Receiver<T> {
             Err(error) => {
                 let count = self.bad.fetch_add(1, Ordering::Relaxed) + 1;
                 // Rate-limited: the first, then every 1000th.
-                if count == 1 || count % 1000 == 0 {
+                if count == 1 || count.is_multiple_of(1000) {
                     tracing::warn!(port = %self.describe, %error, dropped = count, "dropped a message that does not decode");
                 }
                 false

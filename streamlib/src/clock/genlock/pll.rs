@@ -387,7 +387,7 @@ impl Pll {
                 self.go(GenlockState::Locking)
             }
             GenlockState::Locked => {
-                if self.pulses % 64 == 0 {
+                if self.pulses.is_multiple_of(64) {
                     self.resnap();
                 }
                 None
