@@ -100,6 +100,9 @@ pub(crate) type Detach = Arc<dyn Fn() -> bool + Send + Sync>;
 /// to other processes); see [`OutputShared::add_tap`].
 pub(crate) type Tap<T> = Arc<dyn Fn(&Arc<T>) + Send + Sync>;
 
+/// The taps of one output with the ids they were installed under.
+type TapList<T> = Arc<[(u64, Tap<T>)]>;
+
 /// What an output fed from another process tells its readers; implemented by `remote`, which
 /// sits above ports.
 pub(crate) trait Origin: Send + Sync {
@@ -162,7 +165,8 @@ pub(crate) struct OutputShared<T> {
 /// none.
 struct Taps<T> {
     active: AtomicBool,
-    list: Mutex<Vec<(u64, Tap<T>)>>,
+    /// Replaced whole on every change, so a write clones one `Arc` under the lock, no list.
+    list: Mutex<TapList<T>>,
 }
 
 /// Which values of one output some input has read, for [`PortStats::overwritten_unread`].
@@ -220,7 +224,7 @@ impl<T> OutputShared<T> {
             origin,
             taps: Taps {
                 active: AtomicBool::new(false),
-                list: Mutex::new(Vec::new()),
+                list: Mutex::new(Arc::from([])),
             },
         }
     }
@@ -238,14 +242,8 @@ impl<T> OutputShared<T> {
             return self.ring.write_arc(value);
         }
         self.ring.write_arc(value.clone());
-        let taps: Vec<Tap<T>> = self
-            .taps
-            .list
-            .lock()
-            .iter()
-            .map(|(_, t)| t.clone())
-            .collect();
-        for tap in taps {
+        let taps = self.taps.list.lock().clone();
+        for (_, tap) in taps.iter() {
             tap(&value);
         }
     }
@@ -253,14 +251,14 @@ impl<T> OutputShared<T> {
     /// Installs `tap` under `id` (a connection id, or any id unique to this output).
     pub(crate) fn add_tap(&self, id: u64, tap: Tap<T>) {
         let mut list = self.taps.list.lock();
-        list.push((id, tap));
+        *list = list.iter().cloned().chain([(id, tap)]).collect();
         self.taps.active.store(true, Ordering::Relaxed);
     }
 
     /// Removes the tap installed under `id`.
     pub(crate) fn remove_tap(&self, id: u64) {
         let mut list = self.taps.list.lock();
-        list.retain(|(tap, _)| *tap != id);
+        *list = list.iter().filter(|(tap, _)| *tap != id).cloned().collect();
         self.taps.active.store(!list.is_empty(), Ordering::Relaxed);
     }
 }
