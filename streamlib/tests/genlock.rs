@@ -15,6 +15,16 @@ use streamlib::clock::{
 use streamlib::{Clock, Interrupt, Output, Rate, Tick, Timestamp};
 
 /// `CLOCK_MONOTONIC` in nanoseconds (the time base of pulse times and genlock timestamps).
+/// The tests here time real pulses against a real clock: run one at a time, so that they do not
+/// add scheduling jitter to each other on a 2-core machine.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn monotonic_ns() -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
@@ -127,6 +137,7 @@ fn tick_for(clock: &GenlockClock, duration: Duration, previous: &mut Option<Tick
 
 #[test]
 fn port_reference_with_jitter_drop_outs_and_holdover() {
+    let _serial = serial();
     // 50 Hz, 40 ppm fast, ±400 µs uniform jitter carried in the pulse times themselves.
     let period = 20_000_000.0 * (1.0 + 40e-6);
     let reference = Reference {
@@ -218,6 +229,7 @@ fn port_reference_with_jitter_drop_outs_and_holdover() {
 
 #[test]
 fn fd_reference_detects_its_rate_and_locks() {
+    let _serial = serial();
     // 100 Hz pulses written to a socket pair; the pulse time is when poll returned, so the
     // machine's scheduling latency is the jitter here.
     let reference = Reference {
@@ -256,6 +268,7 @@ fn fd_reference_detects_its_rate_and_locks() {
 
 #[test]
 fn udp_reference_at_half_the_tick_rate() {
+    let _serial = serial();
     // 25 Hz UDP pulses, ticks at 50 fps: every second tick sits on a pulse.
     let reference = Reference {
         start: monotonic_ns() + 50_000_000,
@@ -297,6 +310,7 @@ fn udp_reference_at_half_the_tick_rate() {
 
 #[test]
 fn a_reference_that_jumps_is_detected_again_without_time_going_back() {
+    let _serial = serial();
     // 50 Hz; from pulse 60 on, the reference jumps by half a period (another source).
     let period = 20_000_000.0;
     let first = Reference {
@@ -357,6 +371,7 @@ fn a_reference_that_jumps_is_detected_again_without_time_going_back() {
 
 #[test]
 fn dropping_the_clock_stops_its_thread_promptly() {
+    let _serial = serial();
     let source = UdpPulses::bind("127.0.0.1:0").unwrap();
     let clock = GenlockClock::new(source, GenlockConfig::new(Rate::fps(30).unwrap())).unwrap();
     let clone = clock.clone();
