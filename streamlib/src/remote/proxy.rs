@@ -369,7 +369,7 @@ fn publish<T: Codec>(port: LocalPort<'_>, publisher: Arc<dyn Publisher>) -> Undo
         return Box::new(|| {});
     };
     let sender = Sender::new(T::PAYLOAD_TYPE, publisher);
-    let id = u64::MAX - sender.epoch % 1024; // unique enough beside connection ids, which count up
+    let id = crate::pipeline::next_connection_id(); // the tap's id among the output's taps
     output
         .shared
         .add_tap(id, Arc::new(move |value: &Arc<T>| sender.send(&**value)));

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 
 enum Message {
     Run(Arc<TickRun>, u32),
-    Stop(Sender<()>),
+    Stop(Sender<bool>),
 }
 
 /// The handle of a dedicated actor's thread.
@@ -52,9 +52,9 @@ impl Dedicated {
             .is_some_and(|s| s.send(Message::Run(run, node)).is_ok())
     }
 
-    /// Asks the thread to run `on_stop` and end; the receiver says when it did. `None` if it
-    /// was stopped already.
-    pub(crate) fn stop(&self) -> Option<Receiver<()>> {
+    /// Asks the thread to run `on_stop` and end; the receiver gets `true` once it did. `None`
+    /// if it was stopped already.
+    pub(crate) fn stop(&self) -> Option<Receiver<bool>> {
         let sender = self.sender.lock().take()?;
         let (reply, replied) = crossbeam_channel::bounded(1);
         sender.send(Message::Stop(reply)).ok()?;
@@ -101,7 +101,7 @@ fn dedicated_loop(cell: Weak<ActorCell>, receiver: Receiver<Message>) {
                 if let Some(cell) = cell.upgrade() {
                     cell.stop_until(deadline(std::time::Duration::MAX));
                 }
-                let _ = reply.send(());
+                let _ = reply.send(true);
             }
         }
     }

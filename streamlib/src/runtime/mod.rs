@@ -664,10 +664,7 @@ impl RuntimeInner {
     /// `until`; `None` when there is nothing to wait for.
     fn request_on_stop(&self, cell: &Arc<ActorCell>, until: Instant) -> Option<Receiver<bool>> {
         if let Some(dedicated) = &cell.dedicated {
-            let replied = dedicated.stop()?;
-            let (reply, result) = crossbeam_channel::bounded(1);
-            let _ = reply.send(replied.recv_deadline(until).is_ok());
-            return Some(result);
+            return dedicated.stop();
         }
         let (reply, replied) = crossbeam_channel::bounded(1);
         let task_cell = cell.clone();

@@ -35,6 +35,8 @@ pub(crate) struct Pool {
     exiting: AtomicBool,
     /// Tokens of workers replaced while stuck: they exit when their call returns.
     retired: Mutex<HashSet<usize>>,
+    /// Whether `retired` is non-empty, so a worker's loop takes no lock in the common case.
+    any_retired: AtomicBool,
     /// Each worker's thread token and handle.
     handles: Mutex<Vec<(usize, JoinHandle<()>)>>,
 }
@@ -67,6 +69,7 @@ impl Pool {
             wake: Condvar::new(),
             exiting: AtomicBool::new(false),
             retired: Mutex::new(HashSet::new()),
+            any_retired: AtomicBool::new(false),
             handles: Mutex::new(Vec::new()),
         });
         for _ in 0..threads {
@@ -136,6 +139,7 @@ impl Pool {
         if !known || !self.retired.lock().insert(token) {
             return false;
         }
+        self.any_retired.store(true, Ordering::Release);
         if let Err(error) = self.add_worker() {
             tracing::error!(%error, "cannot replace a stuck worker; the pool runs one short");
         }
@@ -149,7 +153,9 @@ impl Pool {
             local: Some(&local),
         };
         loop {
-            if self.exiting.load(Ordering::Acquire) || self.retired.lock().contains(&me) {
+            let retired =
+                || self.any_retired.load(Ordering::Acquire) && self.retired.lock().contains(&me);
+            if self.exiting.load(Ordering::Acquire) || retired() {
                 return;
             }
             match self.find(&local) {
