@@ -1,5 +1,7 @@
-//! [`Compositor`]: stacks up to four video layers into one frame with real alpha blending.
+//! [`Compositor`]: stacks any number of video layers into one frame with real alpha blending.
 //!
+//! Its input `layers` is an input set ([`Inputs`]): every connection adds a layer, in connection
+//! order (`a.video >> mix.layers; b.video >> mix.layers` makes `a` layer 0 and `b` layer 1).
 //! Each tick the compositor starts from an opaque background, then draws the newest frame of each
 //! connected layer with the "over" operator ([`blend_over`](super::blend_over)): a pixel of alpha
 //! 128 shows half of itself and half of what lies below. Frames in and out carry straight alpha;
@@ -10,12 +12,10 @@
 //! nothing per frame. Layers in another pixel format are converted with the `yuv` crate and
 //! layers of another size scaled with `fast_image_resize` (bilinear), into buffers the
 //! compositor keeps. Every layer has a [`Layer`] setting —
-//! its place in the stack (`z`, lowest first; ties keep port order), its `opacity` (multiplied
+//! its place in the stack (`z`, lowest first; ties keep connection order), its `opacity` (multiplied
 //! with the frame's own alpha) and its [`Placement`] — so a frame of another size than the output
 //! is scaled to fit, stretched, or placed at a position, never rejected. The first time a layer
 //! arrives at a size other than the output's, the compositor logs where it puts it.
-//!
-//! More than four layers: chain compositors (the `video` of one is a layer of the next).
 
 use fast_image_resize::{MulDiv, PixelType, Resizer};
 use streamlib::prelude::*;
@@ -24,9 +24,6 @@ use streamlib::{PixelFormat, VideoFrame};
 use super::blend::{over_color_row, over_rect};
 use super::canvas::{frame_to_rgba, opacity_u8, resize_rgba, rgba_frame, Rgba, UnsupportedFormat};
 use super::pool::FramePool;
-
-/// Number of layer inputs (`layer0` .. `layer3`).
-pub const LAYERS: usize = 4;
 
 /// Where a layer of another size than the output goes.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -83,7 +80,7 @@ impl Placement {
 /// How one layer is drawn.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Layer {
-    /// Stacking order: lower is further down. Defaults to the layer's index.
+    /// Stacking order: lower is further down. Defaults to the layer's index (connection order).
     pub z: i32,
     /// 0.0 (invisible) to 1.0 (as the frame's own alpha says); default 1.0.
     pub opacity: f32,
@@ -112,34 +109,29 @@ impl Layer {
     }
 }
 
-/// Blends up to four video layers into one frame per tick.
+/// Blends any number of video layers into one frame per tick.
 #[actor]
 pub struct Compositor {
-    /// Layer 0 (the bottom one unless `z` says otherwise).
+    /// The layers, one per connection, in connection order (layer 0 is the bottom one unless
+    /// `z` says otherwise).
     #[input]
-    pub layer0: Input<VideoFrame>,
-    /// Layer 1.
-    #[input]
-    pub layer1: Input<VideoFrame>,
-    /// Layer 2.
-    #[input]
-    pub layer2: Input<VideoFrame>,
-    /// Layer 3.
-    #[input]
-    pub layer3: Input<VideoFrame>,
+    pub layers: Inputs<VideoFrame>,
     /// The composite, `width × height`, sent once any layer has a frame.
     #[output]
     pub video: Output<VideoFrame>,
     width: u32,
     height: u32,
     background: Rgba,
-    layers: [Layer; LAYERS],
+    /// How each layer is drawn, by index; a layer without a setting gets `Layer::new(index)`.
+    settings: Vec<Layer>,
     /// The last size each layer was logged at, so a mismatch is logged once, not per frame.
-    logged_size: [Option<(u32, u32)>; LAYERS],
+    logged_size: Vec<Option<(u32, u32)>>,
     /// Buffers of the output frames.
     pool: FramePool,
     /// Per layer, where a frame of another format or size is converted and scaled.
-    scratch: [Scratch; LAYERS],
+    scratch: Vec<Scratch>,
+    /// This tick's newest frame of each layer (kept for its memory).
+    frames: Vec<Option<std::sync::Arc<VideoFrame>>>,
 }
 
 /// Converted and scaled copies of one layer's frame, kept from frame to frame for their memory.
@@ -178,28 +170,38 @@ impl Scratch {
 }
 
 impl Compositor {
-    /// A `width × height` compositor over opaque black, layers stacked in port order.
+    /// A `width × height` compositor over opaque black, layers stacked in connection order.
     pub fn new(width: u32, height: u32) -> Compositor {
         Compositor {
-            layer0: Input::new(),
-            layer1: Input::new(),
-            layer2: Input::new(),
-            layer3: Input::new(),
+            layers: Inputs::new(),
             video: Output::new(),
             width,
             height,
             background: [0, 0, 0, 255],
-            layers: [Layer::new(0), Layer::new(1), Layer::new(2), Layer::new(3)],
-            logged_size: [None; LAYERS],
+            settings: Vec::new(),
+            logged_size: Vec::new(),
             pool: FramePool::new(width as usize * height as usize * 4),
-            scratch: Default::default(),
+            scratch: Vec::new(),
+            frames: Vec::new(),
         }
     }
 
-    /// Sets how layer `index` (0–3) is drawn. Panics on another index.
+    /// Sets how layer `index` (the `index`-th connection, from 0) is drawn; any index works,
+    /// layers not connected yet keep their setting for when they are.
     pub fn with_layer(mut self, index: usize, layer: Layer) -> Compositor {
-        self.layers[index] = layer;
+        while self.settings.len() <= index {
+            self.settings.push(Layer::new(self.settings.len() as i32));
+        }
+        self.settings[index] = layer;
         self
+    }
+
+    /// How layer `index` is drawn.
+    fn setting(&self, index: usize) -> Layer {
+        self.settings
+            .get(index)
+            .copied()
+            .unwrap_or(Layer::new(index as i32))
     }
 
     /// Starts every frame from `color` instead of opaque black.
@@ -208,20 +210,23 @@ impl Compositor {
         self
     }
 
-    /// Layer indices bottom to top.
-    fn stacking_order(&self) -> [usize; LAYERS] {
-        let mut order = [0, 1, 2, 3];
-        order.sort_by_key(|&i| self.layers[i].z); // stable: ties keep port order
+    /// Indices of `count` layers, bottom to top.
+    fn stacking_order(&self, count: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..count).collect();
+        order.sort_by_key(|&i| self.setting(i).z); // stable: ties keep connection order
         order
     }
 
     fn log_size_once(&mut self, index: usize, frame: &VideoFrame) {
         let size = (frame.width(), frame.height());
+        if self.logged_size.len() <= index {
+            self.logged_size.resize(index + 1, None);
+        }
         if size != (self.width, self.height) && self.logged_size[index] != Some(size) {
-            let placement = self.layers[index].placement;
+            let placement = self.setting(index).placement;
             let (x, y, w, h) = placement.rect(size, (self.width, self.height));
             tracing::info!(
-                "layer{index} is {}x{}, output {}x{}: drawn {placement:?} as {w}x{h} at ({x}, {y})",
+                "layer {index} is {}x{}, output {}x{}: drawn {placement:?} as {w}x{h} at ({x}, {y})",
                 size.0,
                 size.1,
                 self.width,
@@ -234,12 +239,23 @@ impl Compositor {
 
 impl Process for Compositor {
     fn process(&mut self, tick: &Tick) -> ProcessResult {
-        let frames = [
-            self.layer0.read_latest(),
-            self.layer1.read_latest(),
-            self.layer2.read_latest(),
-            self.layer3.read_latest(),
-        ];
+        let mut frames = std::mem::take(&mut self.frames);
+        frames.clear();
+        frames.extend(self.layers.iter().map(Input::read_latest));
+        let result = self.composite(&frames, tick);
+        frames.clear(); // let go of the frames until the next tick
+        self.frames = frames;
+        result
+    }
+}
+
+impl Compositor {
+    /// Draws `frames` (the newest of each layer, by index) and writes the composite.
+    fn composite(
+        &mut self,
+        frames: &[Option<std::sync::Arc<VideoFrame>>],
+        tick: &Tick,
+    ) -> ProcessResult {
         if frames.iter().all(Option::is_none) {
             return Ok(());
         }
@@ -249,15 +265,19 @@ impl Process for Compositor {
                 self.log_size_once(index, frame);
             }
         }
+        if self.scratch.len() < frames.len() {
+            self.scratch.resize_with(frames.len(), Scratch::default);
+        }
         // Each layer as straight RGBA8 at the size it is drawn, bottom to top.
-        let order = self.stacking_order();
-        let mut scratch = self.scratch.each_mut().map(Some);
-        let mut drawn: Vec<Drawn> = Vec::with_capacity(LAYERS);
+        let order = self.stacking_order(frames.len());
+        let settings: Vec<Layer> = (0..frames.len()).map(|i| self.setting(i)).collect();
+        let mut scratch: Vec<Option<&mut Scratch>> = self.scratch.iter_mut().map(Some).collect();
+        let mut drawn: Vec<Drawn> = Vec::with_capacity(frames.len());
         for index in order {
             let (Some(frame), Some(scratch)) = (&frames[index], scratch[index].take()) else {
                 continue;
             };
-            let layer = self.layers[index];
+            let layer = settings[index];
             let (x, y, w, h) = layer
                 .placement
                 .rect((frame.width(), frame.height()), output);
@@ -363,10 +383,15 @@ mod tests {
     }
 
     #[test]
-    fn stacking_follows_z_then_port_order() {
+    fn stacking_follows_z_then_connection_order() {
         let c = Compositor::new(4, 4)
             .with_layer(0, Layer::new(5))
             .with_layer(2, Layer::new(1));
-        assert_eq!(c.stacking_order(), [1, 2, 3, 0]);
+        assert_eq!(c.stacking_order(4), [1, 2, 3, 0]);
+        assert_eq!(
+            c.stacking_order(6),
+            [1, 2, 3, 4, 0, 5],
+            "later layers stack by index"
+        );
     }
 }

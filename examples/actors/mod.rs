@@ -4,7 +4,7 @@
 //! | --- | --- | --- |
 //! | [`TestPattern`] | out `video` | SMPTE 75 % bars, grey ramp, solid colours, a moving marker |
 //! | [`Drawing`] | out `video` | an animated vector overlay (shapes and text) on a transparent canvas |
-//! | [`Compositor`] | in `layer0`..`layer3`, out `video` | per-pixel alpha blending, layer order and opacity, scaling or positioning |
+//! | [`Compositor`] | in `layers` (an input set: any number), out `video` | per-pixel alpha blending, layer order and opacity, scaling or positioning |
 //! | [`Display`] | in `video`, out `closed` | a window on a dedicated thread; headless without a display |
 //! | [`PngSnapshot`] | in `video` | writes a frame as PNG now and then, and the last one at stop |
 //! | [`Y4mRecorder`] | in `video`, out `progress` | records the stream as a `.y4m` file any player opens |

@@ -4,7 +4,7 @@
 //! is drawn at opacity 0.6 → a sink that takes each frame and does nothing with it.
 //!
 //! ```text
-//! streamlib:  TestPattern ×2 → Compositor (layer1 opacity 0.6) → FrameSink
+//! streamlib:  TestPattern ×2 → Compositor (layer 1 opacity 0.6) → FrameSink
 //! GStreamer:  videotestsrc ×2 → compositor (sink_1::alpha=0.6) → fakesink
 //! ```
 //!
@@ -113,8 +113,8 @@ impl Contender for Streamlib {
             };
             let sink = rt.spawn_on(sink, "sink", &clock)?;
             pipeline! {
-                a.video >> mix.layer0 -> video >> sink.video;
-                b.video >> mix.layer1;
+                a.video >> mix.layers -> video >> sink.video;
+                b.video >> mix.layers;
             }?;
             Ok(sink)
         };

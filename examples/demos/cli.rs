@@ -1,6 +1,5 @@
 //! Flags shared by the video demos, and the little each `main` does before calling `run`.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -75,17 +74,6 @@ pub fn runtime() -> streamlib::Result<Runtime> {
         );
     }
     Ok(rt)
-}
-
-/// Sends the runtime's and the actors' log lines (warnings, "recording complete") to stderr,
-/// so stdout holds the demo's own output. Call once, from `main`.
-pub fn init_logging() {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        .without_time()
-        .init();
 }
 
 /// Success, or the error printed to stderr and a failure exit code.

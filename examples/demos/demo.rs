@@ -1,9 +1,9 @@
 //! `demo`: the first thing to run.
 //!
 //! ```text
-//! TestPattern ─video→ layer0 ┐
+//! TestPattern ─video→ layers ┐
 //!                            Compositor ─video→ Display, PngSnapshot, Y4mRecorder
-//! Drawing     ─video→ layer1 ┘
+//! Drawing     ─video→ layers ┘
 //! ```
 //!
 //! All six actors share one video clock at `--fps`. While the pipeline runs, a live line per
@@ -101,8 +101,8 @@ pub fn run(args: &Args) -> Result<Report, DemoError> {
     let recorder = rt.spawn_on(Y4mRecorder::new(&y4m), "recorder", &clock)?;
 
     let pipeline = pipeline! {
-        pattern.video >> mix.layer0 -> video >> window.video;
-        overlay.video >> mix.layer1;
+        pattern.video >> mix.layers -> video >> window.video;
+        overlay.video >> mix.layers;
         mix.video >> snapshot.video;
         mix.video >> recorder.video;
     }?;

@@ -1,11 +1,11 @@
 //! `demo_compositor`: four layers of different sizes, places, opacities and stacking order.
 //!
-//! | port | source | size | drawn |
+//! | layer (connection order into `mix.layers`) | source | size | drawn |
 //! | --- | --- | --- | --- |
-//! | `layer0` | SMPTE bars | the output's | as is, at the bottom |
-//! | `layer1` | solid red | 64×64 | scaled into a quarter-size square left of centre, opacity 0.5 |
-//! | `layer2` | grey ramp with marker | half size | scaled into a picture-in-picture, bottom right, on top (`z = 3`) |
-//! | `layer3` | 4:3 bars | a quarter of the width | at its own size in the top-right corner, opacity 0.8 (`z = 2`) |
+//! | layer 0 | SMPTE bars | the output's | as is, at the bottom |
+//! | layer 1 | solid red | 64×64 | scaled into a quarter-size square left of centre, opacity 0.5 |
+//! | layer 2 | grey ramp with marker | half size | scaled into a picture-in-picture, bottom right, on top (`z = 3`) |
+//! | layer 3 | 4:3 bars | a quarter of the width | at its own size in the top-right corner, opacity 0.8 (`z = 2`) |
 //!
 //! The output goes to a window (if any) and to `compositor.png`.
 
@@ -103,10 +103,10 @@ pub fn run(args: &Args) -> Result<PathBuf, DemoError> {
     let snapshot = rt.spawn_on(PngSnapshot::new(&png), "snapshot", &clock)?;
 
     pipeline! {
-        bars.video >> mix.layer0;
-        tint.video >> mix.layer1;
-        pip.video >> mix.layer2;
-        inset.video >> mix.layer3 -> video >> window.video;
+        bars.video >> mix.layers;
+        tint.video >> mix.layers;
+        pip.video >> mix.layers;
+        inset.video >> mix.layers -> video >> window.video;
         mix.video >> snapshot.video;
     }?;
 

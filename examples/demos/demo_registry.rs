@@ -35,13 +35,13 @@ pub const WIRING: [(&str, &str, &str, &str); 3] = [
         "actor://local/TestPattern/bars",
         "video",
         "actor://local/Compositor/mix",
-        "layer0",
+        "layers",
     ),
     (
         "actor://local/Drawing/overlay",
         "video",
         "actor://local/Compositor/mix",
-        "layer1",
+        "layers",
     ),
     (
         "actor://local/Compositor/mix",

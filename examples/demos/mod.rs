@@ -10,6 +10,7 @@
 //! | `demo_compositor` | [`demo_compositor`]: four layers of other sizes, positions, opacities and stacking order |
 //! | `demo_drawing` | [`demo_drawing`]: the animated vector overlay alone, transparent PNGs |
 //! | `demo_registry` | [`demo_registry`]: actors found and wired by URI at run time, with the payload type checked |
+//! | `demo_record` | [`demo_record`]: the demo pipeline recorded into `out/demo.mcap`, replayed on a manual clock, compared frame for frame |
 //! | `demo_audio` | [`demo_audio`]: a sine tone and a level meter on a 100 Hz clock of their own, recorded to WAV |
 
 pub mod cli;
@@ -17,6 +18,7 @@ pub mod demo;
 pub mod demo_audio;
 pub mod demo_compositor;
 pub mod demo_drawing;
+pub mod demo_record;
 pub mod demo_registry;
 pub mod report;
 

@@ -33,8 +33,12 @@ pub struct ActorRow {
     pub p99: Duration,
     /// Longest `process` time.
     pub max: Duration,
-    /// Values that reached the actor's inputs but were overwritten before it read them.
+    /// Values that reached the actor's inputs but were overwritten before it read them (or, for
+    /// a queued input, dropped because its queue was full).
     pub dropped: u64,
+    /// Median wall time of a tick of the actor's clock (start of the tick to the end of its
+    /// last actor); zero when not known.
+    pub tick_p50: Duration,
 }
 
 impl ActorRow {
@@ -44,7 +48,7 @@ impl ActorRow {
             .port_stats()
             .inputs
             .iter()
-            .map(|(_, port)| port.missed)
+            .map(|(_, port)| port.missed + port.dropped)
             .sum();
         let name = format!("{}/{}", actor.uri().class(), actor.uri().instance_id());
         ActorRow::from_stats(&name, actor.stats(), elapsed, dropped)
@@ -63,6 +67,7 @@ impl ActorRow {
             p99: stats.process_p99,
             max: stats.process_max,
             dropped,
+            tick_p50: stats.tick_p50,
         }
     }
 
@@ -110,9 +115,11 @@ pub fn table(rows: &[ActorRow]) -> String {
     out
 }
 
-/// Where a frame's time goes: each actor's median `process` time, their sum, and the CPU time of
-/// the whole process per frame (`cpu` over `frames`: the actors, the runtime, writer threads),
-/// each beside the frame budget at `fps` (16.67 ms at 60 fps) and as a share of one core.
+/// Where a frame's time goes: each actor's median `process` time, their sum, the wall time of a
+/// tick (the clock's median: below the sum when independent actors ran side by side), and the
+/// CPU time of the whole process per frame (`cpu` over `frames`: the actors, the runtime, writer
+/// threads), each beside the frame budget at `fps` (16.67 ms at 60 fps) and as a share of one
+/// core (of the budget, for the tick's wall time).
 pub fn frame_budget(rows: &[ActorRow], fps: u32, frames: u64, cpu: Option<Duration>) -> String {
     let budget = Duration::from_secs(1) / fps.max(1);
     let width = rows
@@ -120,7 +127,7 @@ pub fn frame_budget(rows: &[ActorRow], fps: u32, frames: u64, cpu: Option<Durati
         .map(|r| r.actor.len())
         .max()
         .unwrap_or(0)
-        .max(24);
+        .max(26);
     let share = |d: Duration| 100.0 * d.as_secs_f64() / budget.as_secs_f64();
     let mut out = String::new();
     let _ = writeln!(
@@ -135,6 +142,10 @@ pub fn frame_budget(rows: &[ActorRow], fps: u32, frames: u64, cpu: Option<Durati
         line(&r.actor, r.p50);
     }
     line("actors (median process)", rows.iter().map(|r| r.p50).sum());
+    let tick = rows.iter().map(|r| r.tick_p50).max().unwrap_or_default();
+    if !tick.is_zero() {
+        line("a tick (wall time, median)", tick);
+    }
     match cpu {
         Some(cpu) if frames > 0 => line(
             "whole process (CPU time)",
@@ -326,6 +337,7 @@ mod tests {
             p99: Duration::from_micros(1_500),
             max: Duration::from_millis(3),
             dropped: 4,
+            tick_p50: Duration::from_micros(500),
         }
     }
 
@@ -365,7 +377,7 @@ mod tests {
             Some(Duration::from_millis(1500)),
         );
         let lines: Vec<_> = text.lines().collect();
-        assert_eq!(lines.len(), 5, "{text}");
+        assert_eq!(lines.len(), 6, "{text}");
         assert!(lines[0].contains("16.67 ms at 60 fps"), "{}", lines[0]);
         assert!(lines[1].contains("TestPattern/pattern") && lines[1].contains("420 µs"));
         assert!(lines[1].ends_with("2.5 %"), "{}", lines[1]);
@@ -374,11 +386,17 @@ mod tests {
             "{}",
             lines[3]
         );
-        // 1.5 s of CPU over 300 frames: 5 ms a frame, 30 % of one core.
+        // Both actors ran in 500 µs ticks: less than their 840 µs sum, side by side.
         assert!(
-            lines[4].contains("5.00 ms") && lines[4].ends_with("30.0 %"),
+            lines[4].contains("a tick (wall time") && lines[4].contains("500 µs"),
             "{}",
             lines[4]
+        );
+        // 1.5 s of CPU over 300 frames: 5 ms a frame, 30 % of one core.
+        assert!(
+            lines[5].contains("5.00 ms") && lines[5].ends_with("30.0 %"),
+            "{}",
+            lines[5]
         );
         let unmeasured = frame_budget(&[row()], 60, 0, None);
         assert!(unmeasured.contains("not measured"), "{unmeasured}");

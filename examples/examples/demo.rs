@@ -10,6 +10,6 @@ use clap::Parser;
 use streamlib_examples::demos::{cli, demo};
 
 fn main() -> ExitCode {
-    cli::init_logging();
+    streamlib::log::init(); // the runtime's warnings on stderr; `RUST_LOG` filters
     cli::exit_code("demo", demo::run(&demo::Args::parse()))
 }

@@ -9,6 +9,6 @@ use clap::Parser;
 use streamlib_examples::demos::{cli, demo_audio};
 
 fn main() -> ExitCode {
-    cli::init_logging();
+    streamlib::log::init(); // the runtime's warnings on stderr; `RUST_LOG` filters
     cli::exit_code("demo_audio", demo_audio::run(&demo_audio::Args::parse()))
 }

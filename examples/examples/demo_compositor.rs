@@ -9,7 +9,7 @@ use clap::Parser;
 use streamlib_examples::demos::{cli, demo_compositor};
 
 fn main() -> ExitCode {
-    cli::init_logging();
+    streamlib::log::init(); // the runtime's warnings on stderr; `RUST_LOG` filters
     cli::exit_code(
         "demo_compositor",
         demo_compositor::run(&demo_compositor::Args::parse()),

@@ -10,6 +10,11 @@
 //! view-box$ cargo run --release --example demo_net -- --role viewer --connect tcp/<cam-box address>:7447
 //! ```
 //!
+//! With `--ipc` both processes also link over shared memory (iceoryx2, streamlib's `ipc`
+//! feature): the viewer reads the pattern over iceoryx2 (the rule: a process of this host is
+//! reached over shared memory) and, through a second, Zenoh-only runtime, over Zenoh too, and
+//! prints the per-frame transport time of both side by side.
+//!
 //! `--help` lists the flags (size, rate, duration, output folder).
 
 use std::io::Read;
@@ -19,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
 use streamlib::prelude::*;
-use streamlib::{Clock, NetConfig, VideoFrame};
+use streamlib::{Clock, NetConfig, OutputRef, RuntimeBuilder, VideoFrame};
 use streamlib_examples::actors::{Compositor, Layer, Pattern, Placement, PngSnapshot, TestPattern};
 use streamlib_examples::demos::cli::{self, VideoArgs};
 use streamlib_examples::demos::report::{describe_file, table, ActorRow};
@@ -56,10 +61,75 @@ struct Args {
     /// Zenoh endpoint the viewer dials (the pattern host's).
     #[arg(long, default_value = LOCAL_ENDPOINT)]
     connect: String,
+    /// Link the two processes over shared memory too (iceoryx2), and compare with Zenoh.
+    #[arg(long)]
+    ipc: bool,
+}
+
+impl Args {
+    /// `builder` with shared memory too when `--ipc` says so.
+    fn engines(&self, builder: RuntimeBuilder) -> RuntimeBuilder {
+        if self.ipc {
+            builder.ipc()
+        } else {
+            builder
+        }
+    }
+}
+
+/// Frame numbers and stamps of one remote output as read here: how long after the pattern's
+/// tick each frame is here (one clock on one machine; across machines only with PTP clocks).
+struct Transit {
+    engine: &'static str,
+    frames: Input<VideoFrame>,
+    _link: streamlib::Connection,
+    nanos: Vec<u64>,
+    received: u64,
+}
+
+impl Transit {
+    fn new(engine: &'static str, output: &OutputRef<VideoFrame>) -> streamlib::Result<Transit> {
+        let frames = Input::new();
+        let link = streamlib::connect(output, &frames.to_ref())?;
+        Ok(Transit {
+            engine,
+            frames,
+            _link: link,
+            nanos: Vec::new(),
+            received: 0,
+        })
+    }
+
+    fn poll(&mut self, now: u64) {
+        if self.frames.read_new().is_some() {
+            self.received += 1;
+            if let Some(stamp) = self.frames.stamp() {
+                self.nanos
+                    .push(now.saturating_sub(stamp.timestamp.as_nanos()));
+            }
+        }
+    }
+
+    fn report(&mut self, expected: f64, how: &str) {
+        self.nanos.sort_unstable();
+        if self.nanos.is_empty() {
+            println!("{}: no frames received", self.engine);
+            return;
+        }
+        let at = |q: usize| self.nanos[(self.nanos.len() - 1) * q / 100] as f64 / 1e6;
+        println!(
+            "{:>8}: frames received {} of {expected:.0} expected; tick → here p50 {:.3} ms, p99 {:.3} ms over {} stamped frames ({how})",
+            self.engine,
+            self.received,
+            at(50),
+            at(99),
+            self.nanos.len()
+        );
+    }
 }
 
 fn main() -> ExitCode {
-    cli::init_logging();
+    streamlib::log::init(); // the runtime's warnings on stderr; `RUST_LOG` filters
     let args = Args::parse();
     let outcome = match args.role {
         Role::Pattern => pattern(&args),
@@ -74,8 +144,8 @@ type DemoResult<T> = Result<T, streamlib_examples::demos::DemoError>;
 /// The pattern half: until stdin closes (when started by `--role both`) or the duration (plus
 /// a grace for the viewer to start) passes.
 fn pattern(args: &Args) -> DemoResult<()> {
-    let rt = Runtime::builder()
-        .host("cam-box")
+    let rt = args
+        .engines(Runtime::builder().host("cam-box"))
         .network(NetConfig::new().listen(&args.listen))
         .build()?;
     let clock = args.video.clock()?;
@@ -84,7 +154,8 @@ fn pattern(args: &Args) -> DemoResult<()> {
         "bars",
         &clock,
     )?;
-    println!("pattern: {} announced on {}", PATTERN, args.listen);
+    let over = if args.ipc { " and shared memory" } else { "" };
+    println!("pattern: {PATTERN} announced on {}{over}", args.listen);
     let until = args.video.duration() + Duration::from_secs(10);
     let started = Instant::now();
     let stdin_closed = std::thread::spawn(|| {
@@ -103,12 +174,23 @@ fn pattern(args: &Args) -> DemoResult<()> {
 fn viewer(args: &Args) -> DemoResult<PathBuf> {
     let VideoArgs { width, height, .. } = args.video;
     let png = args.video.out_dir()?.join("net.png");
-    let rt = Runtime::builder()
-        .host("view-box")
+    let rt = args
+        .engines(Runtime::builder().host("view-box"))
         .network(NetConfig::new().connect(&args.connect))
         .build()?;
     let clock = args.video.clock()?;
     let bars = rt.remote::<TestPattern>(PATTERN)?;
+    // With --ipc, a second runtime of this process reads the pattern over Zenoh only.
+    let zenoh_rt = if args.ipc {
+        Some(
+            Runtime::builder()
+                .host("view-box-zenoh")
+                .network(NetConfig::new().connect(&args.connect))
+                .build()?,
+        )
+    } else {
+        None
+    };
     print!("viewer: waiting for {PATTERN} via {} ... ", args.connect);
     bars.wait_until_running(Duration::from_secs(20))?;
     println!("reachable");
@@ -131,26 +213,26 @@ fn viewer(args: &Args) -> DemoResult<PathBuf> {
     let mix = rt.spawn_on(mix, "mix", &clock)?;
     let snapshot = rt.spawn_on(PngSnapshot::new(&png), "snapshot", &clock)?;
     pipeline! {
-        bars.video >> mix.layer0;
-        tint.video >> mix.layer1;
+        bars.video >> mix.layers;
+        tint.video >> mix.layers;
         mix.video >> snapshot.video;
     }?;
 
-    // Transport time: how long after the pattern's tick each frame is here (one clock on
-    // one machine; across machines only with PTP clocks).
-    let mut frames: Input<VideoFrame> = Input::new();
-    let _probe = streamlib::connect(&bars.outputs.video, &frames.to_ref())?;
-    let mut transit = Vec::new();
-    let mut received = 0;
+    // Transport time of each engine.
+    let mut transits = vec![Transit::new(
+        if args.ipc { "iceoryx2" } else { "zenoh" },
+        &bars.outputs.video,
+    )?];
+    if let Some(zenoh_rt) = &zenoh_rt {
+        let bars = zenoh_rt.remote::<TestPattern>(PATTERN)?;
+        bars.wait_until_running(Duration::from_secs(20))?;
+        transits.push(Transit::new("zenoh", &bars.outputs.video)?);
+    }
     let started = Instant::now();
     while started.elapsed() < args.video.duration() {
-        std::thread::sleep(Duration::from_millis(2));
-        if frames.read_new().is_some() {
-            received += 1;
-            if let Some(stamp) = frames.stamp() {
-                let now = clock.now().as_nanos();
-                transit.push(now.saturating_sub(stamp.timestamp.as_nanos()));
-            }
+        std::thread::sleep(Duration::from_millis(1));
+        for transit in &mut transits {
+            transit.poll(clock.now().as_nanos());
         }
     }
     let elapsed = started.elapsed();
@@ -167,18 +249,19 @@ fn viewer(args: &Args) -> DemoResult<PathBuf> {
         rows.insert(0, row);
     }
     rt.shutdown();
+    if let Some(zenoh_rt) = zenoh_rt {
+        zenoh_rt.shutdown();
+    }
     println!("\nviewer process (view-box), with the remote pattern's counters asked over Zenoh:");
     println!("{}", table(&rows));
-    transit.sort_unstable();
-    if !transit.is_empty() {
-        let at = |q: usize| transit[(transit.len() - 1) * q / 100] as f64 / 1e6;
-        println!(
-            "frames received: {received} of {:.0} expected; tick → here p50 {:.2} ms, p99 {:.2} ms over {} stamped frames (encode, Zenoh over TCP, decode)",
-            elapsed.as_secs_f64() * f64::from(args.video.fps),
-            at(50),
-            at(99),
-            transit.len()
-        );
+    let expected = elapsed.as_secs_f64() * f64::from(args.video.fps);
+    println!("transport time per frame (read here every 1 ms, so up to 1 ms of it is polling):");
+    for transit in &mut transits {
+        let how = match transit.engine {
+            "zenoh" => "encode, Zenoh over loopback TCP, decode",
+            _ => "one copy into shared memory, the reader borrows the sample",
+        };
+        transit.report(expected, how);
     }
     println!("output: {}", describe_file(&png));
     Ok(png)

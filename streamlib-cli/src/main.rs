@@ -55,7 +55,7 @@ enum Command {
         /// Sort by this column (largest first).
         #[arg(long, value_enum, default_value = "core")]
         sort: SortKey,
-        /// Seconds between refreshes (and between the two samples of --once).
+        /// Seconds between refreshes (and between the two samples of --once; rates need 0.2).
         #[arg(long, default_value_t = 1.0)]
         interval: f64,
     },
@@ -106,7 +106,7 @@ fn run(cli: Cli) -> Result<(), String> {
             sort,
             interval,
         } => {
-            let interval = Duration::from_secs_f64(interval.clamp(0.05, 3600.0));
+            let interval = Duration::from_secs_f64(interval.clamp(0.2, 3600.0));
             if once {
                 top::once(&client, sort, interval)
             } else {

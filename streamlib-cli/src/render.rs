@@ -6,7 +6,7 @@ use std::fmt::Write;
 use clap::ValueEnum;
 use serde_json::Value;
 
-/// One actor's line of `top`: counters, and rates between two snapshots.
+/// One actor's line of `top`: counters, and the server's rates.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
     pub uri: String,
@@ -17,11 +17,12 @@ pub struct Row {
     pub panics: u64,
     pub p50_us: f64,
     pub p99_us: f64,
-    /// Share of one core in `process`, in percent, estimated as fps × p50.
+    /// Share of one core in `process`, in percent: fps × p50.
     pub core: f64,
 }
 
-/// Column `top` sorts by (largest first, except the URI).
+/// Column `top` sorts by (largest first, except the URI). The server sorts: `top` asks for the
+/// rows it shows, in this order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum SortKey {
     Core,
@@ -41,6 +42,12 @@ impl SortKey {
             SortKey::Uri => SortKey::Core,
         }
     }
+
+    /// The name `/api/stats?sort=` takes: the one `--sort` takes (clap's value name).
+    pub fn name(self) -> String {
+        self.to_possible_value()
+            .map_or_else(String::new, |value| value.get_name().to_owned())
+    }
 }
 
 fn u(value: &Value) -> u64 {
@@ -51,83 +58,60 @@ fn f(value: &Value) -> f64 {
     value.as_f64().unwrap_or(0.0)
 }
 
-/// Rows from two `/api/stats` snapshots, `before` taken first.
-pub fn rows(before: &Value, now: &Value) -> Vec<Row> {
-    let seconds = (f(&now["elapsed_ms"]) - f(&before["elapsed_ms"])) / 1000.0;
-    let earlier: HashMap<&str, &Value> = before["actors"]
+/// The rows of one `/api/stats` answer, in its order. Rates are the server's, measured since
+/// its baseline of about a second before (0 while it has none).
+pub fn rows(stats: &Value) -> Vec<Row> {
+    stats["actors"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|a| Some((a["uri"].as_str()?, a)))
-        .collect();
-    now["actors"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|a| {
-            let uri = a["uri"].as_str().unwrap_or("?").to_owned();
-            let ticks_before = earlier.get(uri.as_str()).map_or(0, |b| u(&b["ticks"]));
-            let fps = if seconds > 0.0 && earlier.contains_key(uri.as_str()) {
-                u(&a["ticks"]).saturating_sub(ticks_before) as f64 / seconds
-            } else {
-                0.0
-            };
-            let p50_us = f(&a["process_p50_us"]);
-            Row {
-                uri,
-                fps,
-                late: u(&a["late_ticks"]),
-                skipped: u(&a["skipped_ticks"]),
-                errors: u(&a["errors"]),
-                panics: u(&a["panics"]),
-                p50_us,
-                p99_us: f(&a["process_p99_us"]),
-                core: fps * p50_us / 1e4,
-            }
+        .map(|a| Row {
+            uri: a["uri"].as_str().unwrap_or("?").to_owned(),
+            fps: f(&a["fps"]),
+            late: u(&a["late_ticks"]),
+            skipped: u(&a["skipped_ticks"]),
+            errors: u(&a["errors"]),
+            panics: u(&a["panics"]),
+            p50_us: f(&a["process_p50_us"]),
+            p99_us: f(&a["process_p99_us"]),
+            core: f(&a["core_percent"]),
         })
         .collect()
 }
 
-pub fn sort(rows: &mut [Row], key: SortKey) {
-    let by = |r: &Row| match key {
-        SortKey::Core => r.core,
-        SortKey::Fps => r.fps,
-        SortKey::P99 => r.p99_us,
-        SortKey::Errors => (r.errors + r.panics) as f64,
-        SortKey::Uri => 0.0,
-    };
-    rows.sort_by(|a, b| by(b).total_cmp(&by(a)).then_with(|| a.uri.cmp(&b.uri)));
-}
-
-/// The `top` table: a header line and one line per row (at most `limit`), plain text.
-pub fn table(rows: &[Row], limit: usize) -> String {
+/// The `top` table: a header line and one line per row (at most `limit`), plain text, and how
+/// many of the `total` actors it leaves out.
+pub fn table(rows: &[Row], limit: usize, total: usize) -> String {
     let width = rows.iter().map(|r| r.uri.len()).max().unwrap_or(5).max(5);
     let mut out = format!(
         "{:<width$} {:>8} {:>7} {:>8} {:>7} {:>7} {:>9} {:>9} {:>7}\n",
         "ACTOR", "FPS", "LATE", "SKIPPED", "ERRORS", "PANICS", "P50_US", "P99_US", "CORE%"
     );
-    for r in rows.iter().take(limit) {
+    let shown = rows.len().min(limit);
+    for r in &rows[..shown] {
         let _ = writeln!(
             out,
             "{:<width$} {:>8.1} {:>7} {:>8} {:>7} {:>7} {:>9.1} {:>9.1} {:>7.2}",
             r.uri, r.fps, r.late, r.skipped, r.errors, r.panics, r.p50_us, r.p99_us, r.core
         );
     }
-    if rows.len() > limit {
-        let _ = writeln!(out, "… {} more", rows.len() - limit);
+    if total > shown {
+        let _ = writeln!(out, "… {} more", total - shown);
     }
     out
 }
 
-/// One line per clock: its actors and lateness.
+/// One line per clock: its actors, the wall time of a tick, and the lateness of its wake-ups.
 pub fn clocks(stats: &Value) -> String {
     let mut out = String::new();
     for c in stats["clocks"].as_array().into_iter().flatten() {
         let _ = writeln!(
             out,
-            "clock {}: {} actors, lateness p50 {:.1} µs p99 {:.1} µs max {:.1} µs, {} late ticks",
+            "clock {}: {} actors, tick p50 {:.1} µs p99 {:.1} µs, lateness p50 {:.1} µs p99 {:.1} µs max {:.1} µs, {} late ticks",
             c["clock"].as_str().unwrap_or("?"),
             u(&c["actors"]),
+            f(&c["tick_p50_us"]),
+            f(&c["tick_p99_us"]),
             f(&c["lateness_p50_us"]),
             f(&c["lateness_p99_us"]),
             f(&c["lateness_max_us"]),
@@ -137,7 +121,9 @@ pub fn clocks(stats: &Value) -> String {
     out
 }
 
-struct Edge<'a> {
+/// One connection of the graph document, its ends as the server gives them apart (actor URI and
+/// port name), so nothing is split out of `"from"` / `"to"` again.
+struct Connection<'a> {
     from: &'a str,
     from_port: &'a str,
     to: &'a str,
@@ -145,23 +131,17 @@ struct Edge<'a> {
     payload: &'a str,
 }
 
-fn split_port(end: &str) -> (&str, &str) {
-    end.rsplit_once('.').unwrap_or((end, ""))
-}
-
-fn edges(graph: &Value) -> Vec<Edge<'_>> {
+fn connections(graph: &Value) -> Vec<Connection<'_>> {
     graph["connections"]
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(|c| {
-            let (from, from_port) = split_port(c["from"].as_str()?);
-            let (to, to_port) = split_port(c["to"].as_str()?);
-            Some(Edge {
-                from,
-                from_port,
-                to,
-                to_port,
+            Some(Connection {
+                from: c["from_actor"].as_str()?,
+                from_port: c["from_port"].as_str()?,
+                to: c["to_actor"].as_str()?,
+                to_port: c["to_port"].as_str()?,
                 payload: c["payload"].as_str().unwrap_or("?"),
             })
         })
@@ -187,7 +167,7 @@ pub fn dot(graph: &Value) -> String {
     for uri in actor_uris(graph) {
         let _ = writeln!(out, "  \"{}\";", escape_dot(uri));
     }
-    for e in edges(graph) {
+    for e in connections(graph) {
         let _ = writeln!(
             out,
             "  \"{}\" -> \"{}\" [label=\"{} -> {}: {}\"];",
@@ -217,7 +197,7 @@ pub fn svg(graph: &Value) -> String {
     const GAP_X: usize = 90;
     const GAP_Y: usize = 20;
     let uris = actor_uris(graph);
-    let edges = edges(graph);
+    let edges = connections(graph);
     let index: HashMap<&str, usize> = uris.iter().enumerate().map(|(i, u)| (*u, i)).collect();
     let mut depth = vec![0usize; uris.len()];
     // Longest path; at most `uris.len()` rounds, so a cycle stops growing.
@@ -290,7 +270,9 @@ mod tests {
     fn graph() -> Value {
         json!({
             "actors": [{"uri": "actor://local/A/a"}, {"uri": "actor://local/B/b"}],
-            "connections": [{"from": "actor://local/A/a.value", "to": "actor://local/B/b.value", "payload": "i64"}],
+            "connections": [{"from": "actor://local/A/a.value", "to": "actor://local/B/b.value", "payload": "i64",
+                "from_actor": "actor://local/A/a", "from_port": "value",
+                "to_actor": "actor://local/B/b", "to_port": "value"}],
         })
     }
 
@@ -309,15 +291,20 @@ mod tests {
     }
 
     #[test]
-    fn rates_come_from_two_snapshots() {
-        let before = json!({"elapsed_ms": 1000.0, "actors": [{"uri": "x", "ticks": 10, "process_p50_us": 100.0}]});
-        let now = json!({"elapsed_ms": 2000.0, "actors": [{"uri": "x", "ticks": 70, "process_p50_us": 100.0}]});
-        let rows = rows(&before, &now);
-        assert_eq!(rows[0].fps, 60.0);
-        assert!((rows[0].core - 0.6).abs() < 1e-9);
-        assert!(table(&rows, 10)
-            .lines()
-            .nth(1)
-            .is_some_and(|l| l.starts_with("x ")));
+    fn rows_take_the_servers_rates_in_its_order() {
+        let stats = json!({"actors_total": 3, "actors": [
+            {"uri": "x", "fps": 60.0, "core_percent": 0.6, "process_p50_us": 100.0},
+            {"uri": "y", "fps": null, "core_percent": null},
+        ]});
+        let rows = rows(&stats);
+        assert_eq!((rows[0].fps, rows[0].core), (60.0, 0.6));
+        assert_eq!((rows[1].fps, rows[1].core), (0.0, 0.0), "no baseline yet");
+        let table = table(&rows, 1, 3);
+        let lines: Vec<_> = table.lines().collect();
+        assert!(lines[1].starts_with("x "), "{table}");
+        assert_eq!(lines[2], "… 2 more", "{table}");
+        // The server knows the columns by the names `--sort` takes.
+        assert_eq!(SortKey::Core.name(), "core");
+        assert_eq!(SortKey::P99.name(), "p99");
     }
 }

@@ -6,11 +6,13 @@
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::parse::{Parse, ParseStream, Parser};
-use syn::{Attribute, Fields, GenericArgument, Ident, Item, ItemStruct, LitStr, PathArguments};
+use syn::{
+    Attribute, Fields, GenericArgument, Ident, Item, ItemStruct, LitInt, LitStr, PathArguments,
+};
 use syn::{Token, Type};
 
-use crate::attr::{self, ActorOptions, PortAttr};
-use crate::valid::Errors;
+use crate::attr::{self, ActorOptions, Opt, PortAttr};
+use crate::ctxt::Errors;
 
 // ---------------------------------------------------------------------------------------------
 // #[actor]
@@ -58,8 +60,12 @@ pub(crate) struct Port {
     pub rename: Option<LitStr>,
     /// The field's type as written.
     pub ty: Type,
-    /// `T` of `Input<T>` / `Output<T>`; `None` if the type is not of that shape.
+    /// `T` of `Input<T>` / `Inputs<T>` / `Output<T>`; `None` if the type is not of that shape.
     pub payload: Option<Type>,
+    /// Whether the field is an input set, `Inputs<T>`.
+    pub set: bool,
+    /// `queue = N` of `#[input(..)]`.
+    pub queue: Option<Opt<LitInt>>,
     /// The field's doc comments, repeated on the port struct's field.
     pub docs: Vec<Attribute>,
     /// The field's `#[cfg(..)]` attributes, repeated on everything generated for the port.
@@ -159,7 +165,10 @@ impl Actor {
         let mut ports = Vec::new();
         for field in &mut fields.named {
             let Some(PortAttr {
-                direction, name, ..
+                direction,
+                name,
+                queue,
+                ..
             }) = attr::take_port_attr(&mut field.attrs, errors)
             else {
                 continue;
@@ -172,6 +181,8 @@ impl Actor {
                 field: ident,
                 rename: name,
                 payload: payload(&field.ty, direction),
+                set: direction == Direction::Input && port_type_name(&field.ty) == Some("Inputs"),
+                queue,
                 ty: field.ty.clone(),
                 docs: attrs_named(&field.attrs, "doc"),
                 cfgs: attrs_named(&field.attrs, "cfg"),
@@ -215,7 +226,8 @@ fn payload(ty: &Type, direction: Direction) -> Option<Type> {
         return None;
     }
     let last = path.path.segments.last()?;
-    if last.ident != direction.port_type() {
+    let set = direction == Direction::Input && last.ident == "Inputs";
+    if last.ident != direction.port_type() && !set {
         return None;
     }
     let PathArguments::AngleBracketed(args) = &last.arguments else {
@@ -226,6 +238,17 @@ fn payload(ty: &Type, direction: Direction) -> Option<Type> {
         (Some(GenericArgument::Type(payload)), None) => Some(payload.clone()),
         _ => None,
     }
+}
+
+/// `Input` of `streamlib::Input<T>`: the last segment of a path type.
+fn port_type_name(ty: &Type) -> Option<&'static str> {
+    let Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    ["Input", "Inputs", "Output"]
+        .into_iter()
+        .find(|name| last.ident == name)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,12 +10,12 @@ use syn::parse::Parser;
 use syn::{Attribute, Ident, LitInt, LitStr, Meta, Token};
 
 use crate::ast::Direction;
-use crate::valid::Errors;
+use crate::ctxt::Errors;
 
 /// The options `#[actor(..)]` accepts, in the order the docs list them.
-const ACTOR_OPTIONS: &[&str] = &["class", "fps", "rate", "dedicated"];
+const ACTOR_OPTIONS: &[&str] = &["class", "fps", "rate", "dedicated", "on"];
 /// The options `#[input(..)]` and `#[output(..)]` accept.
-const PORT_OPTIONS: &[&str] = &["name"];
+const PORT_OPTIONS: &[&str] = &["name", "queue"];
 
 /// An option as written: its key (for spans) and its value.
 pub(crate) struct Opt<T> {
@@ -40,6 +40,8 @@ pub(crate) struct ActorOptions {
     pub rate: Option<Opt<RateValue>>,
     /// `dedicated`: `process` runs on a thread of its own.
     pub dedicated: Option<Ident>,
+    /// `on = "input"`: `process` runs only on ticks where a value arrived on that input.
+    pub on: Option<Opt<LitStr>>,
 }
 
 impl ActorOptions {
@@ -62,6 +64,10 @@ impl ActorOptions {
                 "rate" => {
                     let value = parse_rate(&meta)?;
                     set_option(&mut options.rate, key, value, errors);
+                }
+                "on" => {
+                    let value = meta.value()?.parse()?;
+                    set_option(&mut options.on, key, value, errors);
                 }
                 "dedicated" => {
                     if !meta.input.is_empty() && !meta.input.peek(Token![,]) {
@@ -92,6 +98,8 @@ pub(crate) struct PortAttr {
     pub keyword: Ident,
     /// `name = "port"`, when the port is not named after its field.
     pub name: Option<LitStr>,
+    /// `queue = N`: a queued input keeping up to `N` values (checked by `valid`).
+    pub queue: Option<Opt<LitInt>>,
 }
 
 /// Finds the `#[input]` / `#[output]` attribute among a field's attributes and removes it (the
@@ -137,6 +145,7 @@ fn parse_port_attr(
         direction,
         keyword,
         name: None,
+        queue: None,
     };
     match &attr.meta {
         Meta::Path(_) => {}
@@ -144,8 +153,15 @@ fn parse_port_attr(
             let what = format!("#[{}]", direction.attribute());
             let result = attr.parse_nested_meta(|meta| {
                 if let Some(key) = option_key(&meta, &what, PORT_OPTIONS, errors)? {
-                    let value = meta.value()?.parse()?;
-                    set_once(&mut port.name, value, &key, errors);
+                    if key == "queue" {
+                        let value = meta.value()?.parse().map_err(|_| {
+                            meta.error("expected `queue = N`, with `N` a whole number of values")
+                        })?;
+                        set_option(&mut port.queue, key, value, errors);
+                    } else {
+                        let value = meta.value()?.parse()?;
+                        set_once(&mut port.name, value, &key, errors);
+                    }
                 }
                 Ok(())
             });
@@ -248,7 +264,7 @@ fn set_once<T>(slot: &mut Option<T>, value: T, key: &Ident, errors: &mut Errors)
 }
 
 /// `` `a`, `b` or `c` ``.
-fn list(names: &[&str]) -> String {
+pub(crate) fn list(names: &[&str]) -> String {
     let quoted: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
     match quoted.split_last() {
         Some((last, [])) => last.clone(),

@@ -13,8 +13,9 @@ use syn::spanned::Spanned;
 use syn::{Generics, Item, LitInt, Type, WhereClause, WherePredicate};
 
 use crate::ast::{Actor, Direction, Edge, Pipeline, Port};
+use crate::ctxt::Errors;
 use crate::generics::GenericNames;
-use crate::valid::{self, Errors};
+use crate::valid;
 
 // ---------------------------------------------------------------------------------------------
 // #[actor]
@@ -65,24 +66,23 @@ struct PortStruct {
 
 fn port_struct(actor: &Actor, direction: Direction, names: &GenericNames) -> PortStruct {
     let item = &actor.item;
-    let (ports, others): (Vec<&Port>, Vec<&Port>) = match direction {
-        Direction::Input => (actor.inputs().collect(), actor.outputs().collect()),
-        Direction::Output => (actor.outputs().collect(), actor.inputs().collect()),
-    };
-    let (ident, kind, other_kind, port_ref, wrong_direction) = match direction {
+    let ports: Vec<&Port> = actor
+        .ports
+        .iter()
+        .filter(|port| port.direction == direction)
+        .collect();
+    let (ident, kind, other_kind, port_ref) = match direction {
         Direction::Input => (
             format_ident!("{}Inputs", item.ident),
             "Input",
             "output",
             quote!(::streamlib::__private::InputRef),
-            quote!(::streamlib::__private::NotAnInput),
         ),
         Direction::Output => (
             format_ident!("{}Outputs", item.ident),
             "Output",
             "input",
             quote!(::streamlib::__private::OutputRef),
-            quote!(::streamlib::__private::NotAnOutput),
         ),
     };
     let payloads: Vec<&Type> = ports
@@ -95,8 +95,18 @@ fn port_struct(actor: &Actor, direction: Direction, names: &GenericNames) -> Por
 
     let fields = ports.iter().map(|port| {
         let (field, payload, cfgs, docs) = port_parts(port);
+        let port_ref = match port.set {
+            true => quote!(::streamlib::__private::InputsRef),
+            false => port_ref.clone(),
+        };
+        let queue = port
+            .queue
+            .as_ref()
+            .map(|q| format!(", queued ({} values)", q.value.base10_digits()))
+            .unwrap_or_default();
         let summary = format!(
-            "{kind} port `{}`, payload `{}`.",
+            "{kind}{} `{}`, payload `{}`{queue}.",
+            if port.set { " set" } else { " port" },
             port.name(),
             valid::tidy(&payload.to_token_stream().to_string())
         );
@@ -106,12 +116,7 @@ fn port_struct(actor: &Actor, direction: Direction, names: &GenericNames) -> Por
             pub #field: #port_ref<#payload>,
         }
     });
-    // A field per port of the other direction, so that using an input left of `>>` (or an
-    // output right of it) type-checks as far as a trait bound that says so; see `__private`.
-    let wrong_ways: Vec<&Port> = others
-        .into_iter()
-        .filter(|other| ports.iter().all(|port| port.name() != other.name()))
-        .collect();
+    let (wrong_ways, wrong_direction) = wrong_way(actor, direction);
     let wrong_way_fields = wrong_ways.iter().map(|port| {
         let (field, _, cfgs, _) = port_parts(port);
         quote!(#(#cfgs)* #[doc(hidden)] pub #field: #wrong_direction,)
@@ -170,6 +175,29 @@ fn port_struct(actor: &Actor, direction: Direction, names: &GenericNames) -> Por
     }
 }
 
+/// The hidden fields of the port struct of `direction`: one per port of the other direction whose
+/// name it does not have, so that using an input left of `>>` (or an output right of it)
+/// type-checks as far as a trait bound that says so (see `__private`). Returns those ports, in
+/// field order, and the fields' marker type (a unit struct: `NotAnInput` / `NotAnOutput`).
+fn wrong_way(actor: &Actor, direction: Direction) -> (Vec<&Port>, TokenStream) {
+    let has = |name: &str| {
+        actor
+            .ports
+            .iter()
+            .any(|port| port.direction == direction && port.name() == name)
+    };
+    let ports = actor
+        .ports
+        .iter()
+        .filter(|other| other.direction != direction && !has(&other.name()))
+        .collect();
+    let marker = match direction {
+        Direction::Input => quote!(::streamlib::__private::NotAnInput),
+        Direction::Output => quote!(::streamlib::__private::NotAnOutput),
+    };
+    (ports, marker)
+}
+
 /// A port's field in the port struct, its payload, `#[cfg]`s and docs. Only called once `valid`
 /// has accepted the actor, so the ident and payload exist.
 fn port_parts(port: &Port) -> (Ident, &Type, &[syn::Attribute], &[syn::Attribute]) {
@@ -193,37 +221,44 @@ fn actor_impl(
     let (inputs_ident, outputs_ident) = (&inputs.ident, &outputs.ident);
     let inputs_ty = inputs.generics.split_for_impl().1;
     let outputs_ty = outputs.generics.split_for_impl().1;
-    let class = match &actor.options.class {
+    let base = match &actor.options.class {
         Some(class) => class.value.value(),
         None => actor_ident.to_string(),
     };
+    let class = class_name(&base, &item.generics);
     let config = config(actor);
     // Each port records whether its payload has a codec, so a networked runtime can publish it.
     let bind = |port: &&Port, method: TokenStream| {
         let (field, payload, cfgs, _) = port_parts(port);
         let name = port.name();
         let member = &port.field;
+        let (method, queue) = match (port.set, &port.queue) {
+            (false, None) => (method, None),
+            (true, None) => (quote!(inputs), None),
+            (false, Some(q)) => (quote!(queued_input), Some(usize_literal(&q.value))),
+            (true, Some(q)) => (quote!(queued_inputs), Some(usize_literal(&q.value))),
+        };
+        let queue = queue.map(|q| quote!(, #q));
         quote!(#(#cfgs)* #field: {
-            let port = ports.#method(#name, &self.#member);
+            let port = ports.#method(#name, &self.#member #queue);
             ports.codec((&::streamlib::__private::WireProbe::<#payload>::new()).wire_ops());
-            ports.text((&::streamlib::__private::TextProbe::<#payload>::new()).text_ops());
+            ports.text((&&::streamlib::__private::TextProbe::<#payload>::new()).text_ops());
             port
         },)
     };
     let remote_bind = |port: &&Port, method: TokenStream| {
         let (field, payload, cfgs, _) = port_parts(port);
         let name = port.name();
+        let method = if port.set { quote!(inputs) } else { method };
         quote!(#(#cfgs)* #field: ports.#method::<#payload>(#name),)
     };
-    let wrong_way = |others: Vec<&Port>, ours: Vec<&Port>, marker: TokenStream| {
-        let fields = others
-            .into_iter()
-            .filter(|other| ours.iter().all(|port| port.name() != other.name()))
-            .map(|port| {
-                let (field, _, cfgs, _) = port_parts(port);
-                quote!(#(#cfgs)* #field: #marker,)
-            })
-            .collect::<Vec<_>>();
+    // The hidden fields' values: their marker types are unit structs.
+    let wrong_way_values = |direction: Direction| {
+        let (ports, marker) = wrong_way(actor, direction);
+        let fields = ports.into_iter().map(|port| {
+            let (field, _, cfgs, _) = port_parts(port);
+            quote!(#(#cfgs)* #field: #marker,)
+        });
         quote!(#(#fields)*)
     };
     let bind_inputs = actor.inputs().map(|port| bind(&port, quote!(input)));
@@ -243,16 +278,8 @@ fn actor_impl(
         names,
         |span| quote_spanned!(span=> ::streamlib::__private::Codec),
     ));
-    let not_inputs = wrong_way(
-        actor.outputs().collect(),
-        actor.inputs().collect(),
-        quote!(::streamlib::__private::NotAnInput),
-    );
-    let not_outputs = wrong_way(
-        actor.inputs().collect(),
-        actor.outputs().collect(),
-        quote!(::streamlib::__private::NotAnOutput),
-    );
+    let not_inputs = wrong_way_values(Direction::Input);
+    let not_outputs = wrong_way_values(Direction::Output);
     quote! {
         impl #impl_generics ::streamlib::__private::Actor for #self_ty #where_clause {
             type Inputs = #inputs_ident #inputs_ty;
@@ -269,7 +296,7 @@ fn actor_impl(
                 ports: &mut ::streamlib::__private::PortBinder<'_>,
             ) -> (#inputs_ident #inputs_ty, #outputs_ident #outputs_ty) {
                 #[allow(unused_imports)]
-                use ::streamlib::__private::{ViaCodec as _, ViaDebug as _, ViaNoText as _, ViaNothing as _};
+                use ::streamlib::__private::{ViaCodec as _, ViaDebug as _, ViaNoText as _, ViaNothing as _, ViaSerde as _};
                 let inputs = #inputs_ident { #(#bind_inputs)* #not_inputs };
                 let outputs = #outputs_ident { #(#bind_outputs)* #not_outputs };
                 (inputs, outputs)
@@ -286,6 +313,32 @@ fn actor_impl(
                 (inputs, outputs)
             }
         }
+    }
+}
+
+/// The body of `class_name()`: the name itself, or for a generic actor the name followed by its
+/// arguments, computed once per instantiation (see `streamlib::class`).
+fn class_name(base: &str, generics: &syn::Generics) -> TokenStream {
+    let args: Vec<TokenStream> = generics
+        .params
+        .iter()
+        .filter_map(|param| match param {
+            syn::GenericParam::Type(param) => {
+                let ident = &param.ident;
+                Some(quote!(::streamlib::__private::type_argument::<#ident>()))
+            }
+            syn::GenericParam::Const(param) => {
+                let ident = &param.ident;
+                Some(quote!(::streamlib::__private::const_argument(#ident)))
+            }
+            syn::GenericParam::Lifetime(_) => None,
+        })
+        .collect();
+    if args.is_empty() {
+        return quote!(#base);
+    }
+    quote! {
+        ::streamlib::__private::generic_class_name::<Self, _>(#base, || [#(#args),*])
     }
 }
 
@@ -309,7 +362,11 @@ fn config(actor: &Actor) -> Option<TokenStream> {
         .dedicated
         .as_ref()
         .map(|_| quote!(dispatch: ::streamlib::__private::Dispatch::Dedicated,));
-    if rate.is_none() && dispatch.is_none() {
+    let on = options.on.as_ref().map(|on| {
+        let name = &on.value;
+        quote!(on: ::streamlib::__private::Option::Some(#name),)
+    });
+    if rate.is_none() && dispatch.is_none() && on.is_none() {
         return None;
     }
     Some(quote! {
@@ -317,10 +374,18 @@ fn config(actor: &Actor) -> Option<TokenStream> {
             ::streamlib::__private::ActorConfig {
                 #rate
                 #dispatch
+                #on
                 ..::streamlib::__private::ActorConfig::default()
             }
         }
     })
+}
+
+/// The literal without a suffix, as a `usize` (`valid` checked the range).
+fn usize_literal(lit: &LitInt) -> Literal {
+    let mut literal = Literal::usize_unsuffixed(lit.base10_parse().unwrap_or(1));
+    literal.set_span(lit.span());
+    literal
 }
 
 /// The literal without a suffix, so `fps = 30u64` still means a `u32` (`valid` checked the range).
@@ -359,12 +424,8 @@ fn payload_predicates(
     names: &GenericNames,
     bound: impl Fn(Span) -> TokenStream,
 ) -> Vec<WherePredicate> {
-    let mut seen = BTreeSet::new();
     let mut predicates = Vec::new();
-    for payload in actor.ports.iter().filter_map(|port| port.payload.as_ref()) {
-        if !seen.insert(payload.to_token_stream().to_string()) {
-            continue;
-        }
+    for payload in distinct_payloads(actor) {
         let bound = bound(payload.span());
         predicates.push(if names.used_by(payload).is_empty() {
             syn::parse_quote_spanned!(payload.span()=> for<'payload> #payload: #bound)
@@ -375,16 +436,23 @@ fn payload_predicates(
     predicates
 }
 
-/// `const _: () = assert_payload::<T>();` for every payload that uses no generic parameter,
-/// spanned on the payload: the error says the payload must be `Send + Sync + 'static`.
-fn payload_checks(actor: &Actor, names: &GenericNames) -> TokenStream {
+/// Every payload type of the actor once (compared as written), in field order.
+fn distinct_payloads(actor: &Actor) -> Vec<&Type> {
     let mut seen = BTreeSet::new();
     actor
         .ports
         .iter()
         .filter_map(|port| port.payload.as_ref())
-        .filter(|payload| names.used_by(payload).is_empty())
         .filter(|payload| seen.insert(payload.to_token_stream().to_string()))
+        .collect()
+}
+
+/// `const _: () = assert_payload::<T>();` for every payload that uses no generic parameter,
+/// spanned on the payload: the error says the payload must be `Send + Sync + 'static`.
+fn payload_checks(actor: &Actor, names: &GenericNames) -> TokenStream {
+    distinct_payloads(actor)
+        .into_iter()
+        .filter(|payload| names.used_by(payload).is_empty())
         .map(|payload| {
             quote_spanned! {payload.span()=>
                 const _: () = ::streamlib::__private::assert_payload::<#payload>();
@@ -459,10 +527,20 @@ pub(crate) fn pipeline(pipeline: syn::Result<Pipeline>) -> TokenStream {
         quote!(let #local = (#output, #input);)
     });
     let names = name_types(&edges);
-    let connects = edges
+    // The second and later edges into one input call `connect_again`, which only an input set
+    // satisfies.
+    let mut driven = BTreeSet::new();
+    let connects: Vec<TokenStream> = edges
         .iter()
         .zip(&locals)
-        .map(|(edge, local)| connect(&builder, edge, local));
+        .map(|(edge, local)| {
+            let target = (
+                syn::ext::IdentExt::unraw(&edge.to.actor).to_string(),
+                syn::ext::IdentExt::unraw(edge.to.input()).to_string(),
+            );
+            connect(&builder, edge, local, !driven.insert(target))
+        })
+        .collect();
     quote! {
         {
             #(#port_refs)*
@@ -519,7 +597,7 @@ fn port_ref(actor: &Ident, side: &str, port: &Ident) -> TokenStream {
 ///
 /// The first argument is spanned on `a.x` and the second on `b.y`, so a port of the wrong direction or
 /// a payload mismatch is reported there; the call itself is spanned on `>>`.
-fn connect(builder: &Ident, edge: &Edge<'_>, local: &Ident) -> TokenStream {
+fn connect(builder: &Ident, edge: &Edge<'_>, local: &Ident, again: bool) -> TokenStream {
     let names = [
         &edge.from.actor,
         edge.from.output(),
@@ -534,8 +612,12 @@ fn connect(builder: &Ident, edge: &Edge<'_>, local: &Ident) -> TokenStream {
     let mut arguments = Group::new(Delimiter::Parenthesis, quote!(#output_ref, #input_ref));
     arguments.set_span(second);
     let builder = Ident::new(&builder.to_string(), builder.span().located_at(first));
+    let method = match again {
+        true => Ident::new("connect_again", first),
+        false => Ident::new("connect", first),
+    };
     quote_spanned! {first=>
-        #builder.edge::<#from, #output, #to, #input>().connect #arguments;
+        #builder.edge::<#from, #output, #to, #input>().#method #arguments;
     }
 }
 
@@ -595,6 +677,63 @@ mod tests {
     }
 
     #[test]
+    fn wrong_way_fields_and_payload_bounds_are_written_once_per_port_and_payload() {
+        let expansion = expand_actor(
+            quote!(),
+            quote! {
+                pub struct Mixer {
+                    #[input] pub left: Input<f32>,
+                    #[input] pub right: Input<f32>,
+                    #[output(name = "left")] pub mixed: Output<f32>,
+                    #[output] pub level: Output<u8>,
+                }
+            },
+        );
+        // `MixerInputs` declares `level` as not an input (`left` is one), and `bind_ports` and
+        // `remote_ports` both fill it in; `MixerOutputs` likewise for `right`.
+        assert_eq!(
+            expansion
+                .matches("level : :: streamlib :: __private :: NotAnInput")
+                .count(),
+            3,
+            "{expansion}"
+        );
+        assert_eq!(
+            expansion
+                .matches("right : :: streamlib :: __private :: NotAnOutput")
+                .count(),
+            3,
+            "{expansion}"
+        );
+        assert!(!expansion.contains("left : :: streamlib :: __private :: NotAn"));
+        // Three ports carry `f32`: one bound in each impl's where clause, one check.
+        assert_eq!(
+            expansion
+                .matches("f32 : :: streamlib :: __private :: Payload")
+                .count(),
+            2,
+            "{expansion}"
+        );
+        assert_eq!(
+            expansion
+                .matches("f32 : :: streamlib :: __private :: Codec")
+                .count(),
+            1,
+            "{expansion}"
+        );
+        assert_eq!(
+            expansion.matches("assert_payload :: < f32 >").count(),
+            1,
+            "{expansion}"
+        );
+        assert_eq!(
+            expansion.matches("assert_payload :: < u8 >").count(),
+            1,
+            "{expansion}"
+        );
+    }
+
+    #[test]
     fn generic_actor_gets_payload_bounds_and_port_struct_generics() {
         let expansion = expand_actor(
             quote!(),
@@ -640,7 +779,7 @@ mod tests {
 
     #[test]
     fn pipeline_errors_keep_the_expression_type() {
-        let expansion = expand_pipeline(quote!(a.x >> b.y; c.z >> b.y));
+        let expansion = expand_pipeline(quote!(a.x >> b.y -> z));
         assert!(expansion.contains("compile_error"));
         assert!(expansion.contains("PipelineBuilder :: new () . finish ()"));
     }

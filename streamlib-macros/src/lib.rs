@@ -32,15 +32,18 @@
 //!
 //! - `ast`: the parsed model (an actor struct and its ports; a pipeline and its chains);
 //! - `attr`: the options of `#[actor(..)]`, `#[input(..)]` and `#[output(..)]`;
-//! - `valid`: every check, each error spanned on the user's token, all errors of one invocation
-//!   combined and reported together;
+//! - `valid`: every check, each error spanned on the user's token;
 //! - `expand` (with `generics`): code generation. Spans are the user's (`quote_spanned!`), so
 //!   the errors rustc itself finds — an unknown actor binding, an unknown port, a payload type
 //!   mismatch — land on the token that caused them, worded by `#[diagnostic::on_unimplemented]`
 //!   traits of the runtime.
+//!
+//! Beside them, `ctxt` holds the error collector that `ast`, `attr`, `valid` and `expand` write
+//! to: all errors of one invocation are reported together, one error per mistake.
 
 mod ast;
 mod attr;
+mod ctxt;
 mod expand;
 mod generics;
 mod valid;

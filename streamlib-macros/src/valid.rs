@@ -1,8 +1,8 @@
 //! Every check the macros make themselves, each error spanned on the user's token.
 //!
-//! Errors are collected, not returned at the first one: an invocation with three mistakes gets
-//! three errors in one build. What rustc can check better (an unknown actor binding or port, a
-//! payload type mismatch, a port used in the wrong direction) is left to it; see `expand`.
+//! Errors go to the invocation's collector (`ctxt`). What rustc can check better (an unknown
+//! actor binding or port, a payload type mismatch, a port used in the wrong direction) is left to
+//! it; see `expand`.
 
 use std::collections::BTreeMap;
 
@@ -10,36 +10,7 @@ use quote::quote;
 use syn::{GenericParam, LitInt};
 
 use crate::ast::{Actor, Direction, Pipeline, Port};
-
-/// All errors of one macro invocation, combined into one `syn::Error`.
-#[derive(Default)]
-pub(crate) struct Errors(Option<syn::Error>);
-
-impl Errors {
-    pub(crate) fn push(&mut self, error: syn::Error) {
-        match &mut self.0 {
-            Some(errors) => errors.combine(error),
-            None => self.0 = Some(error),
-        }
-    }
-
-    pub(crate) fn extend(&mut self, errors: impl IntoIterator<Item = syn::Error>) {
-        for error in errors {
-            self.push(error);
-        }
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_none()
-    }
-
-    pub(crate) fn finish(self) -> syn::Result<()> {
-        match self.0 {
-            Some(errors) => Err(errors),
-            None => Ok(()),
-        }
-    }
-}
+use crate::ctxt::Errors;
 
 // ---------------------------------------------------------------------------------------------
 // #[actor]
@@ -58,6 +29,7 @@ pub(crate) fn actor(actor: &Actor, errors: &mut Errors) {
     }
     for port in &actor.ports {
         port_type(port, errors);
+        queue(port, errors);
         if port.ident().is_none() {
             errors.push(syn::Error::new(
                 port.name_span(),
@@ -75,6 +47,36 @@ pub(crate) fn actor(actor: &Actor, errors: &mut Errors) {
     }
     unique_names(actor.inputs(), errors);
     unique_names(actor.outputs(), errors);
+    trigger(actor, errors);
+}
+
+/// `on = "x"` names an input port of the actor.
+fn trigger(actor: &Actor, errors: &mut Errors) {
+    let Some(on) = &actor.options.on else {
+        return;
+    };
+    let wanted = on.value.value();
+    let inputs: Vec<String> = actor.inputs().map(Port::name).collect();
+    if inputs.contains(&wanted) {
+        return;
+    }
+    let names: Vec<&str> = inputs.iter().map(String::as_str).collect();
+    let message = match (crate::attr::closest(&wanted, &names), names.is_empty()) {
+        (_, true) => format!(
+            "`on = {wanted:?}` names no input: `{}` has no `#[input]` port to be triggered by",
+            actor.item.ident
+        ),
+        (Some(close), _) => format!(
+            "`on = {wanted:?}` names no input of `{}`; did you mean `{close}`?",
+            actor.item.ident
+        ),
+        (None, _) => format!(
+            "`on = {wanted:?}` names no input of `{}`; its inputs are {}",
+            actor.item.ident,
+            crate::attr::list(&names)
+        ),
+    };
+    errors.push(syn::Error::new(on.value.span(), message));
 }
 
 fn options(actor: &Actor, errors: &mut Errors) {
@@ -153,15 +155,54 @@ fn port_type(port: &Port, errors: &mut Errors) {
     errors.push(syn::Error::new_spanned(
         ty,
         format!(
-            "an `#[{attribute}]` field has type `{expected}<T>`, with `T` its payload; found `{}`",
+            "an `#[{attribute}]` field has type `{expected}<T>`{set}, with `T` its payload; found `{}`",
             tidy(&written),
             attribute = port.direction.attribute(),
             expected = port.direction.port_type(),
+            set = match port.direction {
+                Direction::Input => " (or `Inputs<T>` for an input set)",
+                Direction::Output => "",
+            },
         ),
     ));
 }
 
-/// Two ports of one direction with the same name: an error at each.
+/// `queue = N` on an input, with `1 <= N <= 2^20` (the runtime's `MAX_QUEUE`).
+fn queue(port: &Port, errors: &mut Errors) {
+    let Some(queue) = &port.queue else {
+        return;
+    };
+    if port.direction == Direction::Output {
+        errors.push(syn::Error::new(
+            queue.key.span(),
+            "`queue` is an option of `#[input]`: an output never queues (each queued input \
+             keeps its own queue of what the output writes)",
+        ));
+        return;
+    }
+    match queue.value.base10_parse::<u64>() {
+        Ok(0) => errors.push(syn::Error::new(
+            queue.value.span(),
+            "a queue of 0 values cannot hold an event: use `queue = N` with N >= 1, or plain \
+             `#[input]` for latest-value reads",
+        )),
+        Ok(n) if n > MAX_QUEUE => errors.push(syn::Error::new(
+            queue.value.span(),
+            format!("a queued input holds at most {MAX_QUEUE} pending values (its slots are allocated up front)"),
+        )),
+        Ok(_) => {}
+        Err(_) => errors.push(syn::Error::new(
+            queue.value.span(),
+            format!("`queue` is a whole number of values from 1 to {MAX_QUEUE}"),
+        )),
+    }
+}
+
+/// `streamlib::port::MAX_QUEUE`.
+const MAX_QUEUE: u64 = 1 << 20;
+
+/// Two ports of one direction with the same name: one error, at the second, with a note naming
+/// the field of the first.
 fn unique_names<'a>(ports: impl Iterator<Item = &'a Port>, errors: &mut Errors) {
     let mut seen: BTreeMap<String, &Port> = BTreeMap::new();
     for port in ports {
@@ -169,17 +210,15 @@ fn unique_names<'a>(ports: impl Iterator<Item = &'a Port>, errors: &mut Errors) 
         match seen.get(&name) {
             Some(first) => {
                 let direction = port.direction.attribute();
-                errors.push(syn::Error::new(
+                errors.push_noted(
                     port.name_span(),
-                    format!("duplicate {direction} port name `{name}`"),
-                ));
-                errors.push(syn::Error::new(
-                    first.name_span(),
-                    format!(
-                        "{direction} port `{name}` is also named here (inputs and outputs are \
-                         separate namespaces, but names within one must differ)"
+                    format_args!("duplicate {direction} port name `{name}`"),
+                    format_args!(
+                        "field `{}` already names {direction} port `{name}` (inputs and outputs \
+                         are separate namespaces, but names within one must differ)",
+                        first.field
                     ),
-                ));
+                );
             }
             None => {
                 seen.insert(name, port);
@@ -215,7 +254,8 @@ pub(crate) fn tidy(tokens: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // pipeline!
 
-/// Checks the graph of one `pipeline!`: where `->` may stand, and that no input is driven twice.
+/// Checks the graph of one `pipeline!`: where `->` may stand. (An input driven twice is checked
+/// by type: only an input set may be; see `expand::pipeline`.)
 pub(crate) fn pipeline(pipeline: &Pipeline, errors: &mut Errors) {
     for chain in &pipeline.chains {
         let (first, last) = (&chain.hops[0], &chain.hops[chain.hops.len() - 1]);
@@ -241,43 +281,55 @@ pub(crate) fn pipeline(pipeline: &Pipeline, errors: &mut Errors) {
             ));
         }
     }
-    driven_once(pipeline, errors);
-}
-
-/// An input reads one output: the same input on the right of two `>>` is an error at both.
-fn driven_once(pipeline: &Pipeline, errors: &mut Errors) {
-    let mut driven = BTreeMap::new();
-    for edge in pipeline.chains.iter().flat_map(|chain| chain.edges()) {
-        let (actor, input) = (&edge.to.actor, edge.to.input());
-        let key = (unraw(actor), unraw(input));
-        match driven.get(&key) {
-            Some(first) => {
-                errors.push(syn::Error::new_spanned(
-                    quote!(#actor . #input),
-                    format!(
-                        "input `{actor}.{input}` is driven twice in this `pipeline!`: an input \
-                         reads from one output (an output may feed many inputs)"
-                    ),
-                ));
-                errors.push(syn::Error::new_spanned(
-                    first,
-                    format!("`{actor}.{input}` is also driven here"),
-                ));
-            }
-            None => {
-                driven.insert(key, quote!(#actor . #input));
-            }
-        }
-    }
-}
-
-fn unraw(ident: &syn::Ident) -> String {
-    syn::ext::IdentExt::unraw(ident).to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The messages `valid::actor` reports for `item` under `#[actor]`.
+    fn actor_errors(item: proc_macro2::TokenStream) -> Vec<String> {
+        let mut errors = Errors::default();
+        let item = syn::parse2(item).unwrap();
+        let Ok(parsed) = Actor::from_item(quote!(), item, &mut errors) else {
+            panic!("not an actor struct");
+        };
+        actor(&parsed, &mut errors);
+        match errors.finish() {
+            Ok(()) => Vec::new(),
+            Err(error) => error.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_duplicate_port_name_is_one_error_with_a_note() {
+        let messages = actor_errors(quote! {
+            struct Mixer {
+                #[input] left: Input<f32>,
+                #[input(name = "left")] right: Input<f32>,
+                #[input(name = "left")] centre: Input<f32>,
+                #[output(name = "left")] mixed: Output<f32>,
+            }
+        });
+        let expected = "duplicate input port name `left`\nnote: field `left` already names input \
+                        port `left` (inputs and outputs are separate namespaces, but names within \
+                        one must differ)";
+        // One error per duplicate (`right`, `centre`), each pointing back at the first; the
+        // output of the same name is no duplicate.
+        assert_eq!(messages, [expected, expected]);
+    }
+
+    #[test]
+    fn distinct_port_names_are_no_error() {
+        let messages = actor_errors(quote! {
+            struct Mixer {
+                #[input] left: Input<f32>,
+                #[input] right: Input<f32>,
+                #[output(name = "left")] mixed: Output<f32>,
+            }
+        });
+        assert!(messages.is_empty(), "{messages:?}");
+    }
 
     #[test]
     fn tidy_writes_types_like_a_person() {

@@ -33,10 +33,9 @@
 //! filter, if any, keeps the cases whose name contains it (`8B`, `64KiB`, `1080p`, `@60`, ..).
 
 use std::io::Read;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use parking_lot::Mutex;
 use streamlib::net::zenoh::{
@@ -46,115 +45,18 @@ use streamlib::net::zenoh::{
     Wait,
 };
 use streamlib::prelude::*;
-use streamlib::{NetConfig, PixelFormat, Rate, Timestamp, VideoFrame};
+use streamlib::{NetConfig, VideoFrame};
+
+#[path = "support/hop.rs"]
+mod hop;
+use hop::{
+    env, every_tick, first_value_and_warm_up, free_port, header, monotonic_ns, parse_header, ratio,
+    receiver_holds_on, run_pub, template, window, Case, Figures, Job, Payload, Pub,
+};
 
 const ROLE: &str = "STREAMLIB_BENCH_REMOTE_ROLE";
 const RAW_KEY: &str = "bench/remote/raw";
 const PUB_URI: &str = "actor://bench-pub/Pub/p0";
-const FRAME_W: u32 = 1920;
-const FRAME_H: u32 = 1080;
-/// Values before this long after the first one are not measured (connection warm-up).
-const WARMUP: Duration = Duration::from_millis(500);
-/// The publisher process ends by itself after this long, whatever happens to the receiver.
-const CHILD_LIMIT: Duration = Duration::from_secs(120);
-
-// ---------------------------------------------------------------------------------------------
-// Time and the 8-byte header
-
-fn monotonic_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid timespec to write into.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_MONOTONIC)");
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-}
-
-fn sleep_until_ns(deadline: u64) {
-    let ts = libc::timespec {
-        tv_sec: (deadline / 1_000_000_000) as libc::time_t,
-        tv_nsec: (deadline % 1_000_000_000) as libc::c_long,
-    };
-    // SAFETY: a valid timespec; a null remainder is allowed with TIMER_ABSTIME.
-    while unsafe {
-        libc::clock_nanosleep(
-            libc::CLOCK_MONOTONIC,
-            libc::TIMER_ABSTIME,
-            &ts,
-            std::ptr::null_mut(),
-        )
-    } == libc::EINTR
-    {}
-}
-
-const TIME_BITS: u32 = 40;
-const TIME_MASK: u64 = (1 << TIME_BITS) - 1;
-
-/// `(seq << 40) | (now − base)`, little-endian: 24 bits of sequence, 40 bits (18 min) of time.
-fn header(seq: u64, base: u64) -> [u8; 8] {
-    let since = monotonic_ns() - base;
-    assert!(since <= TIME_MASK, "the bench ran past 18 minutes");
-    (((seq & 0xff_ffff) << TIME_BITS) | since).to_le_bytes()
-}
-
-/// `(seq, send time since base)`.
-fn parse_header(bytes: [u8; 8]) -> (u64, u64) {
-    let word = u64::from_le_bytes(bytes);
-    (word >> TIME_BITS, word & TIME_MASK)
-}
-
-fn first8(bytes: &[u8]) -> [u8; 8] {
-    bytes[..8]
-        .try_into()
-        .expect("payloads are at least 8 bytes")
-}
-
-// ---------------------------------------------------------------------------------------------
-// Cases
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Payload {
-    Small,
-    Medium,
-    Frame,
-}
-
-impl Payload {
-    fn len(self) -> usize {
-        match self {
-            Payload::Small => 8,
-            Payload::Medium => 64 * 1024,
-            Payload::Frame => (FRAME_W * FRAME_H * 4) as usize,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Payload::Small => "8B",
-            Payload::Medium => "64KiB",
-            Payload::Frame => "1080p RGBA",
-        }
-    }
-
-    fn code(self) -> &'static str {
-        match self {
-            Payload::Small => "small",
-            Payload::Medium => "medium",
-            Payload::Frame => "frame",
-        }
-    }
-
-    fn from_code(code: &str) -> Payload {
-        match code {
-            "small" => Payload::Small,
-            "medium" => Payload::Medium,
-            "frame" => Payload::Frame,
-            other => panic!("unknown payload {other}"),
-        }
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Path {
@@ -171,44 +73,12 @@ impl Path {
     }
 }
 
-struct Case {
-    payload: Payload,
-    hz: u32,
-    secs: u64,
-}
-
-impl Case {
-    fn name(&self) -> String {
-        format!("{} @{} Hz", self.payload.name(), self.hz)
-    }
-}
-
 const CASES: &[Case] = &[
-    Case {
-        payload: Payload::Small,
-        hz: 1000,
-        secs: 3,
-    },
-    Case {
-        payload: Payload::Medium,
-        hz: 1000,
-        secs: 3,
-    },
-    Case {
-        payload: Payload::Small,
-        hz: 60,
-        secs: 5,
-    },
-    Case {
-        payload: Payload::Medium,
-        hz: 60,
-        secs: 5,
-    },
-    Case {
-        payload: Payload::Frame,
-        hz: 60,
-        secs: 10,
-    },
+    Case::new(Payload::Small, 1000, 3),
+    Case::new(Payload::Medium, 1000, 3),
+    Case::new(Payload::Small, 60, 5),
+    Case::new(Payload::Medium, 60, 5),
+    Case::new(Payload::Frame, 60, 10),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -250,66 +120,12 @@ fn raw_session(listen: &[String], connect: &[String], wait_before_drop_us: u32) 
 // ---------------------------------------------------------------------------------------------
 // The publisher process
 
-/// Writes one payload per tick on `bytes` (8 B, 64 KiB) or `frame` (1080p).
-#[actor]
-pub struct Pub {
-    #[output]
-    pub bytes: Output<Vec<u8>>,
-    #[output]
-    pub frame: Output<VideoFrame>,
-    pub video: bool,
-    pub template: Vec<u8>,
-    pub seq: u64,
-    pub base: u64,
-}
-
-impl Process for Pub {
-    fn process(&mut self, _: &Tick) -> ProcessResult {
-        self.seq += 1;
-        if self.video {
-            let mut data: Arc<[u8]> = Arc::from(&self.template[..]);
-            let pixels = Arc::get_mut(&mut data).expect("a fresh Arc is unique");
-            pixels[..8].copy_from_slice(&header(self.seq, self.base));
-            let frame = VideoFrame::new(
-                FRAME_W,
-                FRAME_H,
-                PixelFormat::Rgba8,
-                data,
-                Timestamp::from_nanos(0),
-                self.seq,
-            )
-            .expect("a valid 1080p frame");
-            self.frame.write(frame);
-        } else {
-            let mut value = self.template.clone();
-            value[..8].copy_from_slice(&header(self.seq, self.base));
-            self.bytes.write(value);
-        }
-        Ok(())
-    }
-}
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is set for the publisher process"))
-}
-
 /// The publisher role: runs until stdin closes (the receiver let go or died) or `CHILD_LIMIT`.
 fn publisher_main(role: &str) {
-    let payload = Payload::from_code(&env("STREAMLIB_BENCH_PAYLOAD"));
-    let hz: u32 = env("STREAMLIB_BENCH_HZ").parse().unwrap();
-    let port = env("STREAMLIB_BENCH_PORT");
-    let base: u64 = env("STREAMLIB_BENCH_BASE").parse().unwrap();
-    let listen = format!("tcp/127.0.0.1:{port}");
-    let started = Instant::now();
-    let stdin_closed = std::thread::spawn(|| {
-        let mut byte = [0u8];
-        let _ = std::io::stdin().read(&mut byte);
-    });
-    let running = || !stdin_closed.is_finished() && started.elapsed() < CHILD_LIMIT;
-    let mut template = vec![0x5au8; payload.len()];
-    for (i, byte) in template.iter_mut().enumerate() {
-        *byte = (i % 251) as u8;
-    }
+    let job = Job::from_env();
+    let listen = format!("tcp/127.0.0.1:{}", job.port);
+    let running = receiver_holds_on();
+    let template = template(job.payload);
     match role {
         "raw" => {
             let wait: u32 = env("STREAMLIB_BENCH_WAIT_BEFORE_DROP").parse().unwrap();
@@ -321,17 +137,11 @@ fn publisher_main(role: &str) {
                 .express(true)
                 .wait()
                 .expect("raw publisher");
-            let period = 1_000_000_000 / u64::from(hz);
-            let mut next = monotonic_ns();
-            let mut seq = 0u64;
-            while running() {
-                next += period;
-                sleep_until_ns(next);
-                seq += 1;
+            every_tick(job.hz, running, |seq| {
                 let mut value = template.clone();
-                value[..8].copy_from_slice(&header(seq, base));
+                value[..8].copy_from_slice(&header(seq, job.base));
                 let _ = publisher.put(value).wait();
-            }
+            });
             drop(publisher);
             let _ = session.close().wait();
         }
@@ -341,53 +151,33 @@ fn publisher_main(role: &str) {
                 .network(NetConfig::new().listen(&listen))
                 .build()
                 .expect("publisher runtime");
-            let clock = rt.default_clock(Rate::new(hz, 1).unwrap());
-            let actor = Pub {
-                bytes: Output::new(),
-                frame: Output::new(),
-                video: payload == Payload::Frame,
-                template,
-                seq: 0,
-                base,
-            };
-            rt.spawn_on(actor, "p0", &clock).expect("publisher actor");
-            while running() {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            rt.shutdown();
+            run_pub(rt, &job, template, running);
         }
         other => panic!("unknown role {other}"),
     }
 }
 
-/// The publisher process of one case; killed on drop.
-struct Publisher(Child);
-
-impl Publisher {
-    fn start(path: Path, case: &Case, port: u16, base: u64, wait_before_drop_us: u32) -> Publisher {
-        let child = Command::new(std::env::current_exe().expect("the bench binary"))
-            .env(ROLE, path.code())
-            .env(
-                "STREAMLIB_BENCH_WAIT_BEFORE_DROP",
-                wait_before_drop_us.to_string(),
-            )
-            .env("STREAMLIB_BENCH_PAYLOAD", case.payload.code())
-            .env("STREAMLIB_BENCH_HZ", case.hz.to_string())
-            .env("STREAMLIB_BENCH_PORT", port.to_string())
-            .env("STREAMLIB_BENCH_BASE", base.to_string())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("re-executing the bench binary as the publisher");
-        Publisher(child)
-    }
-}
-
-impl Drop for Publisher {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// Starts the publisher process of one case on `path`, listening on `port`.
+fn start_publisher(
+    path: Path,
+    case: &Case,
+    port: u16,
+    base: u64,
+    wait_before_drop_us: u32,
+) -> hop::Publisher {
+    let job = Job {
+        payload: case.payload,
+        hz: case.hz,
+        base,
+        port,
+    };
+    job.start(
+        (ROLE, path.code()),
+        &[(
+            "STREAMLIB_BENCH_WAIT_BEFORE_DROP",
+            wait_before_drop_us.to_string(),
+        )],
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -409,20 +199,12 @@ struct Slot {
     latest: Mutex<Option<(u64, ZBytes)>>,
 }
 
-struct Figures {
-    samples: usize,
-    p50: u64,
-    p99: u64,
-    max: u64,
-    per_sec: f64,
+/// What one path measured: the hop, the raw callback's own figures, and the losses.
+struct Measured {
+    hop: Figures,
+    callback: Option<Figures>,
     lost: u64,
     overwritten: u64,
-}
-
-fn percentiles(mut latencies: Vec<u64>) -> (u64, u64, u64) {
-    latencies.sort_unstable();
-    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
-    (at(0.5), at(0.99), *latencies.last().unwrap())
 }
 
 /// Spins on `poll` through the warm-up and `secs` of measurement; `overwritten()` counts values
@@ -431,72 +213,40 @@ fn measure(
     case: &Case,
     mut poll: impl FnMut() -> Option<Seen>,
     overwritten: impl Fn() -> u64,
-) -> Option<(Figures, Option<Figures>)> {
-    let wait_first = Instant::now();
-    loop {
-        if poll().is_some() {
-            break;
-        }
-        if wait_first.elapsed() > Duration::from_secs(20) {
-            eprintln!("  {}: no value within 20 s", case.name());
-            return None;
-        }
-        std::thread::yield_now();
-    }
-    let warm = Instant::now();
-    while warm.elapsed() < WARMUP {
-        if poll().is_none() {
-            std::thread::yield_now();
-        }
+) -> Option<Measured> {
+    if !first_value_and_warm_up(&mut poll) {
+        eprintln!("  {}: no value within 20 s", case.name());
+        return None;
     }
     let overwritten_before = overwritten();
-    let mut seen = Vec::with_capacity(case.hz as usize * case.secs as usize + 16);
-    let window = Instant::now();
-    let length = Duration::from_secs(case.secs);
-    while window.elapsed() < length {
-        match poll() {
-            Some(value) => seen.push(value),
-            None => std::thread::yield_now(),
-        }
-    }
+    let capacity = case.hz as usize * case.secs as usize + 16;
+    let seen = window(&mut poll, case.secs, capacity);
     let overwritten = overwritten() - overwritten_before;
     if seen.len() < 2 {
         eprintln!("  {}: {} values in the window", case.name(), seen.len());
         return None;
     }
     let span = seen.last().unwrap().seq - seen[0].seq + 1;
-    let elapsed = (seen.last().unwrap().received - seen[0].received) as f64 / 1e9;
+    let received = seen.last().unwrap().received - seen[0].received;
     let lost = span.saturating_sub(seen.len() as u64 + overwritten);
-    let figures = |latencies: Vec<u64>| {
-        let (p50, p99, max) = percentiles(latencies);
-        Figures {
-            samples: seen.len(),
-            p50,
-            p99,
-            max,
-            per_sec: (seen.len() - 1) as f64 / elapsed,
-            lost,
-            overwritten,
-        }
-    };
-    let hop = figures(seen.iter().map(|s| s.received - s.sent).collect());
-    let callback = seen[0]
-        .callback
-        .is_some()
-        .then(|| figures(seen.iter().map(|s| s.callback.unwrap() - s.sent).collect()));
-    Some((hop, callback))
+    let hop = Figures::new(seen.iter().map(|s| s.received - s.sent).collect(), received);
+    let callback = seen[0].callback.is_some().then(|| {
+        Figures::new(
+            seen.iter().map(|s| s.callback.unwrap() - s.sent).collect(),
+            received,
+        )
+    });
+    Some(Measured {
+        hop,
+        callback,
+        lost,
+        overwritten,
+    })
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port on 127.0.0.1")
-        .port()
-}
-
-fn run_raw(case: &Case, base: u64, wait_before_drop_us: u32) -> Option<(Figures, Option<Figures>)> {
+fn run_raw(case: &Case, base: u64, wait_before_drop_us: u32) -> Option<Measured> {
     let port = free_port();
-    let _publisher = Publisher::start(Path::Raw, case, port, base, wait_before_drop_us);
+    let _publisher = start_publisher(Path::Raw, case, port, base, wait_before_drop_us);
     let session = raw_session(
         &["tcp/127.0.0.1:0".to_owned()],
         &[format!("tcp/127.0.0.1:{port}")],
@@ -528,7 +278,7 @@ fn run_raw(case: &Case, base: u64, wait_before_drop_us: u32) -> Option<(Figures,
             overwritten.fetch_add(delivered - before - 1, Ordering::Relaxed);
             let mut head = [0u8; 8];
             payload.reader().read_exact(&mut head).expect("8 bytes");
-            let (seq, sent) = parse_header(head);
+            let (seq, sent) = parse_header(&head);
             Some(Seen {
                 seq,
                 sent,
@@ -543,9 +293,9 @@ fn run_raw(case: &Case, base: u64, wait_before_drop_us: u32) -> Option<(Figures,
     figures
 }
 
-fn run_streamlib(case: &Case, base: u64) -> Option<(Figures, Option<Figures>)> {
+fn run_streamlib(case: &Case, base: u64) -> Option<Measured> {
     let port = free_port();
-    let _publisher = Publisher::start(Path::Streamlib, case, port, base, 0);
+    let _publisher = start_publisher(Path::Streamlib, case, port, base, 0);
     let rt = Runtime::builder()
         .host("bench-sub")
         .network(NetConfig::new().connect(&format!("tcp/127.0.0.1:{port}")))
@@ -560,68 +310,51 @@ fn run_streamlib(case: &Case, base: u64) -> Option<(Figures, Option<Figures>)> {
         return None;
     }
     let figures = if case.payload == Payload::Frame {
-        let mut input = Input::<VideoFrame>::new();
-        let _link = streamlib::connect(&remote.outputs.frame, &input.to_ref()).expect("connect");
-        let missed = input.to_ref();
-        measure(
-            case,
-            || {
-                let frame = input.read_new()?;
-                let received = monotonic_ns() - base;
-                let (seq, sent) = parse_header(first8(frame.data()));
-                Some(Seen {
-                    seq,
-                    sent,
-                    received,
-                    callback: None,
-                })
-            },
-            || missed.stats().missed,
-        )
+        measure_input(case, base, &remote.outputs.frame, VideoFrame::data)
     } else {
-        let mut input = Input::<Vec<u8>>::new();
-        let _link = streamlib::connect(&remote.outputs.bytes, &input.to_ref()).expect("connect");
-        let missed = input.to_ref();
-        measure(
-            case,
-            || {
-                let value = input.read_new()?;
-                let received = monotonic_ns() - base;
-                let (seq, sent) = parse_header(first8(&value));
-                Some(Seen {
-                    seq,
-                    sent,
-                    received,
-                    callback: None,
-                })
-            },
-            || missed.stats().missed,
-        )
+        measure_input(case, base, &remote.outputs.bytes, Vec::as_slice)
     };
     rt.shutdown();
     figures
 }
 
+/// Measures what a raw `Input` connected to `output` reads; `data` gives a value's bytes.
+fn measure_input<T: Send + Sync + 'static>(
+    case: &Case,
+    base: u64,
+    output: &OutputRef<T>,
+    data: impl Fn(&T) -> &[u8],
+) -> Option<Measured> {
+    let mut input = Input::<T>::new();
+    let _link = streamlib::connect(output, &input.to_ref()).expect("connect");
+    let missed = input.to_ref();
+    measure(
+        case,
+        || {
+            let value = input.read_new()?;
+            let received = monotonic_ns() - base;
+            let (seq, sent) = parse_header(data(&value));
+            Some(Seen {
+                seq,
+                sent,
+                received,
+                callback: None,
+            })
+        },
+        || missed.stats().missed,
+    )
+}
+
 // ---------------------------------------------------------------------------------------------
 // Report
 
-fn us(ns: u64) -> String {
-    format!("{:.1} µs", ns as f64 / 1e3)
-}
-
-fn row(case: &str, path: &str, f: &Figures, raw: Option<&Figures>) {
-    let ratio = |a: u64, b: Option<u64>| {
-        b.map_or("—".to_owned(), |b| format!("{:.2}×", a as f64 / b as f64))
-    };
+/// One table row: `f` (the hop or the raw callback of `m`) and the losses of `m`.
+fn row(case: &str, path: &str, m: &Measured, f: &Figures, raw: Option<&Figures>) {
     println!(
-        "| {case} | {path} | {} | {} | {} | {} | {:.1} | {} | {} | {} | {} |",
-        f.samples,
-        us(f.p50),
-        us(f.p99),
-        us(f.max),
-        f.per_sec,
-        f.lost,
-        f.overwritten,
+        "| {case} | {path} | {} | {} | {} | {} | {} |",
+        f.cells(),
+        m.lost,
+        m.overwritten,
         ratio(f.p50, raw.map(|r| r.p50)),
         ratio(f.p99, raw.map(|r| r.p99)),
     );
@@ -660,25 +393,30 @@ fn main() {
     println!("| case | path | samples | p50 | p99 | max | received/s | lost | overwr. | p50 ÷ raw | p99 ÷ raw |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for (name, raw, raw_default, streamlib) in &rows {
-        let raw_hop = raw.as_ref().map(|(hop, _)| hop);
-        if let Some((_, Some(callback))) = raw {
-            row(name, "raw zenoh, in callback", callback, None);
+        if let Some(
+            m @ Measured {
+                callback: Some(callback),
+                ..
+            },
+        ) = raw
+        {
+            row(name, "raw zenoh, in callback", m, callback, None);
         }
-        match raw_hop {
-            Some(hop) => row(name, "raw zenoh", hop, None),
+        match raw {
+            Some(m) => row(name, "raw zenoh", m, &m.hop, None),
             None => println!("| {name} | raw zenoh | nothing received in 20 s | | | | | | | | |"),
         }
-        let mut reference = raw_hop;
+        let mut reference = raw.as_ref().map(|m| &m.hop);
         match raw_default {
-            Some(Some((hop, _))) => {
-                row(name, "raw zenoh, wait_before_drop 1 ms", hop, None);
-                reference = reference.or(Some(hop));
+            Some(Some(m)) => {
+                row(name, "raw zenoh, wait_before_drop 1 ms", m, &m.hop, None);
+                reference = reference.or(Some(&m.hop));
             }
             Some(None) => println!("| {name} | raw zenoh, wait_before_drop 1 ms | nothing received in 20 s | | | | | | | | |"),
             None => {}
         }
         match streamlib {
-            Some((hop, _)) => row(name, "**streamlib**", hop, reference),
+            Some(m) => row(name, "**streamlib**", m, &m.hop, reference),
             None => println!("| {name} | **streamlib** | failed | | | | | | | | |"),
         }
     }

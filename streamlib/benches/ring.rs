@@ -5,7 +5,8 @@
 //! ```
 //!
 //! - `write_read_latest`: one thread writes a fresh `Arc<u64>` and reads an owned `Arc<u64>` of
-//!   the latest value back, per iteration: streamlib's `RingBuffer`, `triple_buffer` carrying
+//!   the latest value back, per iteration: streamlib's `RingBuffer` (its shared path), the same
+//!   behind a connected `Output`/`Input` (the output's one-writer path), `triple_buffer` carrying
 //!   `Arc<u64>` (write, read, clone the `Arc`), `arc_swap::ArcSwap` (`store` + `load_full`) and a
 //!   `parking_lot::Mutex` around three slots and an index.
 //! - `handoff_latency`: a writer thread publishes an `Instant` every ~10 µs (spin-paced); the
@@ -70,6 +71,20 @@ fn write_read_latest(c: &mut Criterion) {
             value += 1;
             ring.write(value);
             black_box(ring.read_latest())
+        })
+    });
+
+    // The same buffer behind an output and an input: the output is the buffer's one writer
+    // and takes the one-writer path (no re-check, a plain store to publish); the input reads
+    // through its cached upstream and counts the read.
+    let port = streamlib::Output::<u64>::new();
+    let reader = streamlib::Input::<u64>::new();
+    streamlib::connect(&port.to_ref(), &reader.to_ref()).expect("fresh ports");
+    group.bench_function("streamlib_output_input", |b| {
+        b.iter(|| {
+            value += 1;
+            port.write(value);
+            black_box(reader.read_latest())
         })
     });
 

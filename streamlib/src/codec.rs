@@ -27,11 +27,11 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::clock::Timestamp;
 use crate::message::{
     AudioBuffer, DataMessage, Key, KeyEvent, KeyState, Modifiers, MouseButton, MouseEvent,
     MouseEventKind, PixelFormat, VideoFrame,
 };
+use crate::timestamp::Timestamp;
 
 /// A payload type that can cross a process boundary.
 ///
@@ -237,6 +237,51 @@ impl Codec for Vec<u8> {
     }
 }
 
+/// Bytes of a [`VideoFrame`]'s encoding before its pixels.
+pub(crate) const VIDEO_HEADER_LEN: usize = 25;
+
+/// The part of a frame's encoding before its pixels (what an engine that writes the pixels
+/// itself sends first).
+pub(crate) fn encode_video_header(frame: &VideoFrame, out: &mut Vec<u8>) {
+    out.extend_from_slice(&frame.width().to_le_bytes());
+    out.extend_from_slice(&frame.height().to_le_bytes());
+    let format = PIXEL_FORMATS.iter().position(|f| *f == frame.format());
+    out.push(format.expect("every pixel format has a wire number") as u8);
+    out.extend_from_slice(&frame.timestamp().as_nanos().to_le_bytes());
+    out.extend_from_slice(&frame.frame_number().to_le_bytes());
+}
+
+/// `(width, height, format, timestamp ns, frame number)`: what [`encode_video_header`] wrote.
+fn decode_video_header(
+    r: &mut Reader<'_>,
+) -> Result<(u32, u32, PixelFormat, u64, u64), DecodeError> {
+    let (width, height) = (r.u32()?, r.u32()?);
+    let format = r.u8()?;
+    let format = *PIXEL_FORMATS
+        .get(usize::from(format))
+        .ok_or_else(|| r.error(format!("unknown pixel format number {format}")))?;
+    Ok((width, height, format, r.u64()?, r.u64()?))
+}
+
+/// A frame decoded from `owner`'s bytes `start..` whose pixels stay in `owner` (no copy).
+#[cfg_attr(not(feature = "ipc"), allow(dead_code))]
+pub(crate) fn decode_video_borrowing(
+    owner: crate::message::SharedBytes,
+    start: usize,
+) -> Result<VideoFrame, DecodeError> {
+    let bytes = (*owner).as_ref().get(start..).unwrap_or_default();
+    let mut r = Reader::new(bytes, VideoFrame::PAYLOAD_TYPE);
+    let (width, height, format, timestamp, frame_number) = decode_video_header(&mut r)?;
+    VideoFrame::borrowing(
+        (width, height, format),
+        owner.clone(),
+        start + VIDEO_HEADER_LEN,
+        Timestamp::from_nanos(timestamp),
+        frame_number,
+    )
+    .map_err(|e| DecodeError::new(VideoFrame::PAYLOAD_TYPE, e.to_string()))
+}
+
 const PIXEL_FORMATS: [PixelFormat; 6] = [
     PixelFormat::Rgba8,
     PixelFormat::Bgra8,
@@ -248,27 +293,18 @@ const PIXEL_FORMATS: [PixelFormat; 6] = [
 
 /// `width u32, height u32, format u8 (0 RGBA8, 1 BGRA8, 2 RGB8, 3 GRAY8, 4 I420, 5 NV12),
 /// timestamp u64 ns, frame_number u64`, then the pixel bytes to the end. The receiver copies the
-/// pixels once into the frame's `Arc<[u8]>`.
+/// pixels once into the frame's `Arc<[u8]>`, except over shared memory (feature `ipc`), where
+/// the frame borrows the sample instead (see [`VideoFrame`]).
 impl Codec for VideoFrame {
     const PAYLOAD_TYPE: &'static str = "streamlib.VideoFrame";
     fn encode(&self, out: &mut Vec<u8>) {
-        out.reserve(25 + self.data().len());
-        out.extend_from_slice(&self.width().to_le_bytes());
-        out.extend_from_slice(&self.height().to_le_bytes());
-        let format = PIXEL_FORMATS.iter().position(|f| *f == self.format());
-        out.push(format.expect("every pixel format has a wire number") as u8);
-        out.extend_from_slice(&self.timestamp().as_nanos().to_le_bytes());
-        out.extend_from_slice(&self.frame_number().to_le_bytes());
+        out.reserve(VIDEO_HEADER_LEN + self.data().len());
+        encode_video_header(self, out);
         out.extend_from_slice(self.data());
     }
     fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(bytes, Self::PAYLOAD_TYPE);
-        let (width, height) = (r.u32()?, r.u32()?);
-        let format = r.u8()?;
-        let format = *PIXEL_FORMATS
-            .get(usize::from(format))
-            .ok_or_else(|| r.error(format!("unknown pixel format number {format}")))?;
-        let (timestamp, frame_number) = (r.u64()?, r.u64()?);
+        let (width, height, format, timestamp, frame_number) = decode_video_header(&mut r)?;
         let pixels = r.rest();
         VideoFrame::new(
             width,

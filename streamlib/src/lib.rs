@@ -57,27 +57,59 @@
 //! [`runtime`] (spawning, scheduling, stopping), [`registry`] and [`uri`] (finding actors),
 //! [`message`] (video, audio and event payloads), [`stats`] (counters), [`port_allocator`]
 //! (RTP/RTCP port pairs).
+//!
+//! # Layering
+//!
+//! Modules depend downward only; no module imports one of a layer above it:
+//!
+//! 1. The bottom: [`error`], [`message`], [`uri`], [`stats`], [`codec`], [`wire`] and
+//!    [`Timestamp`]. They import nothing of the layers above (not even through the crate root).
+//! 2. [`ring`]; then [`port`] on it.
+//! 3. [`clock`] on its own (its system calls in one place, `clock/sys.rs`): it imports nothing of
+//!    ports, actors or the runtime.
+//! 4. [`mod@actor`] (the traits) on ports and clocks; [`mod@pipeline`] (connections) on ports.
+//! 5. [`runtime`] (the scheduler, split by concept), [`registry`] and the remote seam
+//!    ([`remote`]) on top.
+//! 6. Adapters that bridge two layers live above both: [`PortPulses`] joins ports to the clocks'
+//!    pulse sources.
+//! 7. Engines and servers above everything, each behind its cargo feature: `net` (Zenoh),
+//!    `inspect` (HTTP/JSON). The macros reach the runtime only through the hidden `__private`
+//!    module.
+//!
+//! The graph description (`graph.rs`: actors and links with typed ends, and their DOT text)
+//! depends on [`uri`] only; [`Pipeline::to_dot`], [`Registry::to_dot`] and the inspection API
+//! fill it from what they hold, so all three describe the graph alike.
 
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms)]
 
 pub mod actor;
+pub mod class;
 pub mod clock;
 pub mod codec;
 pub mod error;
+mod graph;
 #[cfg(feature = "inspect")]
 pub mod inspect;
+#[cfg(feature = "ipc")]
+pub mod ipc;
+#[cfg(feature = "log")]
+pub mod log;
 pub mod message;
 #[cfg(feature = "net")]
 pub mod net;
 pub mod pipeline;
 pub mod port;
 pub mod port_allocator;
+mod port_pulses;
+#[cfg(feature = "record")]
+pub mod record;
 pub mod registry;
 pub mod remote;
 pub mod ring;
 pub mod runtime;
 pub mod stats;
+mod timestamp;
 pub mod uri;
 pub mod wire;
 
@@ -90,17 +122,24 @@ pub use actor::{Actor, ActorConfig, Dispatch, FaultPolicy, PortBinder, PortInfo,
 pub use clock::PtpNetworkConfig;
 pub use clock::{
     Clock, ClockId, FdPulses, GenlockClock, GenlockConfig, GenlockState, GenlockStatus, Interrupt,
-    LatePolicy, PortPulses, PtpClock, PtpClockIdentity, PtpSource, PtpSourceKind, PtpState,
+    LatePolicy, ManualClock, PtpClock, PtpClockIdentity, PtpSource, PtpSourceKind, PtpState,
     PtpStatus, PulseSource, Rate, SoftwareClock, SoftwareClockMode, Tick, Timestamp, UdpPulses,
 };
 pub use codec::{Codec, DecodeError};
 pub use error::{ActorError, Error, ProcessResult, Result};
+#[cfg(feature = "ipc")]
+pub use ipc::IpcConfig;
 pub use message::*;
 #[cfg(feature = "net")]
 pub use net::{NetConfig, TlsConfig};
 pub use pipeline::{connect, Connection, Pipeline};
-pub use port::{Direction, Input, InputRef, Output, OutputRef, PortStats};
+pub use port::{
+    Direction, Input, InputRef, Inputs, InputsRef, Output, OutputRef, PortStats, MAX_QUEUE,
+};
 pub use port_allocator::PortAllocator;
+pub use port_pulses::PortPulses;
+#[cfg(feature = "record")]
+pub use record::{Recorder, Recording, Replay};
 pub use registry::{ActorRef, Registry};
 pub use remote::{register_codec, RemoteActor, RemoteBinder, RemoteHandle};
 pub use ring::RingBuffer;
@@ -117,7 +156,13 @@ pub use streamlib_macros::pipeline;
 /// Everything a pipeline author needs: `use streamlib::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        actor, pipeline, Actor, ActorHandle, Input, InputRef, Output, OutputRef, Process,
-        ProcessResult, Runtime, Spawn, Tick,
+        actor, pipeline, Actor, ActorError, ActorHandle, Input, InputRef, Inputs, InputsRef,
+        ManualClock, Output, OutputRef, Process, ProcessResult, Runtime, Spawn, Tick,
     };
 }
+
+/// The README's Rust blocks, compiled and run as doctests (`cargo test -p streamlib --doc`), so
+/// that its first example keeps compiling as pasted.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

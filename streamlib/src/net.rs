@@ -327,7 +327,7 @@ impl Transport for Zenoh {
         let subscriber = self
             .session
             .declare_subscriber(key.to_owned())
-            .callback(move |sample| deliver(&sample.payload().to_bytes()))
+            .callback(move |sample| deliver(&sample.payload().to_bytes(), None))
             .history(
                 HistoryConfig::default()
                     .detect_late_publishers()

@@ -25,13 +25,13 @@
 //! ```
 
 use std::any::type_name;
-use std::collections::BTreeSet;
 use std::fmt;
 use std::ops::Shr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 use crate::error::{Error, Result};
+use crate::graph::{GraphModel, Link};
 use crate::port::{Detach, Graph, InputRef, OutputRef};
 
 /// Connects `output` to `input`: from now on `input` reads what `output` writes.
@@ -87,15 +87,20 @@ pub fn connect<T: Send + Sync + 'static>(
         None => None,
     };
     let shared = input.shared.clone();
+    let link = Link {
+        from: output.shared.address(),
+        to: input.shared.address(),
+        payload: type_name::<T>(),
+    };
     Ok(Connection {
         inner: Arc::new(ConnectionInner {
             id,
-            output: output.shared.describe(),
-            input: input.shared.describe(),
-            payload_type: type_name::<T>(),
+            output: link.output_text(),
+            input: link.input_text(),
+            link,
             graph,
             detach,
-            current: Box::new(move || shared.connection_id()),
+            current: Box::new(move || shared.has_connection(id)),
         }),
     })
 }
@@ -117,13 +122,14 @@ impl<T: Send + Sync + 'static> Shr<&InputRef<T>> for &OutputRef<T> {
 
 struct ConnectionInner {
     id: u64,
+    /// The ends as typed data, for describing the graph.
+    link: Link,
     output: String,
     input: String,
-    payload_type: &'static str,
     graph: Option<Weak<dyn Graph>>,
     detach: Detach,
-    /// The id of the connection currently feeding the input.
-    current: Box<dyn Fn() -> Option<u64> + Send + Sync>,
+    /// Whether this connection still feeds the input.
+    current: Box<dyn Fn() -> bool + Send + Sync>,
 }
 
 /// One output → input link. Cloning gives another receipt for the same link.
@@ -153,7 +159,7 @@ impl Connection {
 
     /// Whether the link is still in place.
     pub fn is_connected(&self) -> bool {
-        (self.inner.current)() == Some(self.inner.id)
+        (self.inner.current)()
     }
 
     /// The output side, as `actor://host/Class/id.port`.
@@ -168,7 +174,7 @@ impl Connection {
 
     /// The payload type carried.
     pub fn payload_type(&self) -> &'static str {
-        self.inner.payload_type
+        self.inner.link.payload
     }
 
     /// A number unique to this link in the process.
@@ -182,7 +188,7 @@ impl fmt::Debug for Connection {
         write!(
             f,
             "{} >> {} ({})",
-            self.inner.output, self.inner.input, self.inner.payload_type
+            self.inner.output, self.inner.input, self.inner.link.payload
         )
     }
 }
@@ -236,93 +242,17 @@ impl Pipeline {
     }
 
     /// The pipeline as a Graphviz DOT digraph: one node per actor, one edge per connection
-    /// labelled `output → input : payload`.
+    /// labelled `output → input : payload` (described by the same model as
+    /// [`Registry::to_dot`](crate::Registry::to_dot)).
     pub fn to_dot(&self) -> String {
-        let edges: Vec<DotEdge<'_>> = self
-            .connections
-            .iter()
-            .map(|c| {
-                let (from, output) = split_port(c.output());
-                let (to, input) = split_port(c.input());
-                DotEdge {
-                    from,
-                    output,
-                    to,
-                    input,
-                    payload: c.payload_type(),
-                }
-            })
-            .collect();
-        render_dot([], &edges)
+        self.graph().to_dot()
     }
-}
 
-/// One connection in a DOT graph: actor URIs, port names, full payload type name.
-pub(crate) struct DotEdge<'a> {
-    pub(crate) from: &'a str,
-    pub(crate) output: &'a str,
-    pub(crate) to: &'a str,
-    pub(crate) input: &'a str,
-    pub(crate) payload: &'a str,
-}
-
-/// Renders `nodes` (actor URIs; the edges' ends are added) and `edges` as a DOT digraph.
-pub(crate) fn render_dot<'a>(
-    nodes: impl IntoIterator<Item = &'a str>,
-    edges: &[DotEdge<'a>],
-) -> String {
-    let nodes: BTreeSet<&str> = nodes
-        .into_iter()
-        .chain(edges.iter().flat_map(|e| [e.from, e.to]))
-        .collect();
-    let mut dot = String::from("digraph pipeline {\n  rankdir=LR;\n  node [shape=box];\n");
-    for node in &nodes {
-        dot.push_str(&format!("  {:?} [label={:?}];\n", node, node_label(node)));
+    /// The connections as a graph model, their ends as typed data.
+    pub(crate) fn graph(&self) -> GraphModel {
+        let links = self.connections.iter().map(|c| c.inner.link.clone());
+        GraphModel::new(Vec::new(), links.collect())
     }
-    for edge in edges {
-        let label = format!(
-            "{} → {} : {}",
-            edge.output,
-            edge.input,
-            short_type(edge.payload)
-        );
-        dot.push_str(&format!(
-            "  {:?} -> {:?} [label={label:?}];\n",
-            edge.from, edge.to
-        ));
-    }
-    dot.push_str("}\n");
-    dot
-}
-
-/// `actor://local/Class/id.port` → (`actor://local/Class/id`, `port`).
-fn split_port(described: &str) -> (&str, &str) {
-    described.rsplit_once('.').unwrap_or((described, ""))
-}
-
-/// `actor://local/Class/id` → `Class/id`.
-fn node_label(uri: &str) -> &str {
-    uri.strip_prefix("actor://")
-        .and_then(|rest| rest.split_once('/'))
-        .map_or(uri, |(_, path)| path)
-}
-
-/// `alloc::sync::Arc<streamlib::message::VideoFrame>` → `Arc<VideoFrame>`.
-fn short_type(full: &str) -> String {
-    let mut out = String::new();
-    let mut word = String::new();
-    for ch in full.chars().chain(std::iter::once(' ')) {
-        if ch.is_alphanumeric() || ch == '_' || ch == ':' {
-            word.push(ch);
-        } else {
-            out.push_str(word.rsplit("::").next().unwrap_or(&word));
-            word.clear();
-            if ch != ' ' || !out.is_empty() {
-                out.push(ch);
-            }
-        }
-    }
-    out.trim_end().to_string()
 }
 
 #[cfg(test)]
@@ -339,6 +269,20 @@ mod tests {
         assert_eq!(*inp.read_latest().unwrap(), 5);
         assert!(c.is_connected());
         assert_eq!(c.payload_type(), "u8");
+    }
+
+    #[test]
+    fn an_output_knows_whether_anything_reads_it() {
+        let out = Output::<u8>::new();
+        let (single, queued) = (Input::new(), Input::queued(4).unwrap());
+        assert!(!out.is_connected());
+        let a = connect(&out.to_ref(), &single.to_ref()).unwrap();
+        let b = connect(&out.to_ref(), &queued.to_ref()).unwrap();
+        assert!(out.is_connected() && out.to_ref().is_connected());
+        a.disconnect().unwrap();
+        assert!(out.is_connected(), "the queued input still reads");
+        b.disconnect().unwrap();
+        assert!(!out.is_connected());
     }
 
     #[test]
@@ -371,36 +315,5 @@ mod tests {
         drop(connect(&out.to_ref(), &inp.to_ref()).unwrap());
         out.write(1u8);
         assert_eq!(*inp.read_latest().unwrap(), 1);
-    }
-
-    #[test]
-    fn short_type_names() {
-        assert_eq!(short_type("i64"), "i64");
-        assert_eq!(
-            short_type("alloc::sync::Arc<streamlib::message::VideoFrame>"),
-            "Arc<VideoFrame>"
-        );
-        assert_eq!(short_type("(u8, alloc::string::String)"), "(u8, String)");
-    }
-
-    #[test]
-    fn dot_lists_nodes_and_edges() {
-        let dot = render_dot(
-            ["actor://local/C/lonely"],
-            &[DotEdge {
-                from: "actor://local/A/a",
-                output: "video",
-                to: "actor://local/B/b",
-                input: "frame",
-                payload: "streamlib::message::video::VideoFrame",
-            }],
-        );
-        assert!(dot.contains("\"actor://local/A/a\" -> \"actor://local/B/b\""));
-        assert!(dot.contains("video → frame : VideoFrame"));
-        assert!(dot.contains("label=\"A/a\""));
-        assert!(
-            dot.contains("label=\"C/lonely\""),
-            "unconnected actors are nodes too"
-        );
     }
 }

@@ -40,8 +40,15 @@ use parking_lot::Mutex;
 use crate::ring::RingBuffer;
 use crate::stats::add;
 pub use crate::stats::PortStats;
-use crate::uri::ActorUri;
+use crate::uri::{ActorUri, PortAddress};
 use crate::wire::Stamp;
+
+mod queue;
+mod set;
+
+pub use queue::MAX_QUEUE;
+use queue::{check_capacity, ValueQueue};
+pub use set::{Inputs, InputsRef};
 
 /// Which way a port carries values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -100,9 +107,6 @@ pub(crate) type Detach = Arc<dyn Fn() -> bool + Send + Sync>;
 /// to other processes); see [`OutputShared::add_tap`].
 pub(crate) type Tap<T> = Arc<dyn Fn(&Arc<T>) + Send + Sync>;
 
-/// The taps of one output with the ids they were installed under.
-type TapList<T> = Arc<[(u64, Tap<T>)]>;
-
 /// What an output fed from another process tells its readers; implemented by `remote`, which
 /// sits above ports.
 pub(crate) trait Origin: Send + Sync {
@@ -114,8 +118,8 @@ pub(crate) trait Origin: Send + Sync {
     fn bad_values(&self) -> u64;
     /// The tick stamp of the value with sequence number `seq` of this output, if still known.
     fn stamp(&self, seq: u64) -> Option<Stamp>;
-    /// `actor://host/Class/id.port` of the remote output.
-    fn describe(&self) -> String;
+    /// The remote output's actor URI and port name.
+    fn address(&self) -> PortAddress;
 }
 
 /// An input standing for an input of another process: connecting an output to it publishes that
@@ -125,11 +129,12 @@ pub(crate) trait Target<T>: Send + Sync {
     fn attached(&self, connection: u64, output: &OutputRef<T>);
     /// Connection `connection` was removed.
     fn detached(&self, connection: u64);
-    /// `actor://host/Class/id.port` of the remote input.
-    fn describe(&self) -> String;
+    /// The remote input's actor URI and port name.
+    fn address(&self) -> PortAddress;
 }
 
 /// Which actor a port belongs to, set when the actor is spawned.
+#[derive(Clone)]
 pub(crate) struct Binding {
     pub(crate) actor: ActorKey,
     pub(crate) uri: ActorUri,
@@ -137,9 +142,17 @@ pub(crate) struct Binding {
     pub(crate) graph: Weak<dyn Graph>,
 }
 
-fn describe(binding: &OnceLock<Binding>, direction: Direction) -> String {
-    match binding.get() {
-        Some(b) => format!("{}.{}", b.uri, b.port),
+/// The address of a port bound to a local actor.
+fn bound_address(binding: &OnceLock<Binding>) -> Option<PortAddress> {
+    binding
+        .get()
+        .map(|b| PortAddress::new(b.uri.clone(), b.port))
+}
+
+/// `actor://host/Class/id.port`, or `<unbound output>` / `<unbound input>`.
+fn describe(address: Option<PortAddress>, direction: Direction) -> String {
+    match address {
+        Some(address) => address.to_string(),
         None => format!("<unbound {}>", direction.as_str()),
     }
 }
@@ -165,8 +178,13 @@ pub(crate) struct OutputShared<T> {
 /// none.
 struct Taps<T> {
     active: AtomicBool,
-    /// Replaced whole on every change, so a write clones one `Arc` under the lock, no list.
-    list: Mutex<TapList<T>>,
+    /// Bumped (Release) after every change of `list`, so an [`Output`] can keep its own copy
+    /// of the list and re-read it only when this moved.
+    version: AtomicU64,
+    /// The current list, read without a lock by every write (a ring buffer of one list: a write
+    /// clones one `Arc`); replaced whole, under `change`, when a tap comes or goes.
+    list: RingBuffer<Vec<(u64, Tap<T>)>>,
+    change: Mutex<()>,
 }
 
 /// Which values of one output some input has read, for [`PortStats::overwritten_unread`].
@@ -224,42 +242,103 @@ impl<T> OutputShared<T> {
             origin,
             taps: Taps {
                 active: AtomicBool::new(false),
-                list: Mutex::new(Arc::from([])),
+                version: AtomicU64::new(0),
+                list: RingBuffer::default(),
+                change: Mutex::new(()),
             },
         }
     }
 
-    pub(crate) fn describe(&self) -> String {
+    /// The actor and port this output is: a local actor's, or a remote one's it stands for.
+    pub(crate) fn address(&self) -> Option<PortAddress> {
         match &self.origin {
-            Some(origin) if self.binding.get().is_none() => origin.describe(),
-            _ => describe(&self.binding, Direction::Output),
+            Some(origin) if self.binding.get().is_none() => Some(origin.address()),
+            _ => bound_address(&self.binding),
         }
     }
 
-    /// Publishes `value` to the ring buffer, then to every tap.
+    pub(crate) fn describe(&self) -> String {
+        describe(self.address(), Direction::Output)
+    }
+
+    /// A connected input reads it, or a tap (a link to another process, a recorder) takes
+    /// its values.
+    fn is_connected(&self) -> bool {
+        self.readers.load(Ordering::Relaxed) > 0 || self.taps.active.load(Ordering::Relaxed)
+    }
+
+    /// Publishes `value` to the ring buffer, then to every tap (queued inputs among them).
     pub(crate) fn write_arc(&self, value: Arc<T>) {
         if !self.taps.active.load(Ordering::Relaxed) {
             return self.ring.write_arc(value);
         }
         self.ring.write_arc(value.clone());
-        let taps = self.taps.list.lock().clone();
-        for (_, tap) in taps.iter() {
-            tap(&value);
+        if let Some(taps) = self.taps.list.read_latest() {
+            for (_, tap) in taps.iter() {
+                tap(&value);
+            }
         }
     }
 
     /// Installs `tap` under `id` (a connection id, or any id unique to this output).
     pub(crate) fn add_tap(&self, id: u64, tap: Tap<T>) {
-        let mut list = self.taps.list.lock();
-        *list = list.iter().cloned().chain([(id, tap)]).collect();
-        self.taps.active.store(true, Ordering::Relaxed);
+        self.edit_taps(|list| list.push((id, tap)));
     }
 
     /// Removes the tap installed under `id`.
     pub(crate) fn remove_tap(&self, id: u64) {
-        let mut list = self.taps.list.lock();
-        *list = list.iter().filter(|(tap, _)| *tap != id).cloned().collect();
+        self.edit_taps(|list| list.retain(|(tap, _)| *tap != id));
+    }
+
+    /// Replaces the tap list by a copy changed by `edit` (one change at a time), then tells the
+    /// writer: `active` for its one-load fast path, `version` (last, Release) for its own copy.
+    fn edit_taps(&self, edit: impl FnOnce(&mut Vec<(u64, Tap<T>)>)) {
+        let _change = self.taps.change.lock();
+        let mut list = self
+            .taps
+            .list
+            .read_latest()
+            .map_or_else(Vec::new, |current| current.to_vec());
+        edit(&mut list);
         self.taps.active.store(!list.is_empty(), Ordering::Relaxed);
+        self.taps.list.write(list);
+        self.taps.version.fetch_add(1, Ordering::Release);
+    }
+
+    /// As [`write_arc`](Self::write_arc), for the output's one writer, which keeps its own copy
+    /// of the tap list in `cache` (`(version, list)`): while no tap comes or goes, a write
+    /// reads one counter instead of the shared list; and the ring buffer takes the write on its
+    /// one-writer path.
+    ///
+    /// # Safety
+    ///
+    /// No other write to this output's ring buffer runs at the same time: the caller is the
+    /// [`Output`] (not `Sync`), and nothing else writes a ring buffer that an `Output` owns
+    /// (`OutputShared::write_arc` serves only outputs that stand for another process's, which
+    /// no `Output` owns).
+    unsafe fn write_arc_cached(&self, value: Arc<T>, cache: &RefCell<TapCache<T>>) {
+        let Ok(mut cache) = cache.try_borrow_mut() else {
+            // A tap that writes to its own output again, on this same thread (a `RefCell` is
+            // borrowed by this thread only): the outer write has published already, so this
+            // is still one writer at a time. Take the shared path for the tap list.
+            return self.write_arc(value);
+        };
+        if !self.taps.active.load(Ordering::Relaxed) {
+            if cache.1.is_some() {
+                *cache = (0, None); // let go of taps that were removed
+            }
+            // SAFETY: the caller is the output's one writer (see `write_arc_cached`).
+            return unsafe { self.ring.write_arc_single_writer(value) };
+        }
+        let version = self.taps.version.load(Ordering::Acquire);
+        if cache.0 != version {
+            *cache = (version, self.taps.list.read_latest());
+        }
+        // SAFETY: as above.
+        unsafe { self.ring.write_arc_single_writer(value.clone()) };
+        for (_, tap) in cache.1.iter().flat_map(|list| list.iter()) {
+            tap(&value);
+        }
     }
 }
 
@@ -268,9 +347,23 @@ impl<T> OutputShared<T> {
 /// `write` never blocks and never queues: a value not yet read when the next one is written is
 /// overwritten (and counted in [`PortStats::overwritten_unread`]). Fan-out shares one `Arc` among
 /// all readers; nothing is copied.
+///
+/// An output has one writer: it is `Send` (it moves with its actor) but not `Sync`, so no two
+/// threads write through one `Output` at once. That lets a write keep its own copy of the
+/// output's tap list (queued inputs, taps of inspection and of the network) and touch the
+/// shared one only after a tap came or went.
+///
+/// ```compile_fail
+/// fn shared_between_threads<T: Sync>() {}
+/// shared_between_threads::<streamlib::Output<u8>>(); // one writer: not `Sync`
+/// ```
 pub struct Output<T> {
     shared: Arc<OutputShared<T>>,
+    taps: RefCell<TapCache<T>>,
 }
+
+/// An output's copy of its tap list: the version it was read at, and the list.
+type TapCache<T> = (u64, Option<Arc<Vec<(u64, Tap<T>)>>>);
 
 impl<T: Send + Sync + 'static> Output<T> {
     /// An output with the default 3-slot ring buffer.
@@ -282,17 +375,20 @@ impl<T: Send + Sync + 'static> Output<T> {
     pub fn with_ring(ring: RingBuffer<T>) -> Output<T> {
         Output {
             shared: Arc::new(OutputShared::new(ring, None)),
+            taps: RefCell::new((0, None)),
         }
     }
 
     /// Publishes `value` as the newest; never blocks.
     pub fn write(&self, value: T) {
-        self.shared.write_arc(Arc::new(value));
+        self.write_arc(Arc::new(value));
     }
 
     /// Publishes an already shared value (no copy, no new allocation).
     pub fn write_arc(&self, value: Arc<T>) {
-        self.shared.write_arc(value);
+        // SAFETY: `Output` is not `Sync` and owns its ring buffer's writes, so this is the only
+        // writer at any moment (see `write_arc_cached`).
+        unsafe { self.shared.write_arc_cached(value, &self.taps) }
     }
 
     /// A handle to this port, for wiring.
@@ -305,6 +401,12 @@ impl<T: Send + Sync + 'static> Output<T> {
     /// Counters of this port.
     pub fn stats(&self) -> PortStats {
         self.to_ref().stats()
+    }
+
+    /// Whether anything takes this output's values now: a connected input (of this process,
+    /// or of another one through a link) or a recorder. A source may skip work nobody reads.
+    pub fn is_connected(&self) -> bool {
+        self.shared.is_connected()
     }
 }
 
@@ -359,6 +461,11 @@ impl<T: Send + Sync + 'static> OutputRef<T> {
         }
     }
 
+    /// Whether anything takes this output's values now (see [`Output::is_connected`]).
+    pub fn is_connected(&self) -> bool {
+        self.shared.is_connected()
+    }
+
     /// Whether this output stands for another process's output that cannot be reached now.
     pub fn is_stale(&self) -> bool {
         self.shared.origin.as_ref().is_some_and(|o| o.is_stale())
@@ -389,13 +496,28 @@ impl<T> fmt::Debug for OutputRef<T> {
 // ---------------------------------------------------------------------------------------------
 // Inputs
 
-/// Shared state of one input port: its upstream and counters.
+/// One output feeding an input, with the id of the connection that made it.
+pub(crate) struct Feed<T> {
+    connection: u64,
+    output: Arc<OutputShared<T>>,
+    /// For an input set: the member input that reads this output (an input of its own, with
+    /// its own read state, queue and counters).
+    member: Option<Arc<InputShared<T>>>,
+}
+
+/// Shared state of one input port: its upstream(s) and counters.
 pub(crate) struct InputShared<T> {
-    /// The output this input reads, with the id of the connection that set it.
-    pub(crate) upstream: Mutex<Option<(u64, Arc<OutputShared<T>>)>>,
+    /// The outputs this input reads, in connection order: at most one, except for an input set.
+    feeds: Mutex<Vec<Feed<T>>>,
+    /// Whether this is an input set ([`Inputs`]), which takes any number of upstreams.
+    many: bool,
     /// Bumped on every connect and disconnect; readers refresh their cached upstream when it moves.
     pub(crate) version: AtomicU64,
     pub(crate) binding: OnceLock<Binding>,
+    /// Queue size of a queued input (of each member, for a set); set once.
+    queue_capacity: OnceLock<usize>,
+    /// The queue of a queued single input.
+    queue: OnceLock<Arc<ValueQueue<T>>>,
     reads: AtomicU64,
     stale_reads: AtomicU64,
     missed: AtomicU64,
@@ -405,19 +527,34 @@ pub(crate) struct InputShared<T> {
     target: Option<Arc<dyn Target<T>>>,
 }
 
+/// The tap a queued input installs on its upstream: each value written goes into its queue.
+fn queue_tap<T: Send + Sync + 'static>(queue: Arc<ValueQueue<T>>) -> Tap<T> {
+    Arc::new(move |value: &Arc<T>| queue.push(value.clone()))
+}
+
 impl<T> InputShared<T> {
-    pub(crate) fn describe(&self) -> String {
+    /// The actor and port this input is: a local actor's, or a remote one's it stands for.
+    pub(crate) fn address(&self) -> Option<PortAddress> {
         match &self.target {
-            Some(target) if self.binding.get().is_none() => target.describe(),
-            _ => describe(&self.binding, Direction::Input),
+            Some(target) if self.binding.get().is_none() => Some(target.address()),
+            _ => bound_address(&self.binding),
         }
     }
 
-    fn new(target: Option<Arc<dyn Target<T>>>) -> Self {
+    pub(crate) fn describe(&self) -> String {
+        describe(self.address(), Direction::Input)
+    }
+}
+
+impl<T: Send + Sync + 'static> InputShared<T> {
+    fn new(target: Option<Arc<dyn Target<T>>>, many: bool) -> Self {
         InputShared {
-            upstream: Mutex::new(None),
+            feeds: Mutex::new(Vec::new()),
+            many,
             version: AtomicU64::new(0),
             binding: OnceLock::new(),
+            queue_capacity: OnceLock::new(),
+            queue: OnceLock::new(),
             reads: AtomicU64::new(0),
             stale_reads: AtomicU64::new(0),
             missed: AtomicU64::new(0),
@@ -426,15 +563,45 @@ impl<T> InputShared<T> {
         }
     }
 
-    /// Sets the upstream; fails with the current upstream's description if there is one.
+    /// Makes this a queued input of `capacity` values, or says why that size cannot work
+    /// ([`Error::InvalidOption`](crate::Error::InvalidOption)). The first size set stays:
+    /// returns the size in force.
+    pub(crate) fn set_queue(&self, capacity: usize) -> crate::Result<usize> {
+        check_capacity(capacity)?;
+        let feeds = self.feeds.lock();
+        let capacity = *self.queue_capacity.get_or_init(|| capacity);
+        if !self.many && self.queue.get().is_none() {
+            let queue = Arc::new(ValueQueue::new(capacity)?);
+            let _ = self.queue.set(queue.clone());
+            // Connected before it became queued: values from now on are queued.
+            for feed in feeds.iter() {
+                feed.output
+                    .add_tap(feed.connection, queue_tap(queue.clone()));
+            }
+        }
+        Ok(capacity)
+    }
+
+    /// Sets an upstream (adds one, for a set); fails with the current upstream's description if
+    /// a single input has one.
     pub(crate) fn attach(&self, id: u64, output: Arc<OutputShared<T>>) -> Result<(), String> {
         {
-            let mut upstream = self.upstream.lock();
-            if let Some((_, current)) = upstream.as_ref() {
-                return Err(current.describe());
+            let mut feeds = self.feeds.lock();
+            if let (false, Some(current)) = (self.many, feeds.first()) {
+                return Err(current.output.describe());
             }
-            output.readers.fetch_add(1, Ordering::Relaxed);
-            *upstream = Some((id, output.clone()));
+            let member = match self.many {
+                true => Some(Arc::new(self.member(id, &output))),
+                false => {
+                    self.feed_starts(id, &output);
+                    None
+                }
+            };
+            feeds.push(Feed {
+                connection: id,
+                output: output.clone(),
+                member,
+            });
             self.version.fetch_add(1, Ordering::Release);
         }
         if let Some(origin) = &output.origin {
@@ -446,18 +613,54 @@ impl<T> InputShared<T> {
         Ok(())
     }
 
-    /// Removes the upstream if it was set by connection `id`; returns whether it was.
+    /// `output` starts feeding this (single) input through connection `id`.
+    fn feed_starts(&self, id: u64, output: &Arc<OutputShared<T>>) {
+        output.readers.fetch_add(1, Ordering::Relaxed);
+        if let Some(queue) = self.queue.get() {
+            output.add_tap(id, queue_tap(queue.clone()));
+        }
+    }
+
+    /// `output` stops feeding this (single) input.
+    fn feed_ends(&self, id: u64, output: &OutputShared<T>) {
+        output.readers.fetch_sub(1, Ordering::Relaxed);
+        if self.queue.get().is_some() {
+            output.remove_tap(id);
+        }
+    }
+
+    /// The member of a set that reads `output` through connection `id`: a single input of the
+    /// set's name and queue size, attached to `output`.
+    fn member(&self, id: u64, output: &Arc<OutputShared<T>>) -> InputShared<T> {
+        let member = InputShared::new(None, false);
+        if let Some(binding) = self.binding.get() {
+            let _ = member.binding.set(binding.clone());
+        }
+        if let Some(&capacity) = self.queue_capacity.get() {
+            // The set's own size, checked when it was set: it cannot fail here.
+            let _ = member.set_queue(capacity);
+        }
+        // A fresh single input takes its first upstream.
+        let _ = member.attach(id, output.clone());
+        member
+    }
+
+    /// Removes the upstream set by connection `id`; returns whether it was there.
     pub(crate) fn detach(&self, id: u64) -> bool {
-        {
-            let mut upstream = self.upstream.lock();
-            match upstream.as_ref() {
-                Some((current, output)) if *current == id => {
-                    output.readers.fetch_sub(1, Ordering::Relaxed);
-                    *upstream = None;
-                    self.version.fetch_add(1, Ordering::Release);
-                }
-                _ => return false,
+        let feed = {
+            let mut feeds = self.feeds.lock();
+            let Some(at) = feeds.iter().position(|f| f.connection == id) else {
+                return false;
+            };
+            let feed = feeds.remove(at);
+            self.version.fetch_add(1, Ordering::Release);
+            feed
+        };
+        match &feed.member {
+            Some(member) => {
+                member.detach(id);
             }
+            None => self.feed_ends(id, &feed.output),
         }
         if let Some(target) = &self.target {
             target.detached(id);
@@ -465,24 +668,84 @@ impl<T> InputShared<T> {
         true
     }
 
-    /// Whether the upstream stands for an output of another process that cannot be reached.
+    /// Whether an upstream stands for an output of another process that cannot be reached.
     fn is_stale(&self) -> bool {
-        let upstream = self.upstream.lock();
-        upstream
-            .as_ref()
-            .and_then(|(_, o)| o.origin.as_ref())
-            .is_some_and(|o| o.is_stale())
+        self.feeds
+            .lock()
+            .iter()
+            .filter_map(|f| f.output.origin.as_ref())
+            .any(|o| o.is_stale())
     }
 
-    /// `(actor URI, port name)` of the bound output feeding this input.
-    pub(crate) fn upstream_port(&self) -> Option<(String, &'static str)> {
-        let upstream = self.upstream.lock();
-        let binding = upstream.as_ref()?.1.binding.get()?;
-        Some((binding.uri.to_string(), binding.port))
+    /// The address of each bound output feeding this input, in connection order.
+    pub(crate) fn upstream_ports(&self) -> Vec<PortAddress> {
+        let feeds = self.feeds.lock();
+        feeds
+            .iter()
+            .filter_map(|f| bound_address(&f.output.binding))
+            .collect()
     }
 
-    pub(crate) fn connection_id(&self) -> Option<u64> {
-        self.upstream.lock().as_ref().map(|(id, _)| *id)
+    /// Whether connection `id` feeds this input now.
+    pub(crate) fn has_connection(&self, id: u64) -> bool {
+        self.feeds.lock().iter().any(|f| f.connection == id)
+    }
+
+    /// Whether a value arrived since the last call (`seen` is this method's memory): a queued
+    /// input (or set member) has values pending, or a latest-value upstream wrote since. Takes
+    /// the connection lock, which only connects and disconnects contend for.
+    pub(crate) fn arrived(&self, seen: &mut u64) -> bool {
+        let feeds = self.feeds.lock();
+        let (mut pending, mut writes) = (false, 0u64);
+        for feed in feeds.iter() {
+            let input = feed.member.as_deref().unwrap_or(self);
+            match input.queue.get() {
+                Some(queue) => pending |= queue.len() > 0,
+                None => writes = writes.wrapping_add(feed.output.ring.seq()),
+            }
+        }
+        let wrote = writes != *seen;
+        *seen = writes;
+        pending || wrote
+    }
+
+    /// How many outputs feed this input.
+    fn upstream_count(&self) -> usize {
+        self.feeds.lock().len()
+    }
+
+    /// The first upstream, for a single input.
+    fn first_upstream(&self) -> Option<Arc<OutputShared<T>>> {
+        self.feeds.lock().first().map(|f| f.output.clone())
+    }
+
+    /// The members of a set, in connection order.
+    fn members(&self) -> Vec<Arc<InputShared<T>>> {
+        let feeds = self.feeds.lock();
+        feeds.iter().filter_map(|f| f.member.clone()).collect()
+    }
+
+    /// Counters of this input (summed over the members of a set, which count their own
+    /// upstreams' bad values).
+    fn stats(&self) -> PortStats {
+        let upstream_bad: u64 = self
+            .feeds
+            .lock()
+            .iter()
+            .filter(|f| f.member.is_none())
+            .filter_map(|f| f.output.origin.as_ref().map(|o| o.bad_values()))
+            .sum();
+        let own = PortStats {
+            reads: self.reads.load(Ordering::Relaxed),
+            stale_reads: self.stale_reads.load(Ordering::Relaxed),
+            missed: self.missed.load(Ordering::Relaxed),
+            bad_values: self.bad_values.load(Ordering::Relaxed) + upstream_bad,
+            dropped: self.queue.get().map_or(0, |q| q.dropped()),
+            ..PortStats::default()
+        };
+        self.members()
+            .iter()
+            .fold(own, |sum, member| sum + member.stats())
     }
 }
 
@@ -502,6 +765,16 @@ struct ReadCache<T> {
 }
 
 impl<T> ReadCache<T> {
+    fn new() -> ReadCache<T> {
+        ReadCache {
+            version: 0,
+            upstream: None,
+            latest: None,
+            returned_from: Weak::new(),
+            returned: 0,
+        }
+    }
+
     /// The upstream is now `upstream` (`None`: disconnected).
     ///
     /// `read_new` remembers what it returned from the last output it read, across any number of
@@ -541,6 +814,19 @@ impl<T> ReadCache<T> {
 /// value again and again until a newer one arrives; [`read_new`](Input::read_new) returns a value
 /// only once, even across a disconnect and a reconnect of the same output. A disconnected input
 /// reads `None`. Reconnecting to another output starts afresh.
+///
+/// **Queued inputs.** An input declared `#[input(queue = N)]` (or built with
+/// [`Input::queued`]) also keeps every value its upstream writes, in write order, up to `N`
+/// pending: [`read_new`](Input::read_new) and [`drain`](Input::drain) then return each value
+/// exactly once, oldest first, so events, commands and key presses written between two ticks of
+/// the reader are not lost. When `N` values are pending, a new one drops the oldest, counted in
+/// [`PortStats::dropped`]. Writers never wait (each write pushes one `Arc` into a lock-free
+/// bounded queue per queued reader). [`read_latest`](Input::read_latest) still returns the
+/// upstream's newest value and consumes nothing. Values pending when the input is disconnected
+/// stay readable; values written while it is disconnected are not queued. The queue works
+/// across clocks (values are queued when written, not when a tick runs) and across processes:
+/// every value that reaches this process from a remote output is queued — the link itself stays
+/// latest-value, so a value the network drops under congestion never arrives.
 pub struct Input<T> {
     shared: Arc<InputShared<T>>,
     cache: RefCell<ReadCache<T>>,
@@ -549,15 +835,39 @@ pub struct Input<T> {
 impl<T: Send + Sync + 'static> Input<T> {
     /// An unconnected input.
     pub fn new() -> Input<T> {
+        Input::over(Arc::new(InputShared::new(None, false)))
+    }
+
+    /// An unconnected queued input that keeps up to `capacity` values pending (see [the type's
+    /// docs](Input#queued-inputs)); `#[input(queue = N)]` makes one when the actor is spawned.
+    ///
+    /// Errors with [`Error::InvalidOption`](crate::Error::InvalidOption) unless
+    /// `1 <= capacity <= MAX_QUEUE`.
+    ///
+    /// ```
+    /// use streamlib::{connect, Input, Output};
+    ///
+    /// let out = Output::<u32>::new();
+    /// let mut events = Input::<u32>::queued(4)?;
+    /// connect(&out.to_ref(), &events.to_ref())?;
+    /// for key in 0..6 {
+    ///     out.write(key);
+    /// }
+    /// let pending: Vec<u32> = events.drain().map(|v| *v).collect();
+    /// assert_eq!(pending, [2, 3, 4, 5], "the oldest two were dropped");
+    /// assert_eq!(events.stats().dropped, 2);
+    /// # Ok::<(), streamlib::Error>(())
+    /// ```
+    pub fn queued(capacity: usize) -> crate::Result<Input<T>> {
+        let input = Input::new();
+        input.shared.set_queue(capacity)?;
+        Ok(input)
+    }
+
+    fn over(shared: Arc<InputShared<T>>) -> Input<T> {
         Input {
-            shared: Arc::new(InputShared::new(None)),
-            cache: RefCell::new(ReadCache {
-                version: 0,
-                upstream: None,
-                latest: None,
-                returned_from: Weak::new(),
-                returned: 0,
-            }),
+            shared,
+            cache: RefCell::new(ReadCache::new()),
         }
     }
 
@@ -567,8 +877,14 @@ impl<T: Send + Sync + 'static> Input<T> {
         self.read().map(|(_, value)| value)
     }
 
-    /// The newest value, only if it is newer than the last one this method returned.
+    /// The newest value, only if it is newer than the last one this method returned; for a
+    /// queued input, the oldest pending value.
     pub fn read_new(&mut self) -> Option<Arc<T>> {
+        if let Some(queue) = self.shared.queue.get() {
+            let value = queue.pop();
+            add(&self.shared.reads, u64::from(value.is_some()));
+            return value;
+        }
         let (seq, value) = self.read()?;
         let cache = self.cache.get_mut();
         if seq > cache.returned {
@@ -577,6 +893,22 @@ impl<T: Send + Sync + 'static> Input<T> {
         } else {
             None
         }
+    }
+
+    /// Every value not returned yet, oldest first: for a queued input the values pending now
+    /// (those arriving meanwhile are left for the next call), otherwise at most the one
+    /// [`read_new`](Input::read_new) would return.
+    pub fn drain(&mut self) -> impl Iterator<Item = Arc<T>> + '_ {
+        let pending = match self.shared.queue.get() {
+            Some(queue) => queue.len(),
+            None => 1,
+        };
+        (0..pending).map_while(move |_| self.read_new())
+    }
+
+    /// For a queued input: how many values are pending (`0` for a latest-value input).
+    pub fn pending(&self) -> usize {
+        self.shared.queue.get().map_or(0, |q| q.len())
     }
 
     /// Whether an output is connected to this input.
@@ -601,6 +933,15 @@ impl<T: Send + Sync + 'static> Input<T> {
         }
     }
 
+    /// `actor://host/Class/id.port` of the output feeding this input, if it is bound to an actor.
+    pub fn upstream(&self) -> Option<String> {
+        self.shared
+            .upstream_ports()
+            .into_iter()
+            .next()
+            .map(|address| address.to_string())
+    }
+
     /// Whether the upstream is an output of another process or host that cannot be reached now
     /// (the peer left or the link is down). Its last value stays readable; the link resumes by
     /// itself when the peer returns.
@@ -619,7 +960,7 @@ impl<T: Send + Sync + 'static> Input<T> {
 
     /// Counters of this port.
     pub fn stats(&self) -> PortStats {
-        self.to_ref().stats()
+        self.shared.stats()
     }
 
     /// Picks up a connect or disconnect since the last read: one atomic load when there was none.
@@ -627,8 +968,7 @@ impl<T: Send + Sync + 'static> Input<T> {
         let version = self.shared.version.load(Ordering::Acquire);
         let mut cache = self.cache.borrow_mut();
         if cache.version != version {
-            let upstream = self.shared.upstream.lock().as_ref().map(|(_, o)| o.clone());
-            cache.reconnected(upstream);
+            cache.reconnected(self.shared.first_upstream());
             cache.version = version;
         }
     }
@@ -653,7 +993,7 @@ impl<T: Send + Sync + 'static> Input<T> {
         }
         let (seq, value) = upstream.ring.read_latest_with_seq()?;
         let previous = latest.as_ref().map_or(0, |(s, _)| *s);
-        if previous != 0 && seq > previous + 1 {
+        if previous != 0 && seq > previous + 1 && stats.queue.get().is_none() {
             add(&stats.missed, seq - previous - 1);
         }
         upstream.reads.mark(seq);
@@ -668,7 +1008,7 @@ impl<T: Send + Sync + 'static> Default for Input<T> {
     }
 }
 
-impl<T> fmt::Debug for Input<T> {
+impl<T: Send + Sync + 'static> fmt::Debug for Input<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Input")
             .field("port", &self.shared.describe())
@@ -694,13 +1034,13 @@ impl<T: Send + Sync + 'static> InputRef<T> {
     /// An input standing for another process's input (built by `remote`).
     pub(crate) fn remote(target: Arc<dyn Target<T>>) -> InputRef<T> {
         InputRef {
-            shared: Arc::new(InputShared::new(Some(target))),
+            shared: Arc::new(InputShared::new(Some(target), false)),
         }
     }
 
     /// Whether an output is connected to this input.
     pub fn is_connected(&self) -> bool {
-        self.shared.upstream.lock().is_some()
+        self.shared.upstream_count() > 0
     }
 
     /// Whether the upstream is an output of another process or host that cannot be reached now;
@@ -711,20 +1051,7 @@ impl<T: Send + Sync + 'static> InputRef<T> {
 
     /// Counters of this port.
     pub fn stats(&self) -> PortStats {
-        let s = &*self.shared;
-        let upstream_bad = s
-            .upstream
-            .lock()
-            .as_ref()
-            .and_then(|(_, o)| o.origin.as_ref().map(|o| o.bad_values()))
-            .unwrap_or(0);
-        PortStats {
-            reads: s.reads.load(Ordering::Relaxed),
-            stale_reads: s.stale_reads.load(Ordering::Relaxed),
-            missed: s.missed.load(Ordering::Relaxed),
-            bad_values: s.bad_values.load(Ordering::Relaxed) + upstream_bad,
-            ..PortStats::default()
-        }
+        self.shared.stats()
     }
 
     /// The port's name, once its actor is spawned.
@@ -735,6 +1062,11 @@ impl<T: Send + Sync + 'static> InputRef<T> {
     /// The URI of the actor owning this port, once spawned.
     pub fn actor_uri(&self) -> Option<&ActorUri> {
         self.shared.binding.get().map(|b| &b.uri)
+    }
+
+    /// The queue size of a queued input; `None` for a latest-value input.
+    pub fn queue(&self) -> Option<usize> {
+        self.shared.queue_capacity.get().copied()
     }
 }
 

@@ -11,7 +11,7 @@
 //!   `start` (as the Python original did), so a port just freed is not reused at once — a late
 //!   packet for an old stream does not land in a new one;
 //! - a full range is [`Error::PortsExhausted`]; freeing a port that is not allocated is
-//!   [`Error::PortNotAllocated`], whose detail says why (outside the range, half of a pair, …).
+//!   [`Error::PortNotAllocated`], whose typed reason says why (outside the range, half of a pair, …).
 //!
 //! Every allocation occupies one even slot: the odd port above a single allocation is never
 //! handed out to anyone else. A pair is freed only as a whole, with
@@ -39,7 +39,7 @@ use std::collections::BTreeMap;
 
 use parking_lot::Mutex;
 
-use crate::{Error, Result};
+use crate::error::{Error, NotAllocated, Result};
 
 /// Hands out even RTP ports, and RTP/RTCP pairs, from `[start, end)`.
 ///
@@ -165,14 +165,16 @@ impl PortAllocator {
                 let rtp = if *role == Role::Rtp { port } else { port - 1 };
                 Err(not_allocated(
                     port,
-                    format!(
-                        ": it belongs to the RTP/RTCP pair ({rtp}, {}) for {desc:?}; \
-                         free the pair with free_pair({rtp})",
-                        rtp + 1
-                    ),
+                    NotAllocated::HalfOfPair {
+                        rtp,
+                        desc: desc.clone(),
+                    },
                 ))
             }
-            None => Err(not_allocated(port, self.out_of_range_detail(port))),
+            None => Err(not_allocated(
+                port,
+                self.unallocated(port, NotAllocated::Free),
+            )),
         }
     }
 
@@ -184,10 +186,7 @@ impl PortAllocator {
     /// allocated there, or the port was reserved alone by [`allocate`](Self::allocate)).
     pub fn free_pair(&self, rtp: u16) -> Result<()> {
         if !rtp.is_multiple_of(2) {
-            return Err(not_allocated(
-                rtp,
-                format!(": free_pair takes the even RTP port of a pair, and {rtp} is odd"),
-            ));
+            return Err(not_allocated(rtp, NotAllocated::OddRtpPort));
         }
         let mut state = self.state.lock();
         match state
@@ -200,21 +199,11 @@ impl PortAllocator {
                 state.allocations.remove(&(rtp + 1));
                 Ok(())
             }
-            Some(_) => Err(not_allocated(
+            Some(_) => Err(not_allocated(rtp, NotAllocated::ReservedAlone)),
+            None => Err(not_allocated(
                 rtp,
-                format!(
-                    " as a pair: it was reserved alone by allocate(); free it with free({rtp})"
-                ),
+                self.unallocated(rtp, NotAllocated::NoPair),
             )),
-            None => {
-                let detail = self.out_of_range_detail(rtp);
-                let detail = if detail.is_empty() {
-                    format!(": no RTP/RTCP pair starts at {rtp}")
-                } else {
-                    detail
-                };
-                Err(not_allocated(rtp, detail))
-            }
         }
     }
 
@@ -273,11 +262,16 @@ impl PortAllocator {
         }
     }
 
-    fn out_of_range_detail(&self, port: u16) -> String {
+    /// Why nothing can be freed at `port`, where nothing is reserved: `in_range` inside the
+    /// range, else that it is outside.
+    fn unallocated(&self, port: u16, in_range: NotAllocated) -> NotAllocated {
         if (self.start..self.end).contains(&port) {
-            String::new()
+            in_range
         } else {
-            format!(": it is outside the range [{}, {})", self.start, self.end)
+            NotAllocated::OutsideRange {
+                start: self.start,
+                end: self.end,
+            }
         }
     }
 }
@@ -289,8 +283,8 @@ impl State {
     }
 }
 
-fn not_allocated(port: u16, detail: String) -> Error {
-    Error::PortNotAllocated { port, detail }
+fn not_allocated(port: u16, reason: NotAllocated) -> Error {
+    Error::PortNotAllocated { port, reason }
 }
 
 #[cfg(test)]
@@ -313,9 +307,9 @@ mod tests {
 
     fn detail(result: Result<()>, expected_port: u16) -> String {
         match result {
-            Err(Error::PortNotAllocated { port, detail }) => {
+            Err(Error::PortNotAllocated { port, reason }) => {
                 assert_eq!(port, expected_port);
-                detail
+                reason.after(port).to_string()
             }
             other => panic!("expected PortNotAllocated, got {other:?}"),
         }
@@ -464,6 +458,13 @@ mod tests {
         ports.allocate_pair("p").unwrap();
         let single = ports.allocate("s").unwrap();
         assert!(detail(ports.free_pair(5001), 5001).contains("5001 is odd"));
+        assert_eq!(
+            ports.free_pair(5001),
+            Err(Error::PortNotAllocated {
+                port: 5001,
+                reason: NotAllocated::OddRtpPort
+            })
+        );
         assert!(detail(ports.free_pair(single), single).contains("reserved alone by allocate()"));
         assert!(ports.is_allocated(single));
         assert!(detail(ports.free_pair(5004), 5004).contains("no RTP/RTCP pair starts at 5004"));

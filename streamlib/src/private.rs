@@ -21,13 +21,13 @@ pub use std::fmt;
 pub use std::option::Option;
 
 pub use crate::actor::{
-    Actor, ActorConfig, Dispatch, PortBinder, Process, TextProbe, ViaDebug, ViaNoText,
+    Actor, ActorConfig, Dispatch, PortBinder, Process, TextProbe, ViaDebug, ViaNoText, ViaSerde,
 };
 pub use crate::clock::Rate;
 pub use crate::codec::Codec;
 pub use crate::error::{Error, Result};
 pub use crate::pipeline::{connect, Connection, Pipeline};
-pub use crate::port::{Input, InputRef, Output, OutputRef};
+pub use crate::port::{Input, InputRef, InputsRef, Output, OutputRef};
 pub use crate::remote::{RemoteActor, RemoteBinder, ViaCodec, ViaNothing, WireProbe};
 
 /// postcard encoding for `serde_codec!`. A value postcard cannot encode (a sequence of unknown
@@ -60,6 +60,30 @@ pub fn postcard_decode<T: serde::de::DeserializeOwned>(
 /// not zero.
 pub fn rate(num: u32, den: u32) -> Rate {
     Rate::new(num, den).expect("#[actor] checks at compile time that a rate is not zero")
+}
+
+/// The class name of the generic actor `A` (see [`crate::class`]): `base` followed by `args`,
+/// the type arguments ([`type_argument`]) and const arguments ([`const_argument`]).
+pub fn generic_class_name<A: 'static, const N: usize>(
+    base: &'static str,
+    args: fn() -> [String; N],
+) -> &'static str {
+    crate::class::generic_class(
+        std::any::TypeId::of::<A>(),
+        std::any::type_name::<A>(),
+        base,
+        &|| args().into(),
+    )
+}
+
+/// A type argument of a generic actor's class name.
+pub fn type_argument<T: ?Sized>() -> String {
+    crate::class::type_argument(std::any::type_name::<T>())
+}
+
+/// A const argument of a generic actor's class name.
+pub fn const_argument(value: impl fmt::Display) -> String {
+    crate::class::const_argument(&value)
 }
 
 /// A type a port can carry: shared between threads (`Send + Sync`) and owning (`'static`).
@@ -108,8 +132,8 @@ impl PipelineBuilder {
     }
 
     /// The next edge; `A.P >> B.Q` names its ends for error messages.
-    pub fn edge<A, P, B, Q>(&mut self) -> Edge<'_, A, P, B, Q> {
-        Edge {
+    pub fn edge<A, P, B, Q>(&mut self) -> PipelineHop<'_, A, P, B, Q> {
+        PipelineHop {
             builder: self,
             names: PhantomData,
         }
@@ -132,27 +156,35 @@ impl PipelineBuilder {
 }
 
 /// One `>>` of a `pipeline!`, from output `A.P` to input `B.Q`.
-pub struct Edge<'a, A, P, B, Q> {
+pub struct PipelineHop<'a, A, P, B, Q> {
     builder: &'a mut PipelineBuilder,
-    names: PhantomData<EdgeNames<A, P, B, Q>>,
+    names: PhantomData<HopNames<A, P, B, Q>>,
 }
 
-/// Carries the name types without owning values of them (so `Edge` is `Send` and `Sync` whatever
+/// Carries the name types without owning values of them (so `PipelineHop` is `Send` and `Sync` whatever
 /// they are).
-type EdgeNames<A, P, B, Q> = fn() -> (A, P, B, Q);
+type HopNames<A, P, B, Q> = fn() -> (A, P, B, Q);
 
-impl<A, P, B, Q> Edge<'_, A, P, B, Q> {
+impl<A, P, B, Q> PipelineHop<'_, A, P, B, Q> {
     /// Connects `output` to `input`, unless an earlier edge of the pipeline failed.
-    pub fn connect<O, I>(self, output: &O, input: &I)
+    ///
+    /// The payloads `T` and `U` are parameters of [`Source`] / [`Sink`], not associated types:
+    /// selecting the one impl for a known port type fixes them by unification. The payload
+    /// check [`SamePayload`] is a bound on the input port `I` (so rustc reports it on the input
+    /// the user wrote), with the output's payload `T` as a parameter: rustc checks the output
+    /// argument first, so `T` is known when `I` is; a mismatch is then reported with both
+    /// names, and an input whose payload is still open (a generic actor spawned without its
+    /// type) gets `T`.
+    pub fn connect<O, I, T, U>(self, output: &O, input: &I)
     where
-        O: Source<A, P>,
-        I: Sink<B, Q>,
-        I::Payload: SamePayload<O::Payload, A, P, B, Q>,
+        O: Source<A, P, T>,
+        I: Sink<B, Q, U> + SamePayload<T, U, A, P, B, Q>,
+        T: Send + Sync + 'static,
     {
         if self.builder.error.is_some() {
             return;
         }
-        let input = <I::Payload as SamePayload<O::Payload, A, P, B, Q>>::cast(input.input_ref());
+        let input = <I as SamePayload<T, U, A, P, B, Q>>::cast(input.input_ref());
         match connect(output.output_ref(), input) {
             Ok(connection) => self.builder.pipeline.push(connection),
             Err(error) => self.builder.error = Some(error),
@@ -160,22 +192,43 @@ impl<A, P, B, Q> Edge<'_, A, P, B, Q> {
     }
 }
 
+impl<A, P, B, Q> PipelineHop<'_, A, P, B, Q> {
+    /// As [`connect`](PipelineHop::connect), for an input that an earlier edge of this `pipeline!`
+    /// drives already: only an input set takes a second upstream.
+    pub fn connect_again<O, I, T, U>(self, output: &O, input: &I)
+    where
+        O: Source<A, P, T>,
+        I: Sink<B, Q, U> + SamePayload<T, U, A, P, B, Q> + ManySink<B, Q>,
+        T: Send + Sync + 'static,
+    {
+        self.connect(output, input)
+    }
+}
+
+/// An input that may be driven more than once in one `pipeline!`: an input set.
+#[diagnostic::on_unimplemented(
+    message = "input `{B}.{Q}` is driven twice in this `pipeline!`: a single input reads from one output",
+    label = "`{B}.{Q}` has an upstream already in this `pipeline!`",
+    note = "an output may feed many inputs; for an input that many outputs feed, declare it as an input set: `#[input] pub {Q}: Inputs<T>`"
+)]
+pub trait ManySink<B, Q> {}
+
+#[diagnostic::do_not_recommend]
+impl<T, B, Q> ManySink<B, Q> for InputsRef<T> {}
+
 /// An output port, which `A.P` on the left of `>>` must name.
 #[diagnostic::on_unimplemented(
     message = "`{A}.{P}` is an input port: it cannot be the source of `>>`",
     label = "an input of `{A}`, used as a source",
     note = "left of `>>`, `a.x` names output `x` of `a`; a middle hop `b.x` is input `x` then output `x` of `b`, and `b.x -> y` is input `x` then output `y`"
 )]
-pub trait Source<A, P> {
-    /// What the port carries.
-    type Payload: Send + Sync + 'static;
-    /// The port.
-    fn output_ref(&self) -> &OutputRef<Self::Payload>;
+pub trait Source<A, P, T> {
+    /// The port (carrying `T`).
+    fn output_ref(&self) -> &OutputRef<T>;
 }
 
 #[diagnostic::do_not_recommend]
-impl<T: Send + Sync + 'static, A, P> Source<A, P> for OutputRef<T> {
-    type Payload = T;
+impl<T: Send + Sync + 'static, A, P> Source<A, P, T> for OutputRef<T> {
     fn output_ref(&self) -> &OutputRef<T> {
         self
     }
@@ -187,34 +240,61 @@ impl<T: Send + Sync + 'static, A, P> Source<A, P> for OutputRef<T> {
     label = "an output of `{B}`, used as a target",
     note = "right of `>>`, `b.x` names input `x` of `b`"
 )]
-pub trait Sink<B, Q> {
-    /// What the port carries.
-    type Payload;
-    /// The port.
-    fn input_ref(&self) -> &InputRef<Self::Payload>;
+pub trait Sink<B, Q, U> {
+    /// The port (carrying `U`).
+    fn input_ref(&self) -> &InputRef<U>;
 }
 
 #[diagnostic::do_not_recommend]
-impl<T, B, Q> Sink<B, Q> for InputRef<T> {
-    type Payload = T;
-    fn input_ref(&self) -> &InputRef<T> {
+impl<U, B, Q> Sink<B, Q, U> for InputRef<U> {
+    fn input_ref(&self) -> &InputRef<U> {
         self
     }
 }
 
-/// `Self` (the input's payload) is `T` (the output's payload).
+#[diagnostic::do_not_recommend]
+impl<U: Send + Sync + 'static, B, Q> Sink<B, Q, U> for InputsRef<U> {
+    fn input_ref(&self) -> &InputRef<U> {
+        self
+    }
+}
+
+/// The input port `Self`, which takes `U`, accepts the output's payload `T`: `U` is `T`.
+///
+/// A bound on the input port rather than on a payload type, for inference: its `Self` is
+/// known as soon as the input is (`InputRef<?U>`), so the one impl applies and fixes a still
+/// open `U` to `T` — `let avg = rt.spawn(MovingAverage::new(10), "avg")?; pipeline! {
+/// src.value >> avg.value }` spawns a `MovingAverage<f64>` when `src.value` carries `f64`. (A
+/// bound whose `Self` is an open payload type never picks an impl: rustc then asked for the
+/// type.) A generic actor on the output side whose payload only the input would fix is not
+/// inferred this way: rustc asks for its type.
 #[diagnostic::on_unimplemented(
-    message = "payload type mismatch: `{A}.{P}` carries `{T}` but `{B}.{Q}` takes `{Self}`",
-    label = "takes `{Self}`, not `{T}`",
+    message = "payload type mismatch: `{A}.{P}` carries `{T}` but `{B}.{Q}` takes `{U}`",
+    label = "takes `{U}`, not `{T}`",
     note = "an output connects only to inputs of its own payload type; convert in an actor between them"
 )]
-pub trait SamePayload<T, A, P, B, Q>: Sized {
-    /// The same port, seen with the output's payload type.
-    fn cast(input: &InputRef<Self>) -> &InputRef<T>;
+pub trait SamePayload<T, U, A, P, B, Q> {
+    /// The input, seen with the output's payload type.
+    fn cast(input: &InputRef<U>) -> &InputRef<T>;
 }
 
 #[diagnostic::do_not_recommend]
-impl<T, A, P, B, Q> SamePayload<T, A, P, B, Q> for T {
+impl<T, A, P, B, Q> SamePayload<T, T, A, P, B, Q> for InputRef<T> {
+    fn cast(input: &InputRef<T>) -> &InputRef<T> {
+        input
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<T, A, P, B, Q> SamePayload<T, T, A, P, B, Q> for InputsRef<T> {
+    fn cast(input: &InputRef<T>) -> &InputRef<T> {
+        input
+    }
+}
+
+/// An output on the right of `>>` is reported by [`Sink`] alone, not again as a mismatch.
+#[diagnostic::do_not_recommend]
+impl<T, A, P, B, Q> SamePayload<T, T, A, P, B, Q> for NotAnInput {
     fn cast(input: &InputRef<T>) -> &InputRef<T> {
         input
     }

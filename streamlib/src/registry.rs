@@ -35,20 +35,25 @@ use std::time::{Duration, Instant};
 
 use parking_lot::RwLock;
 
-use crate::actor::PortInfo;
+use crate::actor::{find_port, PortInfo};
 use crate::error::{Error, Result};
-use crate::pipeline::{render_dot, DotEdge};
+use crate::graph::{GraphModel, Link};
 use crate::port::{Direction, InputRef, OutputRef};
 use crate::remote::{remote_port, Network, Peer};
 use crate::stats::{ActorStats, ActorStatsCell, PortStatsList};
-use crate::uri::ActorUri;
+use crate::uri::{ActorUri, PortAddress};
 
-/// What the registry knows of one actor; shared with the runtime's actor cell.
+/// What the registry knows of one actor (the registry side; see the map in `runtime`'s docs):
+/// URI, ports, stats, `running`. Shared by the runtime's cell, the actor's handle and every
+/// [`ActorRef`] to it.
 ///
-/// `repr(C)` keeps what every tick touches — `running` and the stats counters — at the start,
-/// together in as few cache lines as possible.
-#[repr(C)]
-pub(crate) struct ActorEntry {
+/// `repr(C)` keeps what every tick touches — `running` and the stats counters (`ticks`, the
+/// process-time histogram's `max` and `window`) — at the start, and the 64-byte alignment puts
+/// them in one cache line of their own, whatever address the allocation gets: not split over
+/// two, and not sharing the line of the `Arc`'s reference counts, which every `ActorRef` clone
+/// (a registry listing) writes.
+#[repr(C, align(64))]
+pub(crate) struct RegistryEntry {
     pub(crate) running: AtomicBool,
     pub(crate) stats: ActorStatsCell,
     pub(crate) uri: ActorUri,
@@ -60,7 +65,7 @@ pub(crate) struct ActorEntry {
 /// another process or host.
 #[derive(Clone)]
 pub struct ActorRef {
-    pub(crate) entry: Arc<ActorEntry>,
+    pub(crate) entry: Arc<RegistryEntry>,
     /// Set for an actor of another process.
     pub(crate) remote: Option<Arc<Peer>>,
 }
@@ -155,12 +160,8 @@ impl ActorRef {
     }
 
     fn port<T: 'static>(&self, name: &str, direction: Direction) -> Result<&PortInfo> {
-        let port = self
-            .entry
-            .ports
-            .iter()
-            .find(|p| p.name == name && p.direction == direction)
-            .ok_or_else(|| Error::UnknownPort {
+        let port =
+            find_port(&self.entry.ports, name, direction).ok_or_else(|| Error::UnknownPort {
                 actor: self.entry.uri.to_string(),
                 port: name.to_string(),
                 direction: direction.as_str(),
@@ -306,31 +307,35 @@ impl Registry {
         self.actors.read().is_empty()
     }
 
-    /// The live graph as Graphviz DOT: every registered actor, and every connection into one.
+    /// The live graph as Graphviz DOT: every registered actor, and every connection into one
+    /// (described by the same model as [`Pipeline::to_dot`](crate::Pipeline::to_dot) and the
+    /// inspection API's graph).
     pub fn to_dot(&self) -> String {
-        let actors = self.list();
-        let uris: Vec<String> = actors.iter().map(|a| a.uri().to_string()).collect();
-        // (upstream URI, output port, this actor's index, input port, payload)
-        let links: Vec<(String, &str, usize, &PortInfo)> = actors
+        Registry::graph_of(&self.list()).to_dot()
+    }
+
+    /// The graph of `actors`: each of them, and every connection into one of their inputs (from
+    /// a bound output), in the order of the actors, their inputs and each input's upstreams.
+    pub(crate) fn graph_of(actors: &[ActorRef]) -> GraphModel {
+        let links = actors
             .iter()
-            .enumerate()
-            .flat_map(|(i, actor)| actor.ports().iter().map(move |port| (i, port)))
-            .filter_map(|(i, input)| {
-                let (from, output) = input.upstream.as_ref()?()?;
-                Some((from, output, i, input))
+            .flat_map(|actor| {
+                actor
+                    .ports()
+                    .iter()
+                    .filter(|port| port.direction == Direction::Input)
+                    .map(move |input| (actor, input))
+            })
+            .flat_map(|(actor, input)| {
+                let upstreams = input.upstream.as_ref().map(|up| up()).unwrap_or_default();
+                upstreams.into_iter().map(move |from| Link {
+                    from: Some(from),
+                    to: Some(PortAddress::new(actor.uri().clone(), input.name)),
+                    payload: input.type_name,
+                })
             })
             .collect();
-        let edges: Vec<DotEdge<'_>> = links
-            .iter()
-            .map(|(from, output, i, input)| DotEdge {
-                from,
-                output,
-                to: &uris[*i],
-                input: input.name,
-                payload: input.type_name,
-            })
-            .collect();
-        render_dot(uris.iter().map(String::as_str), &edges)
+        GraphModel::new(actors.iter().map(|a| a.uri().clone()).collect(), links)
     }
 
     pub(crate) fn insert(&self, actor: ActorRef) -> Result<()> {
@@ -358,5 +363,21 @@ impl fmt::Debug for Registry {
         f.debug_list()
             .entries(self.actors.read().keys().map(|u| u.to_string()))
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod layout {
+    use super::RegistryEntry;
+    use crate::stats::ActorStatsCell;
+    use std::mem::{align_of, offset_of};
+
+    /// What every tick touches — `running` and the hot stats counters — lies in the entry's
+    /// first 64 bytes, and the entry starts on a cache line.
+    #[test]
+    fn the_tick_touches_one_cache_line_of_the_entry() {
+        assert_eq!(align_of::<RegistryEntry>(), 64);
+        assert_eq!(offset_of!(RegistryEntry, running), 0);
+        assert!(offset_of!(RegistryEntry, stats) + ActorStatsCell::HOT_BYTES <= 64);
     }
 }

@@ -227,7 +227,10 @@ impl<T> RingBuffer<T> {
     /// [`Error::InvalidSlots`] if `slots` is 0 or more than [`MAX_SLOTS`](Self::MAX_SLOTS).
     pub fn new(slots: usize) -> Result<Self> {
         if slots == 0 || slots > Self::MAX_SLOTS {
-            return Err(Error::InvalidSlots { slots });
+            return Err(Error::InvalidSlots {
+                slots,
+                max: Self::MAX_SLOTS,
+            });
         }
         Ok(Self::with_slots(slots))
     }
@@ -264,10 +267,33 @@ impl<T> RingBuffer<T> {
 
     /// Publishes an `Arc` already shared elsewhere; readers get clones of this very `Arc`.
     pub fn write_arc(&self, value: Arc<T>) {
+        self.write_with(value, false);
+    }
+
+    /// Publishes `value` as [`write_arc`](Self::write_arc) does, for a buffer whose writes all
+    /// come from one thread at a time (an [`Output`](crate::Output), which is not `Sync`, owns
+    /// its buffer's writes): no other writer can publish, so the claim needs no re-check of
+    /// `latest` and the publication is a plain store instead of a compare-and-swap.
+    ///
+    /// # Safety
+    ///
+    /// No other write to this buffer (through any write method) may run at the same time.
+    /// (With two such writers at once, one could claim the slot the other just published,
+    /// with a stale view of `latest`, and overwrite it under a reader; see the type's docs.)
+    pub(crate) unsafe fn write_arc_single_writer(&self, value: Arc<T>) {
+        self.write_with(value, true);
+    }
+
+    /// The write protocol (see the type's docs). `one_writer` is set only by
+    /// [`write_arc_single_writer`](Self::write_arc_single_writer), whose caller promises that no
+    /// other write runs meanwhile: then `latest` moves only here, so a claim needs no re-check
+    /// and a store publishes.
+    #[inline]
+    fn write_with(&self, value: Arc<T>, one_writer: bool) {
         let mut expected = self.header.latest.load(Ordering::Acquire);
         let mut round = 0;
         let slot = loop {
-            match self.claim_spare(expected) {
+            match self.claim_spare(expected, one_writer) {
                 Ok(index) => break index,
                 Err(Some(newer)) => expected = newer,
                 Err(None) => {
@@ -282,11 +308,16 @@ impl<T> RingBuffer<T> {
         };
         let cell = &self.header.slots[slot].value;
         // SAFETY: this thread holds slot `slot`'s claim, taken when no reader was counted in and
-        // with `latest` still at `expected`, which names another slot (see the type's docs). No
-        // reader reads the cell until `slot` is published below, and no other writer can claim
-        // it, so this is the only access.
+        // with `latest` still at `expected` (re-checked, or unmoved with one writer), which names
+        // another slot (see the type's docs). No reader reads the cell until `slot` is published
+        // below, and no other writer can claim it, so this is the only access.
         let replaced = cell.with_mut(|value_ptr| unsafe { (*value_ptr).replace(value) });
-        self.publish(expected, slot);
+        if one_writer {
+            let next = self.next_latest(expected, slot);
+            self.header.latest.store(next, Ordering::Release);
+        } else {
+            self.publish(expected, slot);
+        }
         self.header.slots[slot]
             .state
             .fetch_sub(CLAIMED, Ordering::Release);
@@ -295,9 +326,14 @@ impl<T> RingBuffer<T> {
 
     /// Claims a slot other than the one `expected` names, oldest first.
     ///
-    /// `Err(Some(newer))`: another writer published meanwhile; start over from `newer`.
+    /// `Err(Some(newer))`: another writer published meanwhile; start over from `newer` (never
+    /// with `one_writer`, where nobody else publishes).
     /// `Err(None)`: every other slot is claimed or inside a read; wait and start over.
-    fn claim_spare(&self, expected: u64) -> std::result::Result<usize, Option<u64>> {
+    fn claim_spare(
+        &self,
+        expected: u64,
+        one_writer: bool,
+    ) -> std::result::Result<usize, Option<u64>> {
         let count = self.header.slots.len();
         let published = self.index(expected);
         for offset in 1..count {
@@ -313,6 +349,9 @@ impl<T> RingBuffer<T> {
             {
                 continue;
             }
+            if one_writer {
+                return Ok(candidate);
+            }
             let now = self.header.latest.load(Ordering::Acquire);
             if now == expected {
                 return Ok(candidate);
@@ -326,7 +365,7 @@ impl<T> RingBuffer<T> {
     /// Makes `slot` the latest with the next sequence number.
     fn publish(&self, mut expected: u64, slot: usize) {
         loop {
-            let next = (((expected >> self.header.shift) + 1) << self.header.shift) | slot as u64;
+            let next = self.next_latest(expected, slot);
             // Only another writer can have moved `latest` since `expected` was read; publishing
             // on top of its value keeps `seq` increasing and publishes every write.
             match self.header.latest.compare_exchange_weak(
@@ -395,6 +434,13 @@ impl<T> RingBuffer<T> {
         self.header.waits.load(Ordering::Relaxed)
     }
 
+    /// The `latest` word that publishes `slot` as the write after `expected`: the next sequence
+    /// number above the slot bits.
+    #[inline]
+    fn next_latest(&self, expected: u64, slot: usize) -> u64 {
+        (((expected >> self.header.shift) + 1) << self.header.shift) | slot as u64
+    }
+
     fn index(&self, latest: u64) -> usize {
         // The mask keeps the value below `slots.len()` (at most MAX_SLOTS), so it fits a usize.
         (latest & ((1 << self.header.shift) - 1)) as usize
@@ -440,12 +486,18 @@ mod tests {
     fn zero_or_too_many_slots_is_an_error() {
         assert_eq!(
             RingBuffer::<u8>::new(0).err(),
-            Some(Error::InvalidSlots { slots: 0 })
+            Some(Error::InvalidSlots {
+                slots: 0,
+                max: RingBuffer::<u8>::MAX_SLOTS
+            })
         );
         let too_many = RingBuffer::<u8>::MAX_SLOTS + 1;
         assert_eq!(
             RingBuffer::<u8>::new(too_many).err(),
-            Some(Error::InvalidSlots { slots: too_many })
+            Some(Error::InvalidSlots {
+                slots: too_many,
+                max: RingBuffer::<u8>::MAX_SLOTS
+            })
         );
         assert!(RingBuffer::<u8>::new(RingBuffer::<u8>::MAX_SLOTS).is_ok());
     }
@@ -608,5 +660,77 @@ mod tests {
         let ring = RingBuffer::<Counted<'_>>::new(5).expect("valid size");
         drop(ring);
         assert_eq!(drops[0].load(Ordering::SeqCst), 0);
+    }
+}
+
+/// Loom models of the one-writer path (the shared paths' models are in `tests/loom_ring.rs`).
+/// Run: `RUSTFLAGS="--cfg loom" cargo test -p streamlib --release --lib loom_`.
+#[cfg(all(test, loom))]
+mod loom_single_writer {
+    use super::RingBuffer;
+    use loom::thread;
+    use std::sync::Arc;
+
+    /// A value whose two halves must match: a torn read shows.
+    struct Pair(u64, u64);
+
+    /// Reads twice: each value whole, one that was written, with its own seq, never older.
+    fn read_twice(ring: &RingBuffer<Pair>, writes: u64) {
+        let mut last = 0;
+        for _ in 0..2 {
+            if let Some((seq, pair)) = ring.read_latest_with_seq() {
+                assert_eq!(pair.0, pair.1, "torn value");
+                assert!(
+                    (1..=writes).contains(&pair.0),
+                    "{} was never written",
+                    pair.0
+                );
+                assert_eq!(seq, pair.0, "seq of another value");
+                assert!(seq >= last, "went back from {last} to {seq}");
+                last = seq;
+            }
+        }
+    }
+
+    /// `writes` values written on the one-writer path while `readers` threads read twice; with
+    /// two readers the model is bounded to 4 preemptions, as `tests/loom_ring.rs` does.
+    fn write_while_readers_read(slots: usize, readers: usize, writes: u64) {
+        let mut builder = loom::model::Builder::new();
+        if readers > 1 {
+            builder.preemption_bound = Some(4);
+        }
+        builder.check(move || {
+            let ring = Arc::new(RingBuffer::new(slots).expect("valid size"));
+            let readers: Vec<_> = (0..readers)
+                .map(|_| {
+                    let ring = Arc::clone(&ring);
+                    thread::spawn(move || read_twice(&ring, writes))
+                })
+                .collect();
+            for value in 1..=writes {
+                // SAFETY: this thread is the only writer.
+                unsafe { ring.write_arc_single_writer(Arc::new(Pair(value, value))) };
+            }
+            for reader in readers {
+                reader.join().expect("reader panicked");
+            }
+            let newest = ring.read_latest_with_seq().expect("written");
+            assert_eq!((newest.0, newest.1 .0), (writes, writes));
+        });
+    }
+
+    #[test]
+    fn loom_one_writer_path_with_one_reader() {
+        write_while_readers_read(3, 1, 3);
+    }
+
+    #[test]
+    fn loom_one_writer_path_with_one_reader_and_the_smallest_buffer() {
+        write_while_readers_read(1, 1, 3);
+    }
+
+    #[test]
+    fn loom_one_writer_path_with_two_readers() {
+        write_while_readers_read(3, 2, 2);
     }
 }

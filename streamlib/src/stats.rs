@@ -3,22 +3,23 @@
 //! Every actor keeps an [`ActorStats`]: ticks run, ticks skipped by its clock's late policy,
 //! errors, panics, and the distribution of its `process` time (p50, p99, max). The counters are
 //! plain relaxed atomics updated by whichever thread runs the actor, so reading them from a handle
-//! or a tool costs the actor nothing. Percentiles (process time, and the clock's lateness for the
-//! ticks the actor ran) come from a log-linear [`Histogram`] (8 buckets per power of two, so
-//! within 12.5 %), not from stored samples.
+//! or a tool costs the actor nothing; the live counters themselves are the runtime's own, users
+//! see snapshots. Percentiles (process time, and the clock's lateness for the ticks the actor ran)
+//! come from a log-linear [`Histogram`] (8 buckets per power of two, so within 12.5 %), not from
+//! stored samples; any number of threads may record into one histogram at once.
 //!
 //! ```
 //! use std::time::Duration;
-//! use streamlib::stats::ActorStatsCell;
+//! use streamlib::stats::Histogram;
 //!
-//! let cell = ActorStatsCell::default();
+//! let histogram = Histogram::default();
 //! for micros in 1..=100 {
-//!     cell.record_tick(Duration::from_micros(micros), 0);
+//!     histogram.record(Duration::from_micros(micros));
 //! }
-//! let stats = cell.snapshot();
-//! assert_eq!(stats.ticks, 100);
-//! assert!(stats.process_p50 >= Duration::from_micros(44) && stats.process_p50 <= Duration::from_micros(57));
-//! assert_eq!(stats.process_max, Duration::from_micros(100));
+//! assert_eq!(histogram.count(), 100);
+//! let p50 = histogram.percentile(50);
+//! assert!(p50 >= Duration::from_micros(44) && p50 <= Duration::from_micros(57));
+//! assert_eq!(histogram.max(), Duration::from_micros(100));
 //! ```
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -50,6 +51,82 @@ pub struct ActorStats {
     pub lateness_p99: Duration,
     /// Largest lateness.
     pub lateness_max: Duration,
+    /// Median wall time of a tick of the actor's clock: from the start of the tick to the end of
+    /// its last actor's `process`. Beside the sum of the actors' process times it shows how much
+    /// of a tick ran in parallel; beside the period, how much room the tick leaves.
+    pub tick_p50: Duration,
+    /// 99th percentile wall time of a tick of the actor's clock.
+    pub tick_p99: Duration,
+}
+
+/// What a clock's ticks measure, shared by every actor of the clock (recorded once per tick by
+/// the clock's thread, not once per actor).
+#[derive(Default)]
+pub(crate) struct ClockCounters {
+    /// How late the clock's wake-ups came.
+    pub(crate) lateness: Histogram,
+    /// Wall time of each tick, from its start to the end of its last actor.
+    pub(crate) tick_time: Histogram,
+}
+
+impl ClockCounters {
+    /// The clock's figures now (two histogram walks: take them once per clock, not per actor).
+    pub(crate) fn figures(&self) -> ClockFigures {
+        let (lateness_p50, lateness_p99, lateness_max) = self.lateness.summary();
+        let (tick_p50, tick_p99, _) = self.tick_time.summary();
+        ClockFigures {
+            lateness_p50,
+            lateness_p99,
+            lateness_max,
+            tick_p50,
+            tick_p99,
+        }
+    }
+}
+
+/// The part of [`ActorStats`] that belongs to the actor's clock: the same for every actor of it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ClockFigures {
+    pub(crate) lateness_p50: Duration,
+    pub(crate) lateness_p99: Duration,
+    pub(crate) lateness_max: Duration,
+    pub(crate) tick_p50: Duration,
+    pub(crate) tick_p99: Duration,
+}
+
+impl ClockFigures {
+    /// The clock's figures as `stats` carries them.
+    #[cfg(feature = "inspect")]
+    pub(crate) fn of(stats: &ActorStats) -> ClockFigures {
+        ClockFigures {
+            lateness_p50: stats.lateness_p50,
+            lateness_p99: stats.lateness_p99,
+            lateness_max: stats.lateness_max,
+            tick_p50: stats.tick_p50,
+            tick_p99: stats.tick_p99,
+        }
+    }
+
+    /// `stats` with these figures for its clock's.
+    pub(crate) fn put_into(self, stats: &mut ActorStats) {
+        stats.lateness_p50 = self.lateness_p50;
+        stats.lateness_p99 = self.lateness_p99;
+        stats.lateness_max = self.lateness_max;
+        stats.tick_p50 = self.tick_p50;
+        stats.tick_p99 = self.tick_p99;
+    }
+
+    /// The larger of each figure.
+    #[cfg(feature = "inspect")]
+    pub(crate) fn max(self, other: ClockFigures) -> ClockFigures {
+        ClockFigures {
+            lateness_p50: self.lateness_p50.max(other.lateness_p50),
+            lateness_p99: self.lateness_p99.max(other.lateness_p99),
+            lateness_max: self.lateness_max.max(other.lateness_max),
+            tick_p50: self.tick_p50.max(other.tick_p50),
+            tick_p99: self.tick_p99.max(other.tick_p99),
+        }
+    }
 }
 
 /// Counters of one port. Output ports fill `writes` and `overwritten_unread`; input ports
@@ -70,6 +147,37 @@ pub struct PortStats {
     /// Messages from another process or host that were dropped because their bytes did not
     /// decode (garbage, another payload type, another wire version).
     pub bad_values: u64,
+    /// Values a queued input dropped because it was full when they arrived (the oldest pending
+    /// value goes); `0` for latest-value inputs and for outputs.
+    pub dropped: u64,
+}
+
+/// Counter by counter (saturating): the counters of several ports as one, e.g. an input set's
+/// members.
+///
+/// ```
+/// use streamlib::PortStats;
+/// let a = PortStats { reads: 2, dropped: 1, ..PortStats::default() };
+/// let b = PortStats { reads: 3, ..PortStats::default() };
+/// assert_eq!((a + b).reads, 5);
+/// assert_eq!((a + b).dropped, 1);
+/// ```
+impl std::ops::Add for PortStats {
+    type Output = PortStats;
+
+    fn add(self, other: PortStats) -> PortStats {
+        PortStats {
+            writes: self.writes.saturating_add(other.writes),
+            overwritten_unread: self
+                .overwritten_unread
+                .saturating_add(other.overwritten_unread),
+            reads: self.reads.saturating_add(other.reads),
+            stale_reads: self.stale_reads.saturating_add(other.stale_reads),
+            missed: self.missed.saturating_add(other.missed),
+            bad_values: self.bad_values.saturating_add(other.bad_values),
+            dropped: self.dropped.saturating_add(other.dropped),
+        }
+    }
 }
 
 /// The named ports of an actor with their counters.
@@ -83,29 +191,37 @@ pub struct PortStatsList {
 
 const SUB_BUCKETS: usize = 8;
 /// Values up to 2^44 ns (about 4.9 hours) get their own buckets; longer ones share the last.
-const BUCKETS: usize = 42 * SUB_BUCKETS;
+const BUCKETS: usize = OCTAVES * SUB_BUCKETS;
+/// Powers of two with buckets of their own (the first holds the values below 8 ns).
+const OCTAVES: usize = 42;
 
-/// The live counters behind [`ActorStats`].
+/// The live counters behind [`ActorStats`], kept by the runtime for each actor.
 ///
 /// `repr(C)`, hot counters first: a steady tick touches `ticks` and the histogram's `max` and
 /// `window`, one cache line (`skipped` and `late` only when there is something to count).
 #[derive(Default)]
 #[repr(C)]
-pub struct ActorStatsCell {
+pub(crate) struct ActorStatsCell {
     ticks: AtomicU64,
     process_time: Histogram,
     skipped: AtomicU64,
     late: AtomicU64,
     errors: AtomicU64,
     panics: AtomicU64,
-    /// The lateness of the actor's clock, shared by all actors of that clock (recorded once per
-    /// tick by the clock's thread, not once per actor).
-    lateness: OnceLock<Arc<Histogram>>,
+    /// The figures of the actor's clock, shared by all actors of that clock.
+    clock: OnceLock<Arc<ClockCounters>>,
 }
 
 impl ActorStatsCell {
+    /// Bytes from the start of the cell to the end of what a steady tick writes (`ticks`, the
+    /// histogram's `max` and `window`): the owner keeps them in one cache line.
+    #[cfg(test)]
+    pub(crate) const HOT_BYTES: usize = std::mem::offset_of!(ActorStatsCell, process_time)
+        + std::mem::offset_of!(Histogram, window)
+        + std::mem::size_of::<AtomicU64>();
+
     /// Records one `process` call that took `took`, after `skipped` skipped ticks.
-    pub fn record_tick(&self, took: Duration, skipped: u64) {
+    pub(crate) fn record_tick(&self, took: Duration, skipped: u64) {
         add(&self.ticks, 1);
         if skipped > 0 {
             add(&self.skipped, skipped);
@@ -114,34 +230,43 @@ impl ActorStatsCell {
     }
 
     /// Counts a tick this actor ran more than a period after its deadline.
-    pub fn record_late(&self) {
+    pub(crate) fn record_late(&self) {
         add(&self.late, 1);
     }
 
-    /// Shares the lateness histogram of the actor's clock (set once, when the actor joins it).
-    pub fn share_lateness(&self, lateness: Arc<Histogram>) {
-        let _ = self.lateness.set(lateness);
+    /// Shares the figures of the actor's clock (set once, when the actor joins it).
+    pub(crate) fn share_clock(&self, clock: Arc<ClockCounters>) {
+        let _ = self.clock.set(clock);
     }
 
     /// Records an `Err` from `process`.
-    pub fn record_error(&self) {
+    pub(crate) fn record_error(&self) {
         add(&self.errors, 1);
     }
 
     /// Records a panic in `process`.
-    pub fn record_panic(&self) {
+    pub(crate) fn record_panic(&self) {
         add(&self.panics, 1);
     }
 
     /// The counters now.
-    pub fn snapshot(&self) -> ActorStats {
+    pub(crate) fn snapshot(&self) -> ActorStats {
+        let mut stats = self.snapshot_of_actor();
+        if let Some(clock) = self.clock() {
+            clock.figures().put_into(&mut stats);
+        }
+        stats
+    }
+
+    /// The figures of the actor's clock, once it joined one.
+    pub(crate) fn clock(&self) -> Option<&Arc<ClockCounters>> {
+        self.clock.get()
+    }
+
+    /// The counters now, without the clock's figures (zero): what a reader of many actors of
+    /// one clock takes per actor, reading [`clock`](Self::clock) once per clock.
+    pub(crate) fn snapshot_of_actor(&self) -> ActorStats {
         let (process_p50, process_p99, process_max) = self.process_time.summary();
-        let (lateness_p50, lateness_p99, lateness_max) = self
-            .lateness
-            .get()
-            .map_or((Duration::ZERO, Duration::ZERO, Duration::ZERO), |h| {
-                h.summary()
-            });
         ActorStats {
             ticks: self.ticks.load(Ordering::Relaxed),
             skipped_ticks: self.skipped.load(Ordering::Relaxed),
@@ -151,27 +276,32 @@ impl ActorStatsCell {
             process_p50,
             process_p99,
             process_max,
-            lateness_p50,
-            lateness_p99,
-            lateness_max,
+            ..ActorStats::default()
         }
     }
 }
 
-/// A log-linear histogram of durations, lock-free, written by one thread at a time.
+/// A log-linear histogram of durations, lock-free; any number of threads may record into it and
+/// read it at once.
 ///
 /// Counts are 32-bit (a bucket saturates after 4 billion values) to keep the whole histogram in
-/// 1.3 KiB: with thousands of actors, stats memory is what a tick touches most.
+/// 1.4 KiB: with thousands of actors, stats memory is what a tick touches most.
 ///
 /// Values in the same power of two as the previous ones (the common case: an actor's process
 /// time is steady) are counted in `window`, next to `max_nanos`, and added to their buckets only
 /// when a value lands in another power of two: most records touch one cache line, not two.
+/// Every update is an atomic read-modify-write (a compare-and-swap of the window, atomic adds to
+/// the buckets, an atomic maximum), so concurrent writers lose no value; a reader may see a
+/// flush half done (a few values counted late), never a value counted twice for good.
 #[repr(C)]
 pub struct Histogram {
     max_nanos: AtomicU64,
     /// One power of two's 8 buckets not yet added to `buckets`: the octave + 1 in the top 8 bits
     /// (0: empty), then a 7-bit count per bucket.
     window: AtomicU64,
+    /// Bit `o` set once octave `o` has counts in `buckets`: a reader copies only those octaves
+    /// (a steady actor's one or two cache lines, not the 1.3 KiB of all 42).
+    octaves: AtomicU64,
     buckets: [AtomicU32; BUCKETS],
 }
 
@@ -180,6 +310,7 @@ impl Default for Histogram {
         Histogram {
             max_nanos: AtomicU64::new(0),
             window: AtomicU64::new(0),
+            octaves: AtomicU64::new(0),
             buckets: [const { AtomicU32::new(0) }; BUCKETS],
         }
     }
@@ -191,68 +322,134 @@ impl Histogram {
         let nanos = u64::try_from(value.as_nanos()).unwrap_or(u64::MAX);
         let bucket = bucket_of(nanos);
         let (octave, lane) = (bucket / SUB_BUCKETS, bucket % SUB_BUCKETS);
-        let mut window = self.window.load(Ordering::Relaxed);
         let shift = LANE_BITS * lane as u32;
-        if window_octave(window) != Some(octave) || (window >> shift) & LANE_MAX == LANE_MAX {
-            self.flush(window);
-            window = (octave as u64 + 1) << WINDOW_OCTAVE_SHIFT;
+        let mut window = self.window.load(Ordering::Relaxed);
+        loop {
+            // A value of another power of two, or a full lane, starts a new window; the thread
+            // whose swap succeeds owns the old window's counts and adds them to the buckets.
+            let starts_anew =
+                window_octave(window) != Some(octave) || (window >> shift) & LANE_MAX == LANE_MAX;
+            let next = if starts_anew {
+                ((octave as u64 + 1) << WINDOW_OCTAVE_SHIFT) + (1 << shift)
+            } else {
+                window + (1 << shift)
+            };
+            match self.window.compare_exchange_weak(
+                window,
+                next,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    if starts_anew {
+                        self.flush(window);
+                    }
+                    break;
+                }
+                Err(actual) => window = actual,
+            }
         }
-        self.window.store(window + (1 << shift), Ordering::Relaxed);
         if nanos > self.max_nanos.load(Ordering::Relaxed) {
-            self.max_nanos.store(nanos, Ordering::Relaxed);
+            self.max_nanos.fetch_max(nanos, Ordering::Relaxed);
         }
     }
 
-    /// Adds the window's counts to their buckets.
+    /// Adds the counts of a window taken out of `window` to their buckets (saturating).
     fn flush(&self, window: u64) {
         let Some(octave) = window_octave(window) else {
             return;
         };
+        // Marked before the counts land, so a reader that sees them reads their octave. Flushes
+        // are rare (a value in another power of two), and the load spares the locked `or` after
+        // the first.
+        let bit = 1 << octave;
+        if self.octaves.load(Ordering::Relaxed) & bit == 0 {
+            self.octaves.fetch_or(bit, Ordering::Relaxed);
+        }
         for (lane, count) in window_lanes(window) {
             let cell = &self.buckets[octave * SUB_BUCKETS + lane];
-            let total = u64::from(cell.load(Ordering::Relaxed)) + count;
-            cell.store(total.min(u64::from(u32::MAX)) as u32, Ordering::Relaxed);
+            // `count` is at most LANE_MAX, so it fits a u32.
+            let _ = cell.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |total| {
+                Some(total.saturating_add(count as u32))
+            });
         }
     }
 
     /// Values recorded.
     pub fn count(&self) -> u64 {
-        self.counts().iter().sum()
+        let mut total = 0;
+        self.each_octave(self.in_use(), |_, counts| {
+            total += counts.iter().sum::<u64>();
+            true
+        });
+        total
     }
 
-    /// Count per bucket, the pending run included.
-    fn counts(&self) -> Vec<u64> {
-        let mut counts: Vec<u64> = self
-            .buckets
-            .iter()
-            .map(|b| u64::from(b.load(Ordering::Relaxed)))
-            .collect();
+    /// The octaves with counts (bit `o` for octave `o`) and the pending window, read once.
+    fn in_use(&self) -> (u64, u64) {
         let window = self.window.load(Ordering::Relaxed);
-        if let Some(octave) = window_octave(window) {
-            for (lane, count) in window_lanes(window) {
-                counts[octave * SUB_BUCKETS + lane] += count;
+        let pending = window_octave(window).map_or(0, |o| 1 << o);
+        (self.octaves.load(Ordering::Relaxed) | pending, window)
+    }
+
+    /// Calls `visit` with the counts of each octave of `in_use`, in ascending order, the
+    /// pending window's included, until it returns `false`. Only the buckets in use are read,
+    /// and nothing is allocated: reading thousands of histograms stays cheap.
+    fn each_octave(&self, in_use: (u64, u64), mut visit: impl FnMut(usize, [u64; 8]) -> bool) {
+        let (mut octaves, window) = in_use;
+        let pending = window_octave(window);
+        while octaves != 0 {
+            let octave = octaves.trailing_zeros() as usize;
+            octaves &= octaves - 1;
+            let lanes = &self.buckets[octave * SUB_BUCKETS..(octave + 1) * SUB_BUCKETS];
+            let mut counts = [0; SUB_BUCKETS];
+            for (count, bucket) in counts.iter_mut().zip(lanes) {
+                *count = u64::from(bucket.load(Ordering::Relaxed));
+            }
+            if pending == Some(octave) {
+                for (lane, count) in window_lanes(window) {
+                    counts[lane] += count;
+                }
+            }
+            if !visit(octave, counts) {
+                return;
             }
         }
-        counts
+    }
+
+    /// The percentiles `ps` (each 0 to 100, ascending), within 12.5 %, from two walks over the
+    /// buckets in use (the total, then the ranks); zero when empty. Values recorded between the
+    /// walks can only bring a rank earlier; one not reached takes the maximum.
+    fn percentiles<const N: usize>(&self, ps: [u64; N]) -> [Duration; N] {
+        let in_use = self.in_use();
+        let mut total = 0;
+        self.each_octave(in_use, |_, counts| {
+            total += counts.iter().sum::<u64>();
+            true
+        });
+        let max = self.max_nanos.load(Ordering::Relaxed);
+        let mut found = [Duration::from_nanos(max); N];
+        if total == 0 {
+            return [Duration::ZERO; N];
+        }
+        let (mut next, mut seen) = (0, 0);
+        self.each_octave(in_use, |octave, counts| {
+            for (lane, count) in counts.iter().enumerate() {
+                seen += count;
+                while next < N && seen >= (total * ps[next].min(100)).div_ceil(100).max(1) {
+                    let upper = bucket_upper(octave * SUB_BUCKETS + lane);
+                    found[next] = Duration::from_nanos(upper.min(max));
+                    next += 1;
+                }
+            }
+            next < N
+        });
+        found
     }
 
     /// The `p`-th percentile (0 to 100), within 12.5 %; zero when empty.
     pub fn percentile(&self, p: u64) -> Duration {
-        let counts = self.counts();
-        let total: u64 = counts.iter().sum();
-        let max = self.max_nanos.load(Ordering::Relaxed);
-        if total == 0 {
-            return Duration::ZERO;
-        }
-        let rank = (total * p.min(100)).div_ceil(100).max(1);
-        let mut seen = 0;
-        for (i, count) in counts.iter().enumerate() {
-            seen += count;
-            if seen >= rank {
-                return Duration::from_nanos(bucket_upper(i).min(max));
-            }
-        }
-        Duration::from_nanos(max)
+        self.percentiles([p])[0]
     }
 
     /// The largest value recorded.
@@ -260,9 +457,10 @@ impl Histogram {
         Duration::from_nanos(self.max_nanos.load(Ordering::Relaxed))
     }
 
-    /// `(p50, p99, max)`.
+    /// `(p50, p99, max)`, from one copy of the counts.
     pub fn summary(&self) -> (Duration, Duration, Duration) {
-        (self.percentile(50), self.percentile(99), self.max())
+        let [p50, p99] = self.percentiles([50, 99]);
+        (p50, p99, self.max())
     }
 }
 
@@ -379,6 +577,65 @@ mod tests {
         assert!(h.percentile(50) <= Duration::from_nanos(3_072));
         assert!(h.percentile(100) >= Duration::from_millis(2));
         assert_eq!(h.max(), Duration::from_millis(2));
+    }
+
+    #[test]
+    fn concurrent_writers_lose_no_value() {
+        let h = Arc::new(Histogram::default());
+        let writers: Vec<_> = (0..4u64)
+            .map(|t| {
+                let h = h.clone();
+                std::thread::spawn(move || {
+                    for i in 0..5_000u64 {
+                        // Each thread moves between powers of two, so windows are flushed often.
+                        h.record(Duration::from_nanos((i % 7 + 1) << (t * 3 + i % 5)));
+                    }
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        assert_eq!(h.count(), 20_000);
+        assert_eq!(h.max(), Duration::from_nanos(7 << 13));
+    }
+
+    #[test]
+    fn the_summary_walk_finds_what_percentile_finds_alone() {
+        let h = Histogram::default();
+        // Every rank lands somewhere else: 1..=500 ns, then a long tail.
+        for nanos in 1..=500u64 {
+            h.record(Duration::from_nanos(nanos));
+        }
+        for micros in [40, 900, 7_000] {
+            h.record(Duration::from_micros(micros));
+        }
+        let (p50, p99, max) = h.summary();
+        assert_eq!((p50, p99), (h.percentile(50), h.percentile(99)));
+        assert_eq!(max, Duration::from_micros(7_000));
+        assert!(p50 >= Duration::from_nanos(250) && p50 <= Duration::from_nanos(288));
+        assert_eq!(h.percentiles([0, 100]), [Duration::from_nanos(1), max]);
+        let cell = ActorStatsCell::default();
+        cell.record_tick(Duration::from_micros(5), 0);
+        let clock = Arc::new(ClockCounters::default());
+        clock.lateness.record(Duration::from_micros(30));
+        clock.tick_time.record(Duration::from_micros(900));
+        cell.share_clock(clock);
+        let (counters, full) = (cell.snapshot_of_actor(), cell.snapshot());
+        assert_eq!(counters.lateness_max, Duration::ZERO);
+        assert_eq!(full.lateness_max, Duration::from_micros(30));
+        assert!(full.tick_p50 >= Duration::from_micros(800) && full.tick_p50 <= full.tick_p99);
+        assert_eq!(
+            ActorStats {
+                lateness_p50: Duration::ZERO,
+                lateness_p99: Duration::ZERO,
+                lateness_max: Duration::ZERO,
+                tick_p50: Duration::ZERO,
+                tick_p99: Duration::ZERO,
+                ..full
+            },
+            counters
+        );
     }
 
     #[test]

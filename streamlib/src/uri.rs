@@ -34,12 +34,13 @@
 //! # Ok::<(), streamlib::Error>(())
 //! ```
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
 use crate::error::quoted;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 const SCHEME: &str = "actor://";
 const LOCAL_HOST: &str = "local";
@@ -141,6 +142,40 @@ impl FromStr for ActorUri {
 
     fn from_str(text: &str) -> Result<ActorUri> {
         ActorUri::parse(text)
+    }
+}
+
+/// One port of one actor: the actor's URI and the port's name, kept apart (never a string to
+/// split again). Displayed as `actor://host/Class/id.port`, as errors and tools show a port.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct PortAddress {
+    actor: ActorUri,
+    port: Cow<'static, str>,
+}
+
+impl PortAddress {
+    /// Port `port` of the actor at `actor`.
+    pub(crate) fn new(actor: ActorUri, port: impl Into<Cow<'static, str>>) -> PortAddress {
+        PortAddress {
+            actor,
+            port: port.into(),
+        }
+    }
+
+    /// The actor's URI.
+    pub(crate) fn actor(&self) -> &ActorUri {
+        &self.actor
+    }
+
+    /// The port's name.
+    pub(crate) fn port(&self) -> &str {
+        &self.port
+    }
+}
+
+impl fmt::Display for PortAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.actor, self.port)
     }
 }
 

@@ -4,7 +4,9 @@
 //! the same messages under the same names, so a client in another language can join a pipeline
 //! by reading this page.
 //!
-//! **Keys** (Zenoh key expressions; `<host>`, `<Class>`, `<id>` as in the actor's URI):
+//! **Keys** (Zenoh key expressions, and iceoryx2 service names; `<host>`, `<Class>`, `<id>` as
+//! in the actor's URI; over iceoryx2 an announcement is an event service whose attributes `k0`,
+//! `k1`, .. hold the liveliness key in pieces, see the `ipc` module):
 //!
 //! | key | what |
 //! |---|---|
@@ -54,8 +56,8 @@
 
 use std::cell::Cell;
 
-use crate::clock::Timestamp;
 use crate::codec::{DecodeError, Reader};
+use crate::timestamp::Timestamp;
 
 /// Version of this format.
 pub const VERSION: u8 = 1;

@@ -9,10 +9,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use streamlib::clock::{
-    FdPulses, GenlockClock, GenlockConfig, GenlockState, PortPulses, UdpPulses,
-};
-use streamlib::{Clock, Interrupt, Output, Rate, Tick, Timestamp};
+use streamlib::clock::{FdPulses, GenlockClock, GenlockConfig, GenlockState, UdpPulses};
+use streamlib::{Clock, Interrupt, Output, PortPulses, Rate, Tick, Timestamp};
 
 /// `CLOCK_MONOTONIC` in nanoseconds (the time base of pulse times and genlock timestamps).
 /// The tests here time real pulses against a real clock: run one at a time, so that they do not

@@ -200,6 +200,17 @@ fn graph_matches_the_pipeline_and_stats_move() {
             ),
         ]
     );
+    // Each end also comes as its parts (actor URI, port name), so no client splits the text.
+    let into_view = graph["connections"]
+        .as_array()
+        .expect("connections")
+        .iter()
+        .find(|c| c["to"] == "actor://local/Display/view.video")
+        .expect("a connection into the view");
+    assert_eq!(into_view["from_actor"], "actor://local/Blur/blur");
+    assert_eq!(into_view["from_port"], "video_out");
+    assert_eq!(into_view["to_actor"], "actor://local/Display/view");
+    assert_eq!(into_view["to_port"], "video");
 
     let first = get(address, "/api/stats");
     let cam_ticks = |doc: &Value| actor(doc, "actor://local/Camera/cam0")["ticks"].as_u64();
@@ -237,6 +248,66 @@ fn graph_matches_the_pipeline_and_stats_move() {
     rt.shutdown();
 }
 
+/// Spins for about `micros` µs each tick: a measurable share of a core.
+#[actor(fps = 100)]
+#[derive(Default)]
+pub struct Busy {
+    pub micros: u64,
+}
+
+impl Process for Busy {
+    fn process(&mut self, _tick: &Tick) -> ProcessResult {
+        let until = Instant::now() + Duration::from_micros(self.micros);
+        while Instant::now() < until {
+            std::hint::spin_loop();
+        }
+        Ok(())
+    }
+}
+
+/// What `top` asks: the server sorts, keeps the first rows and still counts every actor.
+#[test]
+fn stats_are_sorted_and_limited_by_the_server() {
+    let rt = pipeline(Runtime::builder().inspect("127.0.0.1:0")).expect("runtime");
+    rt.spawn(Busy { micros: 500 }, "hot").expect("spawn");
+    let address = rt.inspect_addr().expect("serving");
+    let top = eventually("rates measured", || {
+        let doc = get(address, "/api/stats?ports=0&sort=core&limit=2");
+        let first = &doc["actors"][0];
+        (first["uri"] == "actor://local/Busy/hot" && first["core_percent"].as_f64()? > 1.0)
+            .then_some(doc)
+    });
+    let rows = top["actors"].as_array().expect("actors");
+    assert_eq!(rows.len(), 2, "{top}");
+    assert_eq!(top["actors_total"], 5);
+    let (first, second) = (
+        rows[0]["core_percent"].as_f64().expect("core"),
+        rows[1]["core_percent"].as_f64().expect("core"),
+    );
+    assert!(first >= second, "largest first: {top}");
+    assert!(top["core_percent_total"].as_f64() >= Some(first), "{top}");
+    assert!(rows[0].get("ports").is_none(), "ports=0 leaves them out");
+    let by_uri = get(address, "/api/stats?ports=0&sort=uri");
+    let uris: Vec<_> = by_uri["actors"]
+        .as_array()
+        .expect("actors")
+        .iter()
+        .map(|a| a["uri"].as_str().expect("uri").to_owned())
+        .collect();
+    let mut sorted = uris.clone();
+    sorted.sort();
+    assert_eq!((uris.len(), &uris), (5, &sorted));
+    for (path, names) in [
+        ("/api/stats?sort=cpu", "not \\\"cpu"),
+        ("/api/stats?limit=ten", "limit"),
+    ] {
+        let (status, body) = get_with(address, path, None);
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body.contains(names), "{path}: {body}");
+    }
+    rt.shutdown();
+}
+
 #[test]
 fn taps_show_debug_text_of_outputs_and_of_inputs_upstreams() {
     let rt = pipeline(Runtime::builder().inspect("127.0.0.1:0")).expect("runtime");
@@ -271,6 +342,7 @@ fn taps_show_debug_text_of_outputs_and_of_inputs_upstreams() {
         (tap["seq"].as_u64()? > 0).then_some(tap)
     });
     assert_eq!(opaque["debug"], false);
+    assert_eq!(first["json"], false, "a VideoFrame is shown as Debug text");
     assert!(opaque["text"].is_null());
 
     for missing in [
@@ -282,6 +354,59 @@ fn taps_show_debug_text_of_outputs_and_of_inputs_upstreams() {
         assert_eq!(status, 404, "{missing}");
     }
     assert_eq!(get_with(address, "/api/tap", None).0, 400);
+    rt.shutdown();
+}
+
+/// A reading, shown by a tap as JSON (it is `Serialize`) rather than as Debug text.
+#[cfg(feature = "serde")]
+#[derive(Debug, serde::Serialize)]
+pub struct Reading {
+    pub celsius: f32,
+    pub sensor: String,
+}
+
+#[cfg(feature = "serde")]
+#[actor(fps = 30)]
+#[derive(Default)]
+pub struct Thermometer {
+    #[output]
+    pub reading: Output<Reading>,
+}
+
+#[cfg(feature = "serde")]
+impl Process for Thermometer {
+    fn process(&mut self, tick: &Tick) -> ProcessResult {
+        self.reading.write(Reading {
+            celsius: 20.5,
+            sensor: format!("t{}", tick.frame_number),
+        });
+        Ok(())
+    }
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn taps_show_serde_payloads_as_json() {
+    let rt = Runtime::builder()
+        .inspect("127.0.0.1:0")
+        .build()
+        .expect("runtime");
+    rt.spawn(Thermometer::default(), "t0").unwrap();
+    let address = rt.inspect_addr().expect("serving");
+    let tap = eventually("a reading", || {
+        let tap = get(
+            address,
+            "/api/tap?port=actor://local/Thermometer/t0.reading",
+        );
+        tap["text"].is_string().then_some(tap)
+    });
+    assert_eq!(tap["json"], true);
+    let value: Value = serde_json::from_str(tap["text"].as_str().unwrap()).expect("JSON text");
+    assert_eq!(value["celsius"], 20.5);
+    assert!(
+        value["sensor"].as_str().unwrap().starts_with('t'),
+        "{value}"
+    );
     rt.shutdown();
 }
 

@@ -3,12 +3,26 @@
 //! children are killed when the test ends, passed or failed.
 #![cfg(feature = "net")]
 
-use std::io::Read;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+#[path = "support/child.rs"]
+mod child;
+#[path = "support/remote.rs"]
+mod remote;
 
+use std::time::Duration;
+
+use child::{until, CameraVars, ChildProcess};
+use remote::{
+    assert_quick_shutdown, assert_stale_soon, assert_typed_port_errors, read_slowly, Source,
+};
 use streamlib::prelude::*;
 use streamlib::{Error, NetConfig, RuntimeBuilder};
+
+/// How the tests start the camera process: `STREAMLIB_NET_PORT` is the port it listens on.
+const VARS: CameraVars = CameraVars {
+    role: "STREAMLIB_NET_ROLE",
+    arg: "STREAMLIB_NET_PORT",
+    once: "STREAMLIB_NET_ONCE",
+};
 
 /// Writes the tick's frame number on `value` and echoes what arrives on `gain` on `echo`.
 #[actor(fps = 100)]
@@ -24,7 +38,7 @@ pub struct Camera {
 
 impl Process for Camera {
     fn process(&mut self, tick: &Tick) -> ProcessResult {
-        if std::env::var("STREAMLIB_NET_ONCE").is_err() || tick.frame_number < 2 {
+        if std::env::var(VARS.once).is_err() || tick.frame_number < 2 {
             self.value.write(tick.frame_number as i64 + 1_000);
         }
         if let Some(gain) = self.gain.read_new() {
@@ -49,21 +63,6 @@ impl Process for Sink {
     }
 }
 
-/// Writes a constant.
-#[actor(fps = 100)]
-pub struct Source {
-    #[output]
-    pub value: Output<i64>,
-    pub constant: i64,
-}
-
-impl Process for Source {
-    fn process(&mut self, _: &Tick) -> ProcessResult {
-        self.value.write(self.constant);
-        Ok(())
-    }
-}
-
 const CAMERA: &str = "actor://cam-box/Camera/cam0";
 
 /// The camera's runtime: listens on `port`, accepts writes into its inputs.
@@ -83,59 +82,21 @@ fn camera_runtime(port: impl std::fmt::Display) -> Runtime {
 fn camera_role(port: &str) {
     let rt = camera_runtime(port);
     rt.spawn(Camera::default(), "cam0").expect("camera actor");
-    let started = Instant::now();
-    let mut stdin = std::io::stdin();
-    let mut byte = [0u8];
-    // EOF (parent gone) ends the role; the 60 s bound is a safety net.
-    let reader = std::thread::spawn(move || {
-        let _ = stdin.read(&mut byte);
-    });
-    while !reader.is_finished() && started.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    child::until_parent_lets_go(Duration::from_secs(60));
     rt.shutdown();
 }
 
-/// A child process running the camera role; killed on drop.
-struct CameraProcess {
-    child: Child,
-}
-
-impl CameraProcess {
-    fn start(port: u16, once: bool) -> CameraProcess {
-        let mut command = Command::new(std::env::current_exe().unwrap());
-        command
-            .args(["--exact", "child_role", "--ignored", "--nocapture"])
-            .env("STREAMLIB_NET_ROLE", "camera")
-            .env("STREAMLIB_NET_PORT", port.to_string())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null());
-        if once {
-            command.env("STREAMLIB_NET_ONCE", "1");
-        }
-        CameraProcess {
-            child: command.spawn().expect("re-executing the test binary"),
-        }
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for CameraProcess {
-    fn drop(&mut self) {
-        self.kill();
-    }
+/// A child process running the camera role, listening on `port`.
+fn start_camera(port: u16, once: bool) -> ChildProcess {
+    VARS.start(&port.to_string(), once)
 }
 
 /// Not a test of its own: the entry point of the child processes (run with `--ignored`).
 #[test]
 #[ignore = "the camera process of the other tests; they start it"]
 fn child_role() {
-    if std::env::var("STREAMLIB_NET_ROLE").as_deref() == Ok("camera") {
-        camera_role(&std::env::var("STREAMLIB_NET_PORT").unwrap());
+    if let Some(port) = VARS.camera_arg() {
+        camera_role(&port);
     }
 }
 
@@ -153,22 +114,10 @@ fn viewer(port: u16) -> RuntimeBuilder {
         .network(NetConfig::new().connect(&format!("tcp/127.0.0.1:{port}")))
 }
 
-/// Polls `done` every 5 ms until it holds or `within` passes; returns how long it took.
-fn until(within: Duration, mut done: impl FnMut() -> bool) -> Option<Duration> {
-    let start = Instant::now();
-    while start.elapsed() < within {
-        if done() {
-            return Some(start.elapsed());
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    None
-}
-
 #[test]
 fn values_flow_both_ways_and_resume_after_a_kill() {
     let port = free_port();
-    let mut camera = CameraProcess::start(port, false);
+    let mut camera = start_camera(port, false);
     let rt = viewer(port).build().unwrap();
     let cam = rt.remote::<Camera>(CAMERA).unwrap();
     cam.wait_until_running(Duration::from_secs(20))
@@ -178,15 +127,7 @@ fn values_flow_both_ways_and_resume_after_a_kill() {
     // Remote output → local input.
     let sink = rt.spawn(Sink::default(), "sink").unwrap();
     let echo = rt.spawn(Sink::default(), "echo").unwrap();
-    let source = rt
-        .spawn(
-            Source {
-                value: Output::new(),
-                constant: 77,
-            },
-            "src",
-        )
-        .unwrap();
+    let source = rt.spawn(Source::new(77), "src").unwrap();
     pipeline! { cam.value >> sink.value; cam.echo >> echo.value; source.value >> cam.gain }
         .unwrap();
     let sink_ref = rt
@@ -224,9 +165,7 @@ fn values_flow_both_ways_and_resume_after_a_kill() {
 
     // Killed: stale within 2 s, the last value stays readable.
     camera.kill();
-    let stale = until(Duration::from_secs(5), || sink_in.is_stale());
-    let stale = stale.expect("the input turns stale after the camera process dies");
-    assert!(stale < Duration::from_secs(2), "stale after {stale:?}");
+    assert_stale_soon(&sink_in);
     assert!(cam.outputs.value.read_latest().is_some());
     assert!(
         rt.registry().lookup(CAMERA).unwrap().is_none(),
@@ -235,25 +174,19 @@ fn values_flow_both_ways_and_resume_after_a_kill() {
 
     // Restarted: the same connection resumes by itself.
     let before = read();
-    let _camera = CameraProcess::start(port, false);
+    let _camera = start_camera(port, false);
     until(Duration::from_secs(20), || {
         !sink_in.is_stale() && read() > before + 10
     })
     .expect("values flow again once the camera returns");
 
-    let started = Instant::now();
-    rt.shutdown();
-    assert!(
-        started.elapsed() < Duration::from_secs(1),
-        "shutdown took {:?}",
-        started.elapsed()
-    );
+    assert_quick_shutdown(&rt);
 }
 
 #[test]
 fn a_late_joiner_gets_the_newest_value_at_once() {
     let port = free_port();
-    let _camera = CameraProcess::start(port, true); // writes two values, then nothing
+    let _camera = start_camera(port, true); // writes two values, then nothing
     let first = viewer(port).build().unwrap();
     first
         .registry()
@@ -277,62 +210,58 @@ fn a_late_joiner_gets_the_newest_value_at_once() {
 #[test]
 fn a_slow_reader_sees_only_the_newest() {
     let port = free_port();
-    let _camera = CameraProcess::start(port, false);
+    let _camera = start_camera(port, false);
     let rt = viewer(port).build().unwrap();
     let cam = rt.remote::<Camera>(CAMERA).unwrap();
     cam.wait_until_running(Duration::from_secs(20)).unwrap();
-    let mut input = Input::<i64>::new();
-    let _link = streamlib::connect(&cam.outputs.value, &input.to_ref()).unwrap();
-    until(Duration::from_secs(10), || input.read_latest().is_some()).unwrap();
-    let mut seen = Vec::new();
-    for _ in 0..5 {
-        std::thread::sleep(Duration::from_millis(100)); // 10 camera ticks between reads
-        if let Some(v) = input.read_new() {
-            seen.push(*v);
-        }
-    }
-    assert!(seen.len() >= 4, "{seen:?}");
-    for pair in seen.windows(2) {
-        assert!(
-            pair[1] - pair[0] > 3,
-            "nothing queued: each read jumps to the newest, {seen:?}"
-        );
-    }
+    let (input, _link) = read_slowly(&cam.outputs.value);
     assert!(input.stats().missed > 0);
-    let stamp = input.stamp().expect("a remote value carries its tick");
-    assert_eq!(
-        stamp.frame_number as i64 + 1_000,
-        *input.read_latest().unwrap()
-    );
+}
+
+#[test]
+fn a_queued_input_keeps_every_value_that_reaches_this_process() {
+    let port = free_port();
+    let _camera = start_camera(port, false);
+    let rt = viewer(port).build().unwrap();
+    let cam = rt.remote::<Camera>(CAMERA).unwrap();
+    cam.wait_until_running(Duration::from_secs(20)).unwrap();
+    let mut events = Input::<i64>::queued(1024).unwrap();
+    let _link = streamlib::connect(&cam.outputs.value, &events.to_ref()).unwrap();
+    until(Duration::from_secs(10), || events.pending() > 0).unwrap();
+    std::thread::sleep(Duration::from_millis(300)); // about 30 camera ticks, none read
+    let seen: Vec<i64> = events.drain().map(|v| *v).collect();
+    assert!(seen.len() >= 10, "{seen:?}");
+    for pair in seen.windows(2) {
+        assert_eq!(pair[1], pair[0] + 1, "every value in order: {seen:?}");
+    }
+    assert_eq!(events.stats().dropped, 0);
 }
 
 #[test]
 fn a_wrong_payload_type_is_a_typed_error() {
     let port = free_port();
-    let _camera = CameraProcess::start(port, false);
+    let _camera = start_camera(port, false);
     let rt = viewer(port).build().unwrap();
     let camera = rt
         .registry()
         .wait_for(CAMERA, Duration::from_secs(20))
         .unwrap();
-    match camera.output::<f64>("value") {
-        Err(Error::PortTypeMismatch {
-            expected, actual, ..
-        }) => {
-            assert_eq!((expected, actual), ("f64", "i64"))
-        }
-        other => panic!("expected PortTypeMismatch, got {other:?}"),
-    }
-    assert!(matches!(
-        camera.output::<i64>("nope"),
-        Err(Error::UnknownPort { .. })
-    ));
+    assert_typed_port_errors(&camera);
     assert!(camera.output::<i64>("value").is_ok());
     assert!(matches!(
         rt.remote::<Sink>(CAMERA),
         Err(Error::Remote { .. })
     ));
-    let stats = camera.remote_stats(Duration::from_secs(2)).unwrap();
+    // The camera answers as soon as it is announced, possibly before its
+    // first tick: ask again (bounded) until it has ticked.
+    let mut stats = None;
+    until(Duration::from_secs(20), || {
+        let now = camera.remote_stats(Duration::from_secs(2)).unwrap();
+        let ticked = now.ticks > 0;
+        stats = Some(now);
+        ticked
+    });
+    let stats = stats.expect("asked at least once");
     assert!(stats.ticks > 0, "{stats:?}");
 }
 

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use streamlib::{
-    connect, Actor, ActorConfig, ActorError, Dispatch, Error, FaultPolicy, Input, InputRef, Output,
-    OutputRef, PortBinder, Process, ProcessResult, Rate, Runtime, SoftwareClock, SpawnOptions,
-    Tick,
+    connect, Actor, ActorConfig, ActorError, Dispatch, Error, FaultPolicy, Input, InputRef,
+    ManualClock, Output, OutputRef, PortBinder, Process, ProcessResult, Rate, Runtime,
+    SoftwareClock, SpawnOptions, Tick,
 };
 
 /// Writes the tick's frame number.
@@ -178,8 +178,10 @@ fn sink(rt: &Runtime, id: &str) -> (streamlib::ActorHandle<Sink>, Log) {
 
 #[test]
 fn chain_propagates_within_one_tick_in_topological_order() {
+    // A manual clock (this used to wait for 40 ticks of a 200 fps clock and skip the ticks
+    // before the new schedule): the check is exact from the first step.
     let rt = Runtime::new();
-    let clock = SoftwareClock::new(Rate::fps(200).unwrap());
+    let clock = ManualClock::new(Rate::fps(200).unwrap());
     // Spawned downstream first, so spawn order is the wrong order.
     let log = Log::default();
     let sink = rt
@@ -196,17 +198,12 @@ fn chain_propagates_within_one_tick_in_topological_order() {
     let source = rt.spawn_on(Source::default(), "source", &clock).unwrap();
     connect(&source.outputs, &relay.inputs).unwrap();
     connect(&relay.outputs, &sink.inputs).unwrap();
-    wait_for("40 ticks with values", || {
-        log.lock().iter().filter(|(_, v, _)| v.is_some()).count() >= 40
-    });
+    clock.step_n(40).unwrap();
     rt.shutdown();
     let log = log.lock();
-    // After the first tick that saw the new schedule, every tick reads its own frame number.
-    let first = log
-        .iter()
-        .position(|(f, v, _)| Some(*f) == *v)
-        .expect("a same-tick value");
-    for (frame, value, _) in &log[first..] {
+    assert_eq!(log.len(), 40);
+    for (i, (frame, value, _)) in log.iter().enumerate() {
+        assert_eq!(*frame, i as u64);
         assert_eq!(
             Some(*frame),
             *value,
@@ -217,8 +214,10 @@ fn chain_propagates_within_one_tick_in_topological_order() {
 
 #[test]
 fn every_actor_of_a_clock_gets_every_tick() {
+    // A manual clock (this used to wait for 100 ticks of a 500 fps clock and compare the
+    // frames all sinks had seen): every sink sees exactly frames 0..100, each once.
     let rt = Runtime::new();
-    let clock = SoftwareClock::new(Rate::fps(500).unwrap());
+    let clock = ManualClock::new(Rate::fps(500).unwrap());
     let logs: Vec<Log> = (0..4)
         .map(|i| {
             let log = Log::default();
@@ -234,30 +233,16 @@ fn every_actor_of_a_clock_gets_every_tick() {
             log
         })
         .collect();
-    wait_for("100 ticks each", || {
-        logs.iter().all(|l| l.lock().len() >= 100)
-    });
+    clock.step_n(100).unwrap();
     rt.shutdown();
-    let frames: Vec<Vec<u64>> = logs
-        .iter()
-        .map(|l| l.lock().iter().map(|(f, _, _)| *f).collect())
-        .collect();
-    // All sinks saw the same frames from the first frame they all saw, none twice.
-    let common_start = frames.iter().map(|f| f[0]).max().unwrap();
-    let trimmed: Vec<Vec<u64>> = frames
-        .iter()
-        .map(|f| {
-            f.iter()
-                .copied()
-                .filter(|&x| x >= common_start)
-                .take(80)
-                .collect()
-        })
-        .collect();
-    for f in &trimmed[1..] {
-        assert_eq!(f, &trimmed[0], "broadcast, never a share of the ticks");
+    for log in &logs {
+        let frames: Vec<u64> = log.lock().iter().map(|(f, _, _)| *f).collect();
+        assert_eq!(
+            frames,
+            (0..100).collect::<Vec<_>>(),
+            "broadcast, never a share of the ticks"
+        );
     }
-    assert!(trimmed[0].windows(2).all(|w| w[1] > w[0]));
 }
 
 #[test]
@@ -402,8 +387,10 @@ fn dropping_the_runtime_stops_its_actors() {
 
 #[test]
 fn dedicated_actor_runs_on_its_own_thread_in_order() {
+    // A manual clock: each step returns once the dedicated sink ran, so the checks are exact
+    // (this used to wait for 30 ticks of a 200 fps software clock).
     let rt = Runtime::new();
-    let clock = SoftwareClock::new(Rate::fps(200).unwrap());
+    let clock = ManualClock::new(Rate::fps(200).unwrap());
     let source = rt.spawn_on(Source::default(), "src", &clock).unwrap();
     let log = Log::default();
     let sink = rt
@@ -419,22 +406,16 @@ fn dedicated_actor_runs_on_its_own_thread_in_order() {
         )
         .unwrap();
     connect(&source.outputs, &sink.inputs).unwrap();
-    wait_for("30 ticks with values", || {
-        log.lock().iter().filter(|(_, v, _)| v.is_some()).count() >= 30
-    });
+    for frame in 0..30u64 {
+        assert_eq!(clock.step().unwrap().frame_number, frame);
+        let log = log.lock();
+        assert_eq!(log.len() as u64, frame + 1, "the sink ran frame {frame}");
+        let (f, v, thread) = &log[frame as usize];
+        // Same tick: the value written upstream at frame N is read at frame N.
+        assert_eq!((*f, *v), (frame, Some(frame)));
+        assert_eq!(thread, "streamlib-window");
+    }
     rt.shutdown();
-    let log = log.lock();
-    assert!(
-        log.iter()
-            .all(|(_, _, thread)| thread == "streamlib-window"),
-        "{:?}",
-        log[0]
-    );
-    let first = log
-        .iter()
-        .position(|(f, v, _)| Some(*f) == *v)
-        .expect("same-tick value");
-    assert!(log[first..].iter().all(|(f, v, _)| Some(*f) == *v));
 }
 
 #[test]
@@ -617,7 +598,10 @@ fn on_stop_still_reads_the_inputs() {
         )
         .unwrap();
     connect(&source.outputs, &sink.inputs).unwrap();
-    wait_for("a value", || source.outputs.read_latest().is_some());
+    // `on_stop` pairs with `on_start`, which runs at the sink's first tick: stop after it.
+    wait_for("a value and a started sink", || {
+        source.outputs.read_latest().is_some() && sink.stats().ticks >= 1
+    });
     sink.stop().unwrap();
     assert!(
         at_stop.lock().is_some(),

@@ -317,7 +317,7 @@ fn renamed_middle_hop_fan_out_and_generic_actor() -> streamlib::Result<()> {
         let v = seen_direct.load(Ordering::Relaxed);
         v > 0 && v.is_multiple_of(10)
     }));
-    assert_eq!(gain.uri().class(), "Gain");
+    assert_eq!(gain.uri().class(), "Gain_i64");
     rt.shutdown();
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! What the CPU-cost benches share: the CPU time of the whole process.
+//! What the CPU-cost benches share: the CPU time of the whole process, and of some of its threads.
 
 use std::time::Duration;
 
@@ -11,4 +11,46 @@ pub fn cpu_time() -> Duration {
     // SAFETY: `ts` is a valid timespec to write to; the clock id is supported on Linux.
     unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// CPU time so far of this process's threads whose name starts with `prefix` (Linux names are
+/// cut to 15 bytes), from `/proc/self/task/*/stat`; threads that ended are not counted.
+#[allow(dead_code)] // not every bench that includes this file asks
+pub fn threads_cpu_time(prefix: &str) -> Duration {
+    let ticks_per_second = {
+        // SAFETY: sysconf has no preconditions.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        if hz > 0 {
+            hz as u64
+        } else {
+            100
+        }
+    };
+    let mut ticks = 0;
+    for task in std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ...`: the name may hold spaces, so split at the last ')'.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        if !stat[open + 1..close].starts_with(prefix) {
+            continue;
+        }
+        let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
+        // Fields 14 and 15 of stat (utime, stime) are 11 and 12 after `state`.
+        let field = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        ticks += field(11) + field(12);
+    }
+    Duration::from_nanos(ticks * 1_000_000_000 / ticks_per_second)
 }

@@ -27,9 +27,11 @@
 //! ```
 
 pub mod genlock;
+mod manual;
 pub mod ptp;
 mod rate;
 mod software;
+mod sys;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -37,44 +39,25 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 
 pub use genlock::{
-    FdPulses, GenlockClock, GenlockConfig, GenlockState, GenlockStatus, PortPulses, PulseSource,
-    UdpPulses,
+    FdPulses, GenlockClock, GenlockConfig, GenlockState, GenlockStatus, PulseSource, UdpPulses,
 };
+pub use manual::ManualClock;
 #[cfg(feature = "ptp")]
 pub use ptp::PtpNetworkConfig;
 pub use ptp::{PtpClock, PtpClockIdentity, PtpSource, PtpSourceKind, PtpState, PtpStatus};
 pub use rate::Rate;
 pub use software::{SoftwareClock, SoftwareClockMode};
-
-/// A point in a clock's own time, in nanoseconds since that clock's epoch.
-///
-/// Software clocks count from the machine's `CLOCK_MONOTONIC` origin; PTP clocks from the PTP
-/// epoch (TAI). Two timestamps are comparable only when they come from the same time base.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Timestamp(u64);
-
-impl Timestamp {
-    /// A timestamp of `nanos` nanoseconds.
-    pub const fn from_nanos(nanos: u64) -> Timestamp {
-        Timestamp(nanos)
-    }
-
-    /// Nanoseconds since the time base's epoch.
-    pub const fn as_nanos(self) -> u64 {
-        self.0
-    }
-
-    /// The time elapsed from `earlier` to `self`, or zero if `earlier` is later.
-    pub fn saturating_duration_since(self, earlier: Timestamp) -> Duration {
-        Duration::from_nanos(self.0.saturating_sub(earlier.0))
-    }
-}
+// Defined at the bottom layer, beside the messages that carry it.
+pub use crate::timestamp::Timestamp;
 
 /// Identity of a clock; clones of one clock share it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ClockId(u64);
 
 impl ClockId {
+    /// The identity of the ticks [`Tick::for_test`] makes; [`ClockId::unique`] never returns it.
+    pub const TEST: ClockId = ClockId(0);
+
     /// A new identity, never handed out before in this process.
     pub fn unique() -> ClockId {
         static NEXT: AtomicU64 = AtomicU64::new(1);
@@ -107,6 +90,55 @@ pub struct Tick {
     pub lateness: Duration,
 }
 
+impl Tick {
+    /// A tick of frame `frame_number` at `rate`, as a clock would hand it out on time: for
+    /// calling an actor's [`process`](crate::Process::process) directly in a unit test, with no
+    /// runtime and no clock.
+    ///
+    /// Its `timestamp` is frame `frame_number`'s place on a grid that starts at 0 ns
+    /// (`frame_number` periods of `rate`, saturating at `u64::MAX` ns), its `instant` is now,
+    /// `skipped` and `lateness` are zero, and its `clock_id` is the test clock's
+    /// ([`ClockId::TEST`]), which no real clock has.
+    ///
+    /// ```
+    /// use streamlib::prelude::*;
+    /// use streamlib::Rate;
+    ///
+    /// #[actor]
+    /// #[derive(Default)]
+    /// pub struct Counter {
+    ///     #[output] pub value: Output<u64>,
+    /// }
+    ///
+    /// impl Process for Counter {
+    ///     fn process(&mut self, tick: &Tick) -> ProcessResult {
+    ///         self.value.write(tick.frame_number * 10);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// // A unit test: no runtime, `process` called directly, the output read back.
+    /// let mut counter = Counter::default();
+    /// let out = counter.value.to_ref();
+    /// let tick = Tick::for_test(3, Rate::fps(30)?);
+    /// assert_eq!(tick.timestamp.as_nanos(), 100_000_000); // 3 frames at 30 fps
+    /// assert!(counter.process(&tick).is_ok());
+    /// assert_eq!(out.read_latest().as_deref(), Some(&30));
+    /// # Ok::<(), streamlib::Error>(())
+    /// ```
+    pub fn for_test(frame_number: u64, rate: Rate) -> Tick {
+        Tick {
+            frame_number,
+            timestamp: rate.timestamp_at(frame_number),
+            instant: Instant::now(),
+            clock_id: ClockId::TEST,
+            rate,
+            skipped: 0,
+            lateness: Duration::ZERO,
+        }
+    }
+}
+
 /// What a clock does when it wakes after one or more deadlines have passed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LatePolicy {
@@ -122,17 +154,39 @@ pub enum LatePolicy {
 ///
 /// Once fired it stays fired. Clocks wait through [`Interrupt::wait_until`] so that `stop()`
 /// never waits out a tick period.
-#[derive(Debug, Default)]
+///
+/// The runtime gives each loop that runs a clock's ticks (a clock domain) its own interrupt for
+/// that loop's whole life, so its [`id`](Interrupt::id) also tells a clock which loop calls it
+/// (see [`Clock::attach`]).
+#[derive(Debug)]
 pub struct Interrupt {
+    id: u64,
     fired: AtomicBool,
     lock: Mutex<()>,
     condvar: Condvar,
 }
 
+impl Default for Interrupt {
+    fn default() -> Self {
+        Interrupt::new()
+    }
+}
+
 impl Interrupt {
     /// A new, unfired interrupt.
     pub fn new() -> Interrupt {
-        Interrupt::default()
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Interrupt {
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
+            fired: AtomicBool::new(false),
+            lock: Mutex::new(()),
+            condvar: Condvar::new(),
+        }
+    }
+
+    /// A number unique to this interrupt in this process.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// Fires: every current and future wait returns at once.
@@ -161,9 +215,15 @@ impl Interrupt {
 
 /// A source of ticks.
 ///
-/// Implementations: [`SoftwareClock`] (the machine's monotonic clock), PTP and genlock clocks.
-/// A clock is shared: the runtime calls [`next_tick`](Clock::next_tick) from one thread per clock
-/// and hands each tick to all of that clock's actors.
+/// Implementations: [`SoftwareClock`] (the machine's monotonic clock), PTP and genlock clocks,
+/// [`ManualClock`] (ticks when told). A clock is shared: the runtime calls
+/// [`next_tick`](Clock::next_tick) from one thread per clock and runtime (a clock domain) and
+/// hands each tick to all of that clock's actors.
+///
+/// The runtime also tells the clock about each domain's life — [`attach`](Clock::attach),
+/// [`tick_finished`](Clock::tick_finished), [`detach`](Clock::detach), each with the domain's
+/// interrupt as its identity — which a clock that waits for its ticks to be done (the manual
+/// clock) uses; the defaults do nothing.
 pub trait Clock: Send + Sync + 'static {
     /// Identity shared by all clones of this clock.
     fn id(&self) -> ClockId;
@@ -187,6 +247,25 @@ pub trait Clock: Send + Sync + 'static {
     /// Called once on the thread that will call [`next_tick`](Clock::next_tick), before the
     /// first call: the place to set the thread's timer slack or real-time priority.
     fn prepare_thread(&self) {}
+
+    /// A runtime starts a loop (a clock domain) that will call [`next_tick`](Clock::next_tick)
+    /// with `runner`; called before that loop's first call, on the thread that spawns an actor
+    /// on this clock.
+    fn attach(&self, runner: &Interrupt) {
+        let _ = runner;
+    }
+
+    /// Every actor of `runner`'s loop finished `tick` (or the loop gave up on it: an actor stuck
+    /// past its stop). Called on the loop's thread, once per tick, after the last actor.
+    fn tick_finished(&self, tick: &Tick, runner: &Interrupt) {
+        let _ = (tick, runner);
+    }
+
+    /// `runner`'s loop ends (its interrupt has fired): its last actor stopped, or its runtime
+    /// shut down (`shutdown`).
+    fn detach(&self, runner: &Interrupt, shutdown: bool) {
+        let _ = (runner, shutdown);
+    }
 }
 
 /// Which frame comes after `previous` when the newest due frame is `due_now` (the last frame whose
@@ -241,11 +320,17 @@ mod tests {
     }
 
     #[test]
-    fn timestamps_order_and_subtract() {
-        let a = Timestamp::from_nanos(5);
-        let b = Timestamp::from_nanos(12);
-        assert!(a < b);
-        assert_eq!(b.saturating_duration_since(a), Duration::from_nanos(7));
-        assert_eq!(a.saturating_duration_since(b), Duration::ZERO);
+    fn a_test_tick_is_on_time_on_the_test_clock() {
+        let rate = Rate::new(30000, 1001).unwrap();
+        let tick = Tick::for_test(30, rate);
+        assert_eq!(tick.frame_number, 30);
+        assert_eq!(tick.rate, rate);
+        assert_eq!(tick.timestamp.as_nanos(), 1_001_000_000);
+        assert_eq!((tick.skipped, tick.lateness), (0, Duration::ZERO));
+        assert_eq!(tick.clock_id, ClockId::TEST);
+        assert_ne!(ClockId::unique(), ClockId::TEST);
+        // Far frames saturate instead of wrapping.
+        let far = Tick::for_test(u64::MAX, Rate::new(1, u32::MAX).unwrap());
+        assert_eq!(far.timestamp.as_nanos(), u64::MAX);
     }
 }

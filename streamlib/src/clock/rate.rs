@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::timestamp::Timestamp;
 
 /// A frame rate as an exact fraction `num / den` frames per second, e.g. `30000/1001` for NTSC.
 ///
@@ -101,6 +102,12 @@ impl Rate {
     /// Nanoseconds from frame 0 to frame `frame`, exact (rounded down to the nanosecond).
     pub fn nanos_at(&self, frame: u64) -> u128 {
         u128::from(frame) * u128::from(self.den) * 1_000_000_000 / u128::from(self.num)
+    }
+
+    /// The time of frame `frame` counted from a zero time stamp (`frame × period`; far frames
+    /// saturate at the largest time stamp).
+    pub fn timestamp_at(&self, frame: u64) -> Timestamp {
+        Timestamp::from_nanos(u64::try_from(self.nanos_at(frame)).unwrap_or(u64::MAX))
     }
 
     /// The last frame due at or before `nanos` after frame 0 (the inverse of

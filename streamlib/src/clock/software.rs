@@ -1,8 +1,10 @@
 //! The software clock: ticks from the machine's monotonic clock.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use super::sys::{monotonic_ns, set_realtime_priority, set_timer_slack_ns};
 use super::{next_frame, Clock, ClockId, Interrupt, LatePolicy, Rate, Tick, Timestamp};
 
 /// How a [`SoftwareClock`] waits for a deadline.
@@ -23,9 +25,26 @@ pub enum SoftwareClockMode {
 /// A clock that ticks on the machine's monotonic clock at an exact rational rate.
 ///
 /// Frame `N` is due at `origin + N × period`, computed from the fraction (no accumulated rounding,
-/// no drift over hours); the origin is the moment the clock was created. Clones share one clock:
-/// same identity, same origin, same frame grid, so actors on clones tick in phase.
-/// `tick.timestamp` is `CLOCK_MONOTONIC` time in nanoseconds.
+/// no drift over hours). Clones share one clock: same identity, same origin, same frame grid, so
+/// actors on clones tick in phase. `tick.timestamp` is `CLOCK_MONOTONIC` time in nanoseconds.
+///
+/// **Frame numbers start at 0.** The origin is fixed when the clock is first used — its first
+/// [`next_tick`](Clock::next_tick) or [`deadline`](SoftwareClock::deadline) — not when it is
+/// created, and the first tick a new clock hands out is frame 0, due at the origin. So the
+/// first tick an actor spawned on a fresh clock (or on a runtime's default clock) sees has
+/// `frame_number == 0`, however long the clock waited between its creation and its first use.
+/// A later first call (`previous == None`, as a second runtime sharing the clock makes) joins the
+/// grid where it is: the next frame not yet due. Late ticks after that follow the clock's
+/// [`LatePolicy`].
+///
+/// ```
+/// use streamlib::{Clock, Interrupt, Rate, SoftwareClock};
+/// let clock = SoftwareClock::new(Rate::fps(1000)?);
+/// std::thread::sleep(std::time::Duration::from_millis(5)); // time before first use is not counted
+/// let first = clock.next_tick(None, &Interrupt::new()).expect("not interrupted");
+/// assert_eq!((first.frame_number, first.skipped), (0, 0));
+/// # Ok::<(), streamlib::Error>(())
+/// ```
 ///
 /// ```
 /// use streamlib::{Rate, SoftwareClock, SoftwareClockMode, LatePolicy, Clock};
@@ -45,24 +64,41 @@ pub struct SoftwareClock {
 struct Inner {
     id: ClockId,
     rate: Rate,
-    origin: Instant,
-    origin_monotonic_ns: u64,
+    /// Frame 0's deadline, on the `Instant` clock and as `CLOCK_MONOTONIC` nanoseconds; set at
+    /// first use.
+    origin: OnceLock<Origin>,
+    /// Whether a first tick (frame 0) was handed out: set by the call that does.
+    first_taken: AtomicBool,
     mode: SoftwareClockMode,
     late_policy: LatePolicy,
     realtime: bool,
 }
 
+/// The moment frame 0 is due.
+#[derive(Clone, Copy, Debug)]
+struct Origin {
+    instant: Instant,
+    monotonic_ns: u64,
+}
+
+impl Origin {
+    fn now() -> Origin {
+        Origin {
+            monotonic_ns: monotonic_ns(),
+            instant: Instant::now(),
+        }
+    }
+}
+
 impl SoftwareClock {
     /// A clock ticking at `rate`, sleeping between ticks, skipping late ticks.
     pub fn new(rate: Rate) -> SoftwareClock {
-        let origin_monotonic_ns = monotonic_ns();
-        let origin = Instant::now();
         SoftwareClock {
             inner: Arc::new(Inner {
                 id: ClockId::unique(),
                 rate,
-                origin,
-                origin_monotonic_ns,
+                origin: OnceLock::new(),
+                first_taken: AtomicBool::new(false),
                 mode: SoftwareClockMode::Sleep,
                 late_policy: LatePolicy::Skip,
                 realtime: false,
@@ -97,22 +133,34 @@ impl SoftwareClock {
         self.inner.late_policy
     }
 
-    /// When frame `frame` is due on this machine's monotonic clock.
+    /// When frame `frame` is due on this machine's monotonic clock. Fixes the clock's origin if
+    /// it was not used before (see the type's documentation).
     ///
     /// A deadline past what an `Instant` can hold (frame 3,000,000,000 at 1/u32::MAX fps, about
     /// 400 billion years away) saturates to the latest `Instant` after the origin: it is never
     /// reached, and the clock waits until interrupted.
     pub fn deadline(&self, frame: u64) -> Instant {
         saturating_add(
-            self.inner.origin,
+            self.origin().instant,
             duration_from_nanos(self.inner.rate.nanos_at(frame)),
         )
     }
 
+    /// Frame 0's deadline, fixed now if the clock was not used before.
+    fn origin(&self) -> Origin {
+        *self.inner.origin.get_or_init(Origin::now)
+    }
+
+    /// A new clock (new identity, origin not fixed yet) with this one's settings, changed.
     fn rebuild(self, change: impl FnOnce(&mut Inner)) -> SoftwareClock {
         let mut inner = Inner {
             id: ClockId::unique(),
-            ..*self.inner
+            rate: self.inner.rate,
+            origin: OnceLock::new(),
+            first_taken: AtomicBool::new(false),
+            mode: self.inner.mode,
+            late_policy: self.inner.late_policy,
+            realtime: self.inner.realtime,
         };
         change(&mut inner);
         SoftwareClock {
@@ -163,8 +211,12 @@ impl Clock for SoftwareClock {
 
     fn next_tick(&self, previous: Option<&Tick>, interrupt: &Interrupt) -> Option<Tick> {
         let rate = self.inner.rate;
-        let elapsed = Instant::now().saturating_duration_since(self.inner.origin);
-        let due_now = Some(rate.frame_at(elapsed.as_nanos()));
+        let origin = self.origin();
+        // The first tick of a new clock is frame 0, whatever is due by now; any other first call
+        // joins the grid at the next frame not yet due.
+        let first = previous.is_none() && !self.inner.first_taken.swap(true, Ordering::AcqRel);
+        let elapsed = Instant::now().saturating_duration_since(origin.instant);
+        let due_now = (!first).then(|| rate.frame_at(elapsed.as_nanos()));
         let (frame, skipped) = next_frame(
             previous.map(|t| t.frame_number),
             due_now,
@@ -177,7 +229,7 @@ impl Clock for SoftwareClock {
         let offset = u64::try_from(rate.nanos_at(frame)).unwrap_or(u64::MAX);
         Some(Tick {
             frame_number: frame,
-            timestamp: Timestamp::from_nanos(self.inner.origin_monotonic_ns.saturating_add(offset)),
+            timestamp: Timestamp::from_nanos(origin.monotonic_ns.saturating_add(offset)),
             instant: deadline,
             clock_id: self.inner.id,
             rate,
@@ -203,31 +255,6 @@ impl Clock for SoftwareClock {
     }
 }
 
-/// Sets the calling thread's timer slack.
-fn set_timer_slack_ns(nanos: libc::c_ulong) {
-    #[cfg(target_os = "linux")]
-    // SAFETY: PR_SET_TIMERSLACK takes one unsigned long argument and only affects the calling
-    // thread; it cannot fail for a non-zero value.
-    unsafe {
-        libc::prctl(libc::PR_SET_TIMERSLACK, nanos);
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = nanos;
-}
-
-/// Puts the calling thread under `SCHED_FIFO` at a middle priority.
-fn set_realtime_priority() -> std::io::Result<()> {
-    let param = libc::sched_param { sched_priority: 50 };
-    // SAFETY: `pthread_self()` is the calling thread, alive for the call; `param` is a valid
-    // sched_param that outlives the call.
-    let rc = unsafe { libc::pthread_setschedparam(libc::pthread_self(), libc::SCHED_FIFO, &param) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::from_raw_os_error(rc))
-    }
-}
-
 /// `instant + offset`, or the latest `Instant` after `instant` (to the nanosecond) where that
 /// overflows; `Instant`'s range depends on the platform, so it is found by halving steps.
 fn saturating_add(instant: Instant, offset: Duration) -> Instant {
@@ -247,18 +274,6 @@ fn saturating_add(instant: Instant, offset: Duration) -> Instant {
 fn duration_from_nanos(nanos: u128) -> Duration {
     let secs = u64::try_from(nanos / 1_000_000_000).unwrap_or(u64::MAX);
     Duration::new(secs, (nanos % 1_000_000_000) as u32)
-}
-
-/// `CLOCK_MONOTONIC` in nanoseconds.
-pub(crate) fn monotonic_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC is always supported on Linux
-    // and the other unixes we build for, so the call cannot fail.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    (ts.tv_sec as u64).saturating_mul(1_000_000_000) + ts.tv_nsec as u64
 }
 
 #[cfg(test)]
@@ -312,9 +327,11 @@ mod tests {
     fn interrupt_stops_a_one_fps_wait_at_once() {
         let clock = SoftwareClock::new(Rate::new(1, 10).unwrap());
         let interrupt = Arc::new(Interrupt::new());
+        // Frame 0 is due at once; frame 1 is 10 s away.
+        let first = clock.next_tick(None, &interrupt).unwrap();
         let waiter = {
             let interrupt = interrupt.clone();
-            std::thread::spawn(move || clock.next_tick(None, &interrupt))
+            std::thread::spawn(move || clock.next_tick(Some(&first), &interrupt))
         };
         std::thread::sleep(Duration::from_millis(20));
         let start = Instant::now();
@@ -365,6 +382,41 @@ mod tests {
         };
         assert!(slowest.next_tick(Some(&far), &interrupt).is_none());
         assert!(slowest.next_tick(None, &interrupt).is_none());
+    }
+
+    #[test]
+    fn a_new_clock_starts_at_frame_zero_on_time() {
+        let clock = SoftwareClock::new(Rate::fps(1000).unwrap());
+        // Time between creation and first use is not counted against the clock.
+        std::thread::sleep(Duration::from_millis(20));
+        let interrupt = Interrupt::new();
+        let first = clock.next_tick(None, &interrupt).unwrap();
+        assert_eq!((first.frame_number, first.skipped), (0, 0));
+        assert_eq!(first.instant, clock.deadline(0));
+        let second = clock.next_tick(Some(&first), &interrupt).unwrap();
+        assert_eq!(second.frame_number, 1 + second.skipped);
+    }
+
+    #[test]
+    fn a_second_first_call_joins_the_grid_where_it_is() {
+        let clock = SoftwareClock::new(Rate::fps(1000).unwrap());
+        let interrupt = Interrupt::new();
+        assert_eq!(clock.next_tick(None, &interrupt).unwrap().frame_number, 0);
+        std::thread::sleep(Duration::from_millis(10));
+        // Another domain on a clone (say, a second runtime) starts at the next frame not due.
+        let joined = clock.clone().next_tick(None, &interrupt).unwrap();
+        assert!(joined.frame_number >= 10, "frame {}", joined.frame_number);
+        assert_eq!(joined.skipped, 0);
+    }
+
+    #[test]
+    fn a_reconfigured_clock_is_new_and_starts_at_zero() {
+        let clock = SoftwareClock::new(Rate::fps(1000).unwrap());
+        let interrupt = Interrupt::new();
+        clock.next_tick(None, &interrupt).unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+        let rebuilt = clock.with_late_policy(LatePolicy::CatchUp);
+        assert_eq!(rebuilt.next_tick(None, &interrupt).unwrap().frame_number, 0);
     }
 
     #[test]

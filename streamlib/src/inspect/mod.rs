@@ -5,14 +5,17 @@
 //! | path | what |
 //! |---|---|
 //! | `GET /` | a web page: the live graph (SVG, actors coloured by load, edges labelled with their rate) and the stats table, refreshed each second; no CDN, nothing to build |
-//! | `GET /api/graph` | `{"actors":[{"uri","class","clock","inputs":[names],"outputs":[names],"ports":[{"name","direction","payload","text"}],"remote"}], "connections":[{"from":"<uri>.<port>","to":"<uri>.<port>","payload"}]}` |
-//! | `GET /api/stats[?ports=0]` | `{"elapsed_ms", "actors":[{"uri","ticks","skipped_ticks","late_ticks","errors","panics","process_p50_us","process_p99_us","process_max_us","fps","clock","ports":[{"name","direction","writes","writes_per_s","overwritten_unread","reads","stale_reads","missed","bad_values"}]}], "clocks":[{"clock","actors","late_ticks","lateness_p50_us","lateness_p99_us","lateness_max_us"}]}` |
-//! | `GET /api/tap?port=<uri>.<port>&after=<seq>` | the port's newest value as `Debug` text (`{"seq","text","payload",..}`; `text` is `null` when nothing newer than `after` was written) |
+//! | `GET /api/graph` | `{"actors":[{"uri","class","clock","inputs":[names],"outputs":[names],"ports":[{"name","direction","payload","text"}],"remote"}], "connections":[{"from":"<uri>.<port>","to":"<uri>.<port>","payload","from_actor","from_port","to_actor","to_port"}]}` |
+//! | `GET /api/stats[?ports=0][&sort=core\|fps\|p99\|errors\|uri][&limit=N]` | `{"elapsed_ms","actors_total","core_percent_total","actors":[{"uri","ticks","skipped_ticks","late_ticks","errors","panics","process_p50_us","process_p99_us","process_max_us","fps","core_percent","clock","ports":[{"name","direction","writes","writes_per_s","overwritten_unread","reads","stale_reads","missed","bad_values","dropped"}]}], "clocks":[{"clock","actors","late_ticks","lateness_p50_us","lateness_p99_us","lateness_max_us","tick_p50_us","tick_p99_us"}]}` (`tick_*`: wall time of a tick, from its start to the end of its last actor) |
+//! | `GET /api/tap?port=<uri>.<port>&after=<seq>` | the port's newest value as text (`{"seq","text","json","payload",..}`): JSON when the payload is `serde::Serialize` and the `serde` feature is on (`"json": true`), else its `Debug` text; `text` is `null` when nothing newer than `after` was written |
 //! | `GET /api/runtime` | `{"pid","actors","token_required"}` |
 //!
 //! Counters are cumulative; a client turns two snapshots into rates with `elapsed_ms`, or reads
 //! the server's own `fps` and `writes_per_s`, measured since an earlier request (any client's)
-//! about a second before (`null` on the very first request). The
+//! about a second before (`null` on the very first request). `sort` orders the actors (largest
+//! first; `core` is `fps` × the median process time) and `limit` keeps the first `N`: `top`
+//! asks for just the rows it shows, so the server names and writes only those (`actors_total`
+//! and `core_percent_total` still cover every actor). The
 //! `streamlib` command-line tool (package `streamlib-cli`: `ls`, `top`, `graph`, `tap`) reads
 //! this API and finds local runtimes through the files of [`discovery`].
 //!
@@ -148,22 +151,18 @@ impl Inspector {
                 ))
             }
         };
-        let listener = TcpListener::bind(address).map_err(|e| Error::Os {
-            what: "binding the inspection server",
-            message: format!("{address}: {e}"),
-        })?;
+        let listener = TcpListener::bind(address)
+            .map_err(|e| Error::os("binding the inspection server", e))?;
         let token_required = token.is_some();
         let clock = Clock {
             started: Instant::now(),
-            baseline: api::Baseline::default(),
+            baselines: api::Baselines::default(),
         };
         let handler = Arc::new(move |request: &Request| {
             respond(request, &runtime, token.as_deref(), &clock, token_required)
         });
-        let http = HttpServer::start(listener, handler).map_err(|e| Error::Os {
-            what: "starting the inspection server",
-            message: e.to_string(),
-        })?;
+        let http = HttpServer::start(listener, handler)
+            .map_err(|e| Error::os("starting the inspection server", e))?;
         let discovery = match discovery::write(http.address(), token_required) {
             Ok(path) => Some(path),
             Err(error) => {
@@ -189,10 +188,10 @@ impl Service for Inspector {
     }
 }
 
-/// The server's time and its baseline for rates.
+/// The server's time and its baselines for rates.
 struct Clock {
     started: Instant,
-    baseline: api::Baseline,
+    baselines: api::Baselines,
 }
 
 fn respond(
@@ -226,9 +225,23 @@ fn respond(
     match request.path.as_str() {
         "/api/graph" => Response::json(&api::graph(registry)),
         "/api/stats" => {
-            let with_ports = request.param("ports").as_deref() != Some("0");
+            let sort = match request.param("sort").map(|s| api::SortBy::parse(&s)) {
+                None => None,
+                Some(Ok(sort)) => Some(sort),
+                Some(Err(why)) => return Response::error(400, &why),
+            };
+            let limit = match request.param("limit").map(|l| l.parse::<usize>()) {
+                None => None,
+                Some(Ok(limit)) => Some(limit),
+                Some(Err(_)) => return Response::error(400, "limit must be a number of actors"),
+            };
+            let query = api::StatsQuery {
+                ports: request.param("ports").as_deref() != Some("0"),
+                sort,
+                limit,
+            };
             let elapsed = clock.started.elapsed();
-            Response::json_text(api::stats(registry, elapsed, &clock.baseline, with_ports))
+            Response::json_text(api::stats(registry, elapsed, &clock.baselines, query))
         }
         "/api/runtime" => Response::json(&json!({
             "pid": std::process::id(),

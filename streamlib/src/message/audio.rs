@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{invalid, NANOS_PER_SECOND};
-use crate::{Result, Timestamp};
+use crate::error::Result;
+use crate::timestamp::Timestamp;
 
 /// A run of audio: interleaved `f32` samples (`L R L R …` for stereo), channel count, sample rate.
 ///

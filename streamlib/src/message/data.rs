@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use super::invalid;
 use crate::error::quoted;
-use crate::{Result, Timestamp};
+use crate::error::Result;
+use crate::timestamp::Timestamp;
 
 /// Opaque bytes under a topic (sensor readings, control commands, serialized structs).
 ///
@@ -152,7 +153,7 @@ impl fmt::Debug for DataMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Error;
+    use crate::error::Error;
 
     fn refused(topic: &str) -> String {
         match DataMessage::new(topic, vec![1u8], Timestamp::from_nanos(0)) {

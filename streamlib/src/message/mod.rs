@@ -30,15 +30,16 @@
 
 mod audio;
 mod data;
-mod input;
+mod event;
 mod video;
 
 pub use audio::AudioBuffer;
 pub use data::DataMessage;
-pub use input::{Key, KeyEvent, KeyState, Modifiers, MouseButton, MouseEvent, MouseEventKind};
+pub use event::{Key, KeyEvent, KeyState, Modifiers, MouseButton, MouseEvent, MouseEventKind};
+pub(crate) use video::SharedBytes;
 pub use video::{PixelFormat, VideoFrame};
 
-use crate::Error;
+use crate::error::Error;
 
 const NANOS_PER_SECOND: u128 = 1_000_000_000;
 

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
-use crate::{Error, Result, Timestamp};
+use crate::error::{Error, Result};
+use crate::timestamp::Timestamp;
 
 // A function, not a const: `Timestamp::from_nanos` need not be a `const fn`.
 fn t0() -> Timestamp {

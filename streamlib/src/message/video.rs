@@ -1,10 +1,11 @@
 //! Video frames and their pixel formats.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::invalid;
-use crate::{Result, Timestamp};
+use crate::error::Result;
+use crate::timestamp::Timestamp;
 
 /// Layout of a video frame's bytes. Rows are tightly packed (no padding between rows).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -78,12 +79,16 @@ impl fmt::Display for PixelFormat {
 /// One video frame: size, pixel format, shared bytes, when it was taken and its number.
 ///
 /// Cloning shares the bytes. Equality compares every field, the bytes included.
+///
+/// A frame received from another process of this host (feature `ipc`) borrows the
+/// shared-memory sample it arrived in, for as long as any clone of it lives: its bytes are
+/// never copied, unless [`data_arc`](Self::data_arc) is asked for (then once, on first call).
 #[derive(Clone, PartialEq, Eq)]
 pub struct VideoFrame {
     width: u32,
     height: u32,
     format: PixelFormat,
-    data: Arc<[u8]>,
+    data: FrameBytes,
     timestamp: Timestamp,
     frame_number: u64,
 }
@@ -106,7 +111,39 @@ impl VideoFrame {
         timestamp: Timestamp,
         frame_number: u64,
     ) -> Result<VideoFrame> {
-        let data = data.into();
+        let data = FrameBytes::Owned(data.into());
+        VideoFrame::with_bytes(width, height, format, data, timestamp, frame_number)
+    }
+
+    /// A frame whose bytes are `owner`'s bytes `start..start + len`, kept alive by `owner`
+    /// (a shared-memory sample); checked as [`new`](Self::new) does.
+    #[cfg_attr(not(feature = "ipc"), allow(dead_code))]
+    pub(crate) fn borrowing(
+        (width, height, format): (u32, u32, PixelFormat),
+        owner: SharedBytes,
+        start: usize,
+        timestamp: Timestamp,
+        frame_number: u64,
+    ) -> Result<VideoFrame> {
+        let total = (*owner).as_ref().len();
+        let len = total.saturating_sub(start);
+        let data = FrameBytes::Borrowed(Arc::new(Borrowed {
+            owner,
+            start: start.min(total),
+            len,
+            copied: OnceLock::new(),
+        }));
+        VideoFrame::with_bytes(width, height, format, data, timestamp, frame_number)
+    }
+
+    fn with_bytes(
+        width: u32,
+        height: u32,
+        format: PixelFormat,
+        data: FrameBytes,
+        timestamp: Timestamp,
+        frame_number: u64,
+    ) -> Result<VideoFrame> {
         let fail = |reason| Err(invalid("VideoFrame", reason));
         if width == 0 || height == 0 {
             return fail(format!(
@@ -156,12 +193,14 @@ impl VideoFrame {
 
     /// The pixel bytes, exactly `format().bytes_for(width(), height())` of them.
     pub fn data(&self) -> &[u8] {
-        &self.data
+        self.data.as_slice()
     }
 
-    /// The shared pixel bytes, to hand on without copying.
+    /// The shared pixel bytes, to hand on without copying. A frame that borrows a
+    /// shared-memory sample copies its bytes into an `Arc` at the first call (prefer
+    /// [`data`](Self::data), or clone the frame, which shares either kind).
     pub fn data_arc(&self) -> &Arc<[u8]> {
-        &self.data
+        self.data.arc()
     }
 
     /// Bytes per row of a packed format; `None` for planar formats, whose planes differ.
@@ -188,9 +227,118 @@ impl fmt::Debug for VideoFrame {
             .field("width", &self.width)
             .field("height", &self.height)
             .field("format", &self.format)
-            .field("data", &format_args!("[{} bytes]", self.data.len()))
+            .field("data", &format_args!("[{} bytes]", self.data().len()))
             .field("timestamp", &self.timestamp)
             .field("frame_number", &self.frame_number)
             .finish()
+    }
+}
+
+/// Bytes another owner keeps alive (a shared-memory sample).
+pub(crate) type SharedBytes = Arc<dyn AsRef<[u8]> + Send + Sync>;
+
+/// The bytes of a frame: its own `Arc`, or a range of a [`SharedBytes`].
+#[derive(Clone)]
+enum FrameBytes {
+    Owned(Arc<[u8]>),
+    Borrowed(Arc<Borrowed>),
+}
+
+struct Borrowed {
+    owner: SharedBytes,
+    start: usize,
+    len: usize,
+    /// The bytes copied out, made at the first `data_arc()`.
+    copied: OnceLock<Arc<[u8]>>,
+}
+
+impl FrameBytes {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            FrameBytes::Owned(bytes) => bytes,
+            FrameBytes::Borrowed(b) => &(*b.owner).as_ref()[b.start..b.start + b.len],
+        }
+    }
+
+    fn arc(&self) -> &Arc<[u8]> {
+        match self {
+            FrameBytes::Owned(bytes) => bytes,
+            FrameBytes::Borrowed(b) => b.copied.get_or_init(|| Arc::from(self.as_slice())),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+}
+
+impl PartialEq for FrameBytes {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for FrameBytes {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Owner(Vec<u8>);
+
+    impl AsRef<[u8]> for Owner {
+        fn as_ref(&self) -> &[u8] {
+            &self.0
+        }
+    }
+
+    #[test]
+    fn a_borrowing_frame_reads_its_owner_without_copying() {
+        let owner: SharedBytes = Arc::new(Owner((0..10u8).collect()));
+        let at = (*owner).as_ref()[6..].as_ptr();
+        let frame = VideoFrame::borrowing(
+            (2, 2, PixelFormat::Gray8),
+            owner.clone(),
+            6,
+            Timestamp::from_nanos(1),
+            7,
+        )
+        .unwrap();
+        assert_eq!(frame.data(), &[6, 7, 8, 9]);
+        assert_eq!(frame.data().as_ptr(), at, "the owner's bytes, not a copy");
+        let owned = VideoFrame::new(
+            2,
+            2,
+            PixelFormat::Gray8,
+            vec![6, 7, 8, 9],
+            Timestamp::from_nanos(1),
+            7,
+        )
+        .unwrap();
+        assert_eq!(frame, owned, "equal by content whatever holds the bytes");
+        assert_eq!(&**frame.data_arc(), &[6, 7, 8, 9]);
+        assert!(
+            Arc::ptr_eq(frame.data_arc(), frame.data_arc()),
+            "copied once"
+        );
+        assert_eq!(Arc::strong_count(&owner), 2, "the frame keeps the owner");
+        drop(frame);
+        assert_eq!(Arc::strong_count(&owner), 1);
+        let short = VideoFrame::borrowing(
+            (4, 4, PixelFormat::Gray8),
+            owner.clone(),
+            6,
+            Timestamp::from_nanos(1),
+            7,
+        );
+        assert!(short.is_err(), "4 bytes left for 16");
+        let past_the_end = VideoFrame::borrowing(
+            (1, 1, PixelFormat::Gray8),
+            owner,
+            99,
+            Timestamp::from_nanos(1),
+            7,
+        );
+        assert!(past_the_end.is_err());
     }
 }

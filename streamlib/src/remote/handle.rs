@@ -9,7 +9,7 @@ use super::{AnyPort, Peer};
 use crate::actor::Actor;
 use crate::codec::Codec;
 use crate::error::{Error, Result};
-use crate::port::{InputRef, OutputRef};
+use crate::port::{InputRef, InputsRef, OutputRef};
 use crate::stats::ActorStats;
 use crate::uri::ActorUri;
 
@@ -38,6 +38,13 @@ impl RemoteBinder<'_> {
         self.proxy::<InputRef<T>, T>(name, false, |peer, name| {
             Arc::new(remote_input::<T>(peer, name))
         })
+    }
+
+    /// The remote actor's input set `name`. From this process it takes one upstream (a second
+    /// `connect` is [`Error::InputAlreadyConnected`](crate::Error::InputAlreadyConnected)):
+    /// the values of one process reach the remote set as one member.
+    pub fn inputs<T: Codec>(&mut self, name: &'static str) -> InputsRef<T> {
+        InputsRef::over(self.input::<T>(name))
     }
 
     /// The remote actor's output `name`: inputs connected to it read what it publishes.

@@ -23,10 +23,14 @@
 //! - a local output with no remote reader costs one relaxed load per write more than before.
 //!
 //! Engines implement the crate-private `Transport` trait: one engine per link, chosen by the
-//! runtime. The key layout and the envelope are documented in [`wire`].
+//! runtime (Zenoh, feature `net`; iceoryx2 between processes of one host, feature `ipc`; with
+//! both, a peer seen over iceoryx2 is linked over it and every other over Zenoh: the `both`
+//! module). The key layout and the envelope are documented in [`wire`].
 //!
 //! [`wire`]: crate::wire
 
+#[cfg(all(feature = "net", feature = "ipc"))]
+pub(crate) mod both;
 mod handle;
 pub(crate) mod proxy;
 
@@ -45,8 +49,9 @@ pub use proxy::{FoundCodec, ViaCodec, ViaNothing, WireProbe};
 use crate::actor::PortInfo;
 use crate::codec::Codec;
 use crate::error::{Error, Result};
+pub(crate) use crate::message::SharedBytes;
 use crate::port::Direction;
-use crate::registry::{ActorEntry, ActorRef};
+use crate::registry::{ActorRef, RegistryEntry};
 use crate::stats::ActorStats;
 use crate::uri::ActorUri;
 use crate::wire;
@@ -54,8 +59,10 @@ use crate::wire;
 /// Whatever keeps a declaration alive (a token, a subscription); dropping it undeclares.
 pub(crate) type Guard = Box<dyn Any + Send + Sync>;
 
-/// Called with each message received on a key.
-pub(crate) type Deliver = Box<dyn Fn(&[u8]) + Send + Sync>;
+/// Called with each message received on a key; an engine whose buffers can outlive the call
+/// (iceoryx2's shared-memory samples) also passes an owner of the same bytes, which a frame
+/// can keep instead of copying them.
+pub(crate) type Deliver = Box<dyn Fn(&[u8], Option<&SharedBytes>) + Send + Sync>;
 /// Called with `(key, alive)` when a liveliness token appears or vanishes.
 pub(crate) type TokenChanged = Box<dyn Fn(&str, bool) + Send + Sync>;
 /// A typed port (`OutputRef<T>` / `InputRef<T>`) without its type.
@@ -65,6 +72,11 @@ pub(crate) type AnyPort = Arc<dyn Any + Send + Sync>;
 pub(crate) trait Publisher: Send + Sync {
     /// Publishes one message.
     fn put(&self, message: Vec<u8>);
+    /// Publishes the concatenation of `parts` (a header and a frame's bytes): an engine that
+    /// copies into shared memory writes them straight into its sample, with no message built.
+    fn put_parts(&self, parts: &[&[u8]]) {
+        self.put(parts.concat());
+    }
 }
 
 /// A transport engine: what the runtime needs of Zenoh (or of iceoryx2).
@@ -257,6 +269,12 @@ impl Network {
         if watch.is_some() {
             drop(watch);
             self.transport.close();
+            // A proxy port holds its peer and the peer its proxies: break the cycle, so what
+            // they hold of the engine (subscriptions, shared-memory samples) goes now.
+            let peers: Vec<Arc<Peer>> = self.peers.lock().values().cloned().collect();
+            for peer in peers {
+                peer.proxies.lock().clear();
+            }
         }
     }
 
@@ -268,7 +286,7 @@ impl Network {
 
     /// Announces a local actor: its token, a publisher per output, a subscription per input
     /// that accepts writes, and its stats. Dropping the guard withdraws all of it.
-    pub(crate) fn announce(&self, entry: &Arc<ActorEntry>) -> Result<Announcement> {
+    pub(crate) fn announce(&self, entry: &Arc<RegistryEntry>) -> Result<Announcement> {
         let uri = &entry.uri;
         let path = wire::actor_path(&self.host, uri.class(), uri.instance_id());
         let mut guards = Vec::new();
@@ -364,7 +382,7 @@ fn remote_ref(peer: Arc<Peer>) -> ActorRef {
         .into_iter()
         .map(|desc| PortInfo::remote(&desc))
         .collect();
-    let entry = Arc::new(ActorEntry {
+    let entry = Arc::new(RegistryEntry {
         running: AtomicBool::new(true),
         stats: Default::default(),
         uri: peer.uri.clone(),
@@ -432,10 +450,11 @@ pub fn register_codec<T: Codec>() {
 fn encode_stats(stats: &ActorStats) -> Vec<u8> {
     let ns = |d: Duration| d.as_nanos() as u64;
     format!(
-        "ticks={};skipped_ticks={};late_ticks={};errors={};panics={};process_p50_ns={};process_p99_ns={};process_max_ns={};lateness_p50_ns={};lateness_p99_ns={};lateness_max_ns={}",
+        "ticks={};skipped_ticks={};late_ticks={};errors={};panics={};process_p50_ns={};process_p99_ns={};process_max_ns={};lateness_p50_ns={};lateness_p99_ns={};lateness_max_ns={};tick_p50_ns={};tick_p99_ns={}",
         stats.ticks, stats.skipped_ticks, stats.late_ticks, stats.errors, stats.panics,
         ns(stats.process_p50), ns(stats.process_p99), ns(stats.process_max),
         ns(stats.lateness_p50), ns(stats.lateness_p99), ns(stats.lateness_max),
+        ns(stats.tick_p50), ns(stats.tick_p99),
     )
     .into_bytes()
 }
@@ -461,6 +480,9 @@ fn decode_stats(bytes: &[u8]) -> Option<ActorStats> {
         lateness_p50: ns("lateness_p50_ns")?,
         lateness_p99: ns("lateness_p99_ns")?,
         lateness_max: ns("lateness_max_ns")?,
+        // Newer fields: absent from older peers, zero then.
+        tick_p50: ns("tick_p50_ns").unwrap_or_default(),
+        tick_p99: ns("tick_p99_ns").unwrap_or_default(),
     })
 }
 

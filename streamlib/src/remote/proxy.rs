@@ -18,7 +18,7 @@ use std::sync::{Arc, OnceLock, Weak};
 
 use parking_lot::{Mutex, RwLock};
 
-use super::{AnyPort, Deliver, Guard, Peer, Publisher};
+use super::{AnyPort, Deliver, Guard, Peer, Publisher, SharedBytes};
 
 /// Undoes what an operation installed.
 type Undo = Box<dyn FnOnce() + Send>;
@@ -26,8 +26,10 @@ type Undo = Box<dyn FnOnce() + Send>;
 type LocalPort<'a> = &'a (dyn Any + Send + Sync);
 use crate::codec::{Codec, DecodeError};
 use crate::error::{Error, Result};
+use crate::message::VideoFrame;
 use crate::port::{InputRef, Origin, OutputRef, OutputShared, Target};
 use crate::ring::RingBuffer;
+use crate::uri::PortAddress;
 use crate::wire::{self, Envelope, Stamp};
 
 /// Encodes and publishes each value written to an output: one epoch, a counting sequence.
@@ -49,7 +51,8 @@ impl Sender {
     }
 
     /// Encodes `value` behind the envelope of the tick running on this thread and publishes it;
-    /// never waits for the network.
+    /// never waits for the network. A frame's pixels go to the engine as they are, after the
+    /// encoded header: an engine writing into shared memory copies them once, into the sample.
     fn send<T: Codec>(&self, value: &T) {
         let mut message = Vec::with_capacity(wire::HEADER_LEN + 64);
         let envelope = Envelope {
@@ -58,6 +61,11 @@ impl Sender {
             stamp: wire::current_stamp(),
         };
         wire::seal(&mut message, self.payload_type, envelope);
+        if let Some(frame) = (value as &dyn Any).downcast_ref::<VideoFrame>() {
+            crate::codec::encode_video_header(frame, &mut message);
+            self.publisher.put_parts(&[&message, frame.data()]);
+            return;
+        }
         value.encode(&mut message);
         self.publisher.put(message);
     }
@@ -97,11 +105,11 @@ struct Receiver<T> {
 impl<T: Codec> Receiver<T> {
     /// Takes one message: checks and decodes it, then writes it to the buffer. Returns whether
     /// it was written.
-    fn deliver(&self, message: &[u8]) -> bool {
+    fn deliver(&self, message: &[u8], shared: Option<&SharedBytes>) -> bool {
         let Some(output) = self.output.upgrade() else {
             return false;
         };
-        match decode::<T>(message) {
+        match decode::<T>(message, shared) {
             Ok((envelope, value)) => {
                 let mut received = self.received.lock();
                 let (epoch, seq) = received.last;
@@ -132,8 +140,23 @@ impl<T: Codec> Receiver<T> {
     }
 }
 
-fn decode<T: Codec>(message: &[u8]) -> std::result::Result<(Envelope, T), DecodeError> {
+/// Checks and decodes one message. A frame whose message an engine lets us keep (`shared`, the
+/// same bytes as `message`) borrows its pixels from it instead of copying them.
+fn decode<T: Codec>(
+    message: &[u8],
+    shared: Option<&SharedBytes>,
+) -> std::result::Result<(Envelope, T), DecodeError> {
     let (envelope, payload) = wire::open(message, T::PAYLOAD_TYPE)?;
+    if let Some(shared) = shared.filter(|_| TypeId::of::<T>() == TypeId::of::<VideoFrame>()) {
+        let start = message.len() - payload.len();
+        let mut frame = Some(crate::codec::decode_video_borrowing(shared.clone(), start)?);
+        if let Some(value) = (&mut frame as &mut dyn Any)
+            .downcast_mut::<Option<T>>()
+            .and_then(Option::take)
+        {
+            return Ok((envelope, value));
+        }
+    }
     Ok((envelope, T::decode(payload)?))
 }
 
@@ -144,6 +167,7 @@ fn decode<T: Codec>(message: &[u8]) -> std::result::Result<(Envelope, T), Decode
 struct RemoteOutput<T> {
     peer: Arc<Peer>,
     key: String,
+    address: PortAddress,
     receiver: Arc<Receiver<T>>,
     subscription: Mutex<Option<Guard>>,
 }
@@ -162,8 +186,8 @@ impl<T: Codec> Origin for RemoteOutput<T> {
             return;
         };
         let receiver = self.receiver.clone();
-        let deliver = Box::new(move |message: &[u8]| {
-            receiver.deliver(message);
+        let deliver = Box::new(move |message: &[u8], shared: Option<&SharedBytes>| {
+            receiver.deliver(message, shared);
         });
         match network.transport.subscribe(&self.key, deliver) {
             Ok(guard) => *subscription = Some(guard),
@@ -181,19 +205,21 @@ impl<T: Codec> Origin for RemoteOutput<T> {
         self.receiver.stamp(seq)
     }
 
-    fn describe(&self) -> String {
-        self.receiver.describe.clone()
+    fn address(&self) -> PortAddress {
+        self.address.clone()
     }
 }
 
 /// An output standing for output `name` of `peer`.
 pub(crate) fn remote_output<T: Codec>(peer: &Arc<Peer>, name: &str) -> OutputRef<T> {
     let key = wire::data_key(&peer.path, true, name);
-    let describe = format!("{}.{name}", peer.uri);
+    let address = PortAddress::new(peer.uri.clone(), name.to_string());
+    let describe = address.to_string();
     let shared = Arc::new_cyclic(|output: &Weak<OutputShared<T>>| {
         let origin = RemoteOutput {
             peer: peer.clone(),
             key,
+            address,
             receiver: Arc::new(Receiver {
                 output: output.clone(),
                 received: Mutex::new(Received::default()),
@@ -214,7 +240,7 @@ pub(crate) fn remote_output<T: Codec>(peer: &Arc<Peer>, name: &str) -> OutputRef
 struct RemoteInput<T> {
     peer: Arc<Peer>,
     key: String,
-    describe: String,
+    address: PortAddress,
     sender: Mutex<Option<Arc<Sender>>>,
     /// Outputs tapped, by connection id.
     tapped: Mutex<Vec<(u64, Weak<OutputShared<T>>)>>,
@@ -235,7 +261,7 @@ impl<T: Codec> RemoteInput<T> {
                 Some(created)
             }
             Err(error) => {
-                tracing::error!(port = %self.describe, %error, "cannot publish");
+                tracing::error!(port = %self.address, %error, "cannot publish");
                 None
             }
         }
@@ -268,8 +294,8 @@ impl<T: Codec> Target<T> for RemoteInput<T> {
         });
     }
 
-    fn describe(&self) -> String {
-        self.describe.clone()
+    fn address(&self) -> PortAddress {
+        self.address.clone()
     }
 }
 
@@ -278,7 +304,7 @@ pub(crate) fn remote_input<T: Codec>(peer: &Arc<Peer>, name: &str) -> InputRef<T
     InputRef::remote(Arc::new(RemoteInput::<T> {
         peer: peer.clone(),
         key: wire::data_key(&peer.path, false, name),
-        describe: format!("{}.{name}", peer.uri),
+        address: PortAddress::new(peer.uri.clone(), name.to_string()),
         sender: Mutex::new(None),
         tapped: Mutex::new(Vec::new()),
         payload: PhantomData,
@@ -369,6 +395,11 @@ fn publish<T: Codec>(port: LocalPort<'_>, publisher: Arc<dyn Publisher>) -> Undo
         return Box::new(|| {});
     };
     let sender = Sender::new(T::PAYLOAD_TYPE, publisher);
+    // What the actor wrote before it was announced (its first ticks run meanwhile) goes out
+    // now, so a late joiner finds it; a write racing this line goes out with the next one.
+    if let Some(latest) = output.shared.ring.read_latest() {
+        sender.send(&*latest);
+    }
     let id = crate::pipeline::next_connection_id(); // the tap's id among the output's taps
     output
         .shared
@@ -385,7 +416,7 @@ fn publish<T: Codec>(port: LocalPort<'_>, publisher: Arc<dyn Publisher>) -> Undo
 /// first value while the input has none (a local connection, if any, keeps precedence).
 fn accept<T: Codec>(port: LocalPort<'_>, describe: String) -> Deliver {
     let Some(input) = port.downcast_ref::<InputRef<T>>().cloned() else {
-        return Box::new(|_| {});
+        return Box::new(|_, _| {});
     };
     let feed = Arc::new(OutputShared::new(RingBuffer::default(), None));
     let receiver = Receiver {
@@ -395,10 +426,10 @@ fn accept<T: Codec>(port: LocalPort<'_>, describe: String) -> Deliver {
         describe: describe.clone(),
     };
     let connection = crate::pipeline::next_connection_id();
-    Box::new(move |message: &[u8]| {
+    Box::new(move |message: &[u8], shared: Option<&SharedBytes>| {
         let before = receiver.bad.load(Ordering::Relaxed);
-        if receiver.deliver(message) {
-            let attached = input.shared.connection_id() == Some(connection);
+        if receiver.deliver(message, shared) {
+            let attached = input.shared.has_connection(connection);
             if !attached && input.shared.attach(connection, feed.clone()).is_err() {
                 tracing::debug!(port = %describe, "a network write found the input connected locally; dropped");
             }

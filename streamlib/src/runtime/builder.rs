@@ -41,6 +41,7 @@ pub struct RuntimeBuilder {
     workers: Option<usize>,
     host: Option<String>,
     engine: Option<(EngineStart, bool)>,
+    local_engine: Option<(EngineStart, bool)>,
     services: Vec<ServiceStart>,
 }
 
@@ -65,6 +66,18 @@ impl RuntimeBuilder {
     #[cfg_attr(not(feature = "net"), allow(dead_code))]
     pub(crate) fn engine(mut self, accept_writes: bool, start: EngineStart) -> RuntimeBuilder {
         self.engine = Some((start, accept_writes));
+        self
+    }
+
+    /// Links this runtime to the other processes of this host through `start`ed engine (what
+    /// `ipc()` calls); with a network engine too, each link takes one of them (see `ipc`).
+    #[cfg_attr(not(feature = "ipc"), allow(dead_code))]
+    pub(crate) fn local_engine(
+        mut self,
+        accept_writes: bool,
+        start: EngineStart,
+    ) -> RuntimeBuilder {
+        self.local_engine = Some((start, accept_writes));
         self
     }
 
@@ -95,8 +108,14 @@ impl RuntimeBuilder {
         };
         check_host(&host)?;
         let runtime = Runtime::with_workers(workers);
-        if let Some((start, accept_writes)) = self.engine {
-            let transport = start(&host)?;
+        let engines = match (self.engine, self.local_engine) {
+            (Some((start, accept)), None) | (None, Some((start, accept))) => {
+                Some((start(&host)?, accept))
+            }
+            (Some(wide), Some(local)) => Some(combine(wide, local, &host)?),
+            (None, None) => None,
+        };
+        if let Some((transport, accept_writes)) = engines {
             let network = Network::new(transport, host, accept_writes)?;
             let _ = runtime.inner.registry.network.set(network);
         }
@@ -117,6 +136,28 @@ impl fmt::Debug for RuntimeBuilder {
             .field("services", &self.services.len())
             .finish()
     }
+}
+
+/// A network engine and a local one: each link over one of them.
+#[cfg(all(feature = "net", feature = "ipc"))]
+fn combine(
+    (wide, wide_accepts): (EngineStart, bool),
+    (local, local_accepts): (EngineStart, bool),
+    host: &str,
+) -> Result<(Arc<dyn Transport>, bool)> {
+    let local = local(host)?;
+    let wide = wide(host)?;
+    let both = crate::remote::both::Both::new(local, local_accepts, wide, wide_accepts);
+    Ok((both, wide_accepts || local_accepts))
+}
+
+#[cfg(not(all(feature = "net", feature = "ipc")))]
+fn combine(
+    _: (EngineStart, bool),
+    _: (EngineStart, bool),
+    _: &str,
+) -> Result<(Arc<dyn Transport>, bool)> {
+    unreachable!("two engines exist only with features net and ipc")
 }
 
 fn check_host(host: &str) -> Result<()> {

@@ -1,15 +1,7 @@
 //! The actor cell: one spawned actor as the scheduler sees it, and how one `process` call runs.
 //!
-//! The names of one actor across the crate, by side:
-//!
-//! | name | side | what it is |
-//! |---|---|---|
-//! | [`ActorHandle`](crate::ActorHandle) | user | typed ports + lifecycle, returned by `spawn` |
-//! | [`ActorRef`](crate::ActorRef) | user, tools | type-erased view the registry hands out |
-//! | `ActorEntry` (registry) | shared | URI, ports, stats, `running`: what handles and tools read |
-//! | `ActorCell` (here) | scheduler | the entry plus the actor's state, config, dedicated thread |
-//! | `Body` (here) | scheduler | the actor's state behind its lock, with its start/stop marks |
-//! | `ActorKey` (port) | scheduler | the actor's number, unique in the process |
+//! `RuntimeCell` and `CellState` are the runtime's side of an actor; the map of all the names one
+//! actor goes by is in the `runtime` module's docs.
 //!
 //! Every `process` call runs inside `catch_unwind`; so do `on_start`, `on_stop` and the drop of
 //! the actor's state at stop, so that no user code can unwind into a runtime thread.
@@ -23,20 +15,23 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use super::dedicated::Dedicated;
-use crate::actor::{ActorConfig, FaultPolicy, Process};
+use super::tick::Fault;
+use crate::actor::{find_port, ActorConfig, Arrived, FaultPolicy, Process};
 use crate::clock::Tick;
-use crate::port::ActorKey;
-use crate::registry::ActorEntry;
+use crate::error::{Error, StopRequest};
+use crate::port::{ActorKey, Direction};
+use crate::registry::RegistryEntry;
 
 /// A deferred end of a self-stop: what the runtime still has to do after `on_stop` ran.
 pub(crate) type Finish = Box<dyn FnOnce() + Send>;
 
-/// One spawned actor as the scheduler sees it.
-pub(crate) struct ActorCell {
+/// One spawned actor as the runtime holds it (the runtime side; see the map in `runtime`): the
+/// registry's entry, the config, the actor behind its lock, the dedicated thread.
+pub(crate) struct RuntimeCell {
     pub(crate) key: ActorKey,
-    pub(crate) entry: Arc<ActorEntry>,
+    pub(crate) entry: Arc<RegistryEntry>,
     pub(crate) config: ActorConfig,
-    pub(crate) body: Mutex<Body>,
+    pub(crate) state: Mutex<CellState>,
     /// For [`Dispatch::Dedicated`](crate::Dispatch::Dedicated): the actor's own thread.
     pub(crate) dedicated: Option<Dedicated>,
     /// The runtime thread running this actor's `process` now (its [`thread_token`]), 0 if none:
@@ -44,14 +39,23 @@ pub(crate) struct ActorCell {
     pub(crate) running_on: AtomicUsize,
     /// Set when the actor stopped itself from inside `process`: `on_stop` runs right after it.
     stop_requested: AtomicBool,
+    /// Set once the spawn registered the actor in the runtime's graph: a schedule rebuilt in
+    /// between (another actor joined the clock) must not run it before, or a stop it asks for
+    /// in that first `process` would find nothing to stop.
+    ready: AtomicBool,
     finish: Mutex<Option<Finish>>,
+    /// For `#[actor(on = "input")]`: whether a value arrived on that input.
+    trigger: Option<Arrived>,
 }
 
-/// The actor's state and its start/stop marks, behind the cell's lock.
-pub(crate) struct Body {
+/// What [`RuntimeCell`]'s lock guards: the actor value (the user's struct) and its start/stop
+/// marks.
+pub(crate) struct CellState {
     pub(crate) actor: Box<dyn Process + Send>,
     pub(crate) started: bool,
     pub(crate) stopped: bool,
+    /// The trigger's memory of what it saw (see [`Arrived`]).
+    seen: u64,
 }
 
 thread_local! {
@@ -103,27 +107,34 @@ impl Process for Stopped {
     }
 }
 
-impl ActorCell {
+impl RuntimeCell {
     pub(crate) fn new(
         key: ActorKey,
-        entry: Arc<ActorEntry>,
+        entry: Arc<RegistryEntry>,
         config: ActorConfig,
         actor: Box<dyn Process + Send>,
         dedicated: Option<Dedicated>,
-    ) -> ActorCell {
-        ActorCell {
+    ) -> RuntimeCell {
+        let trigger = config
+            .on
+            .and_then(|name| find_port(&entry.ports, name, Direction::Input))
+            .and_then(|p| p.arrived.clone());
+        RuntimeCell {
             key,
             entry,
             config,
-            body: Mutex::new(Body {
+            state: Mutex::new(CellState {
                 actor,
                 started: false,
                 stopped: false,
+                seen: 0,
             }),
             dedicated,
             running_on: AtomicUsize::new(0),
             stop_requested: AtomicBool::new(false),
+            ready: AtomicBool::new(false),
             finish: Mutex::new(None),
+            trigger,
         }
     }
 
@@ -131,24 +142,40 @@ impl ActorCell {
         self.entry.running.load(Ordering::Acquire)
     }
 
+    /// The spawn is complete: the actor may run from now on.
+    pub(crate) fn set_ready(&self) {
+        self.ready.store(true, Ordering::Release);
+    }
+
     /// Runs one tick of this actor: `on_start` first if needed, then `process`, catching errors
     /// and panics. `start` is now (the end of the actor run before on this thread: one clock read
-    /// per actor, not two). Returns the fault policy to apply, if it failed, the time it finished
-    /// and how long `process` took.
-    pub(crate) fn run(&self, tick: &Tick, start: Instant) -> (Option<FaultPolicy>, Instant) {
-        if !self.is_running() {
+    /// per actor, not two). Returns what the runtime has to apply — a fault's policy, or the
+    /// actor's own request to stop — and the time it finished.
+    ///
+    /// A request to stop ([`ActorError::stop`](crate::ActorError::stop)) is honoured here, at
+    /// once: the actor gets no further `process` call, and for a stop of the actor itself its
+    /// `on_stop` runs right now on this thread; the runtime removes it from the graph after.
+    pub(crate) fn run(&self, tick: &Tick, start: Instant) -> (Option<Fault>, Instant) {
+        if !self.is_running() || !self.ready.load(Ordering::Acquire) {
             return (None, start);
         }
-        let mut body = self.body.lock();
-        if body.stopped {
+        let mut state = self.state.lock();
+        if state.stopped {
             return (None, start);
         }
         let stats = &self.entry.stats;
-        if !body.started {
-            body.started = true;
-            let outcome = catch_unwind(AssertUnwindSafe(|| body.actor.on_start()));
-            if let Some(policy) = self.fault(outcome, "on_start") {
-                return (Some(policy), Instant::now());
+        if !state.started {
+            state.started = true;
+            let outcome = catch_unwind(AssertUnwindSafe(|| state.actor.on_start()));
+            if let Some(fault) = self.fault(outcome, "on_start") {
+                self.stop_at_once(&fault, &mut state);
+                return (Some(fault), Instant::now());
+            }
+        }
+        // An input-triggered actor sits this tick out unless a value arrived (an uncontended lock and a load per upstream).
+        if let Some(arrived) = &self.trigger {
+            if !arrived(&mut state.seen) {
+                return (None, start);
             }
         }
         // Values written now travel to other processes stamped with this tick.
@@ -158,7 +185,7 @@ impl ActorCell {
         });
         self.running_on.store(thread_token(), Ordering::Relaxed);
         RUNNING.with(|r| r.set(Some(self.key)));
-        let outcome = catch_unwind(AssertUnwindSafe(|| body.actor.process(tick)));
+        let outcome = catch_unwind(AssertUnwindSafe(|| state.actor.process(tick)));
         RUNNING.with(|r| r.set(None));
         self.running_on.store(0, Ordering::Relaxed);
         let end = Instant::now();
@@ -167,9 +194,12 @@ impl ActorCell {
             stats.record_late();
         }
         let fault = self.fault(outcome, "process");
+        if let Some(fault) = &fault {
+            self.stop_at_once(fault, &mut state);
+        }
         if self.stop_requested.load(Ordering::Acquire) {
-            self.stop_locked(&mut body);
-            drop(body);
+            self.stop_locked(&mut state);
+            drop(state);
             if let Some(finish) = self.finish.lock().take() {
                 finish();
             }
@@ -187,43 +217,58 @@ impl ActorCell {
     /// Runs `on_stop` (if the actor started) and drops the actor's state, both caught; idempotent.
     /// Waits for a running `process` at most until `until`; returns whether it stopped.
     pub(crate) fn stop_until(&self, until: Instant) -> bool {
-        match self.body.try_lock_until(until) {
-            Some(mut body) => {
-                self.stop_locked(&mut body);
+        match self.state.try_lock_until(until) {
+            Some(mut state) => {
+                self.stop_locked(&mut state);
                 true
             }
             None => false,
         }
     }
 
-    fn stop_locked(&self, body: &mut Body) {
-        if body.stopped {
+    fn stop_locked(&self, state: &mut CellState) {
+        if state.stopped {
             return;
         }
-        body.stopped = true;
-        if body.started {
-            let outcome = catch_unwind(AssertUnwindSafe(|| body.actor.on_stop()));
+        state.stopped = true;
+        if state.started {
+            let outcome = catch_unwind(AssertUnwindSafe(|| state.actor.on_stop()));
             let _ = self.fault(outcome, "on_stop");
         }
         // The state's `Drop` is user code too: a panic there must not reach a runtime thread.
-        let actor = std::mem::replace(&mut body.actor, Box::new(Stopped));
+        let actor = std::mem::replace(&mut state.actor, Box::new(Stopped));
         if catch_unwind(AssertUnwindSafe(move || drop(actor))).is_err() {
             self.entry.stats.record_panic();
             tracing::error!(actor = %self.entry.uri, "dropping the actor's state panicked");
         }
     }
 
+    /// What an outcome of user code asks of the runtime: nothing, the actor's fault policy with
+    /// the fault (logged and counted here), or the actor's own request to stop (neither).
     fn fault(
         &self,
         outcome: std::thread::Result<crate::ProcessResult>,
         what: &'static str,
-    ) -> Option<FaultPolicy> {
+    ) -> Option<Fault> {
         let uri = &self.entry.uri;
-        match outcome {
+        let reason = match outcome {
             Ok(Ok(())) => return None,
             Ok(Err(error)) => {
+                if let Some(request) = error.stop_request() {
+                    tracing::debug!(actor = %uri, ?request, "{what} asked to stop");
+                    let policy = match request {
+                        StopRequest::Actor => FaultPolicy::Stop,
+                        StopRequest::Runtime => FaultPolicy::StopRuntime,
+                    };
+                    return Some(Fault {
+                        key: self.key,
+                        policy,
+                        error: None,
+                    });
+                }
                 self.entry.stats.record_error();
                 tracing::warn!(actor = %uri, %error, "{what} returned an error");
+                error.to_string()
             }
             Err(panic) => {
                 self.entry.stats.record_panic();
@@ -233,8 +278,31 @@ impl ActorCell {
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "<non-text panic payload>".to_string());
                 tracing::error!(actor = %uri, panic = %message, "{what} panicked");
+                format!("panicked: {message}")
             }
+        };
+        Some(Fault {
+            key: self.key,
+            policy: self.config.fault_policy,
+            error: Some(Error::ActorFailed {
+                uri: uri.to_string(),
+                during: what,
+                reason,
+            }),
+        })
+    }
+
+    /// A stop takes effect at once: under [`FaultPolicy::Stop`] or `StopRuntime` (a fault's
+    /// policy, or the actor's own request) the actor gets no further `process`, even before the
+    /// fault thread gets to it. For the actor's own request to stop itself, `on_stop` runs now,
+    /// on this thread; after a fault, the fault thread runs it with the rest of the stop.
+    fn stop_at_once(&self, fault: &Fault, state: &mut CellState) {
+        if fault.policy == FaultPolicy::Continue {
+            return;
         }
-        Some(self.config.fault_policy)
+        self.entry.running.store(false, Ordering::Release);
+        if fault.error.is_none() && fault.policy == FaultPolicy::Stop {
+            self.stop_locked(state);
+        }
     }
 }

@@ -12,7 +12,7 @@ use std::time::Instant;
 use crossbeam_channel::{Receiver, Sender};
 use parking_lot::Mutex;
 
-use super::cell::{adopt_thread_token, deadline, new_thread_token, ActorCell};
+use super::cell::{adopt_thread_token, deadline, new_thread_token, RuntimeCell};
 use super::tick::TickRun;
 use crate::error::{Error, Result};
 
@@ -64,7 +64,7 @@ impl Dedicated {
 
 impl DedicatedStart {
     /// Starts the thread of `cell`.
-    pub(crate) fn spawn(self, cell: &Arc<ActorCell>) -> Result<()> {
+    pub(crate) fn spawn(self, cell: &Arc<RuntimeCell>) -> Result<()> {
         let weak = Arc::downgrade(cell);
         let DedicatedStart { receiver, token } = self;
         std::thread::Builder::new()
@@ -79,14 +79,14 @@ impl DedicatedStart {
 }
 
 /// The loop of a dedicated actor's thread; ends when its sender is gone (after `Stop`).
-fn dedicated_loop(cell: Weak<ActorCell>, receiver: Receiver<Message>) {
+fn dedicated_loop(cell: Weak<RuntimeCell>, receiver: Receiver<Message>) {
     while let Ok(message) = receiver.recv() {
         match message {
             Message::Run(run, node) => {
                 if let Some(cell) = cell.upgrade() {
                     if !run.is_abandoned() {
-                        if let (Some(policy), _) = cell.run(&run.tick, Instant::now()) {
-                            run.fault(cell.key, policy);
+                        if let (Some(fault), _) = cell.run(&run.tick, Instant::now()) {
+                            run.fault(fault);
                         }
                     }
                 }

@@ -19,14 +19,15 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::Sender;
 use parking_lot::Mutex;
 
-use super::cell::{adopt_thread_token, new_thread_token, ActorCell};
+use super::cell::{adopt_thread_token, new_thread_token, RuntimeCell};
 use super::pool::Pool;
 use super::schedule::Schedule;
 use super::tick::{Fault, TickRun, Work};
 use crate::clock::{Clock, Interrupt, Tick};
 use crate::error::{Error, Result};
 use crate::port::ActorKey;
-use crate::stats::Histogram;
+use crate::stats::ClockCounters;
+use crate::uri::ActorUri;
 
 /// A chunk of a tick's roots is worth another thread when it costs at least this much.
 const MIN_CHUNK: Duration = Duration::from_micros(500);
@@ -39,7 +40,7 @@ pub(crate) struct Domain {
     pub(crate) clock: Box<dyn Clock>,
     pub(crate) interrupt: Interrupt,
     /// Actors of this clock, by key (spawn order).
-    pub(crate) actors: Mutex<BTreeMap<ActorKey, Arc<ActorCell>>>,
+    pub(crate) actors: Mutex<BTreeMap<ActorKey, Arc<RuntimeCell>>>,
     /// Connections between two actors of this clock, by connection id.
     pub(crate) edges: Mutex<HashMap<u64, (ActorKey, ActorKey)>>,
     /// Bumped whenever the schedule must be rebuilt.
@@ -47,36 +48,44 @@ pub(crate) struct Domain {
     /// The token of the thread that runs the loop now.
     owner: AtomicUsize,
     thread: Mutex<Option<JoinHandle<()>>>,
-    /// How late the clock's ticks arrive, shared with the stats of every actor of the domain.
-    pub(crate) lateness: Arc<Histogram>,
+    /// How late the clock's ticks arrive and how long they take, shared with the stats of every
+    /// actor of the domain.
+    pub(crate) counters: Arc<ClockCounters>,
     pool: Arc<Pool>,
     faults: Sender<Fault>,
 }
 
 impl Domain {
-    /// A domain for `clock`, its thread started.
-    pub(crate) fn start(
+    /// A domain for `clock` with its `first` actor; its thread is not started yet
+    /// ([`spawn_thread`](Self::spawn_thread)). The runtime starts it once the actor is
+    /// registered, so that the actor gets the clock's first tick (frame 0 of a new clock) and
+    /// no `process` runs before its spawn is complete.
+    pub(crate) fn new(
         clock: Box<dyn Clock>,
         pool: Arc<Pool>,
         faults: Sender<Fault>,
-    ) -> Result<Arc<Domain>> {
+        first: &Arc<RuntimeCell>,
+    ) -> Arc<Domain> {
         let domain = Arc::new(Domain {
             clock,
             interrupt: Interrupt::new(),
-            actors: Mutex::new(BTreeMap::new()),
+            actors: Mutex::new(BTreeMap::from([(first.key, first.clone())])),
             edges: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(1),
             owner: AtomicUsize::new(0),
             thread: Mutex::new(None),
-            lateness: Arc::new(Histogram::default()),
+            counters: Arc::new(ClockCounters::default()),
             pool,
             faults,
         });
-        domain.spawn_thread()?;
-        Ok(domain)
+        // Attached now, before the thread starts: a `ManualClock::step` meanwhile waits for
+        // this domain's tick too.
+        domain.clock.attach(&domain.interrupt);
+        domain
     }
 
-    fn spawn_thread(self: &Arc<Self>) -> Result<()> {
+    /// Starts a thread running the domain's loop (the first, or one replacing a stuck one).
+    pub(crate) fn spawn_thread(self: &Arc<Self>) -> Result<()> {
         let token = new_thread_token();
         self.owner.store(token, Ordering::Release);
         let domain = self.clone();
@@ -93,15 +102,15 @@ impl Domain {
     }
 
     /// Gives the domain a new thread if `token` names its current one (stuck in a detached
-    /// actor); returns whether it did.
-    pub(crate) fn replace_thread(self: &Arc<Self>, token: usize) -> bool {
+    /// actor, `actor`, named in the logs); returns whether it did.
+    pub(crate) fn replace_thread(self: &Arc<Self>, token: usize, actor: &ActorUri) -> bool {
         if token == 0 || self.owner.load(Ordering::Acquire) != token {
             return false;
         }
-        tracing::warn!(clock = %self.clock.describe(), "the clock's thread is stuck in a detached actor; starting another");
+        tracing::warn!(%actor, clock = %self.clock.describe(), "the clock's thread is stuck in a detached actor; starting another");
         self.invalidate();
         if let Err(error) = self.spawn_thread() {
-            tracing::error!(%error, "cannot replace a stuck clock thread; the clock stops");
+            tracing::error!(%actor, %error, "cannot replace a stuck clock thread; the clock stops");
             return false;
         }
         true
@@ -115,9 +124,11 @@ impl Domain {
         self.owner.load(Ordering::Acquire) == token
     }
 
-    /// Stops the loop; returns its thread to join, unless that is this thread.
-    pub(crate) fn stop_thread(&self) -> Option<JoinHandle<()>> {
+    /// Stops the loop (`shutdown`: because the runtime shuts down); returns its thread to join,
+    /// unless that is this thread.
+    pub(crate) fn stop_thread(&self, shutdown: bool) -> Option<JoinHandle<()>> {
         self.interrupt.fire();
+        self.clock.detach(&self.interrupt, shutdown);
         let thread = self.thread.lock().take()?;
         (thread.thread().id() != std::thread::current().id()).then_some(thread)
     }
@@ -141,7 +152,7 @@ impl Domain {
                 break;
             };
             previous = Some(tick);
-            self.lateness.record(tick.lateness);
+            self.counters.lateness.record(tick.lateness);
             let generation = self.generation.load(Ordering::Acquire);
             let reusable = run.take().filter(|_| generation == built);
             let current = match reusable {
@@ -159,10 +170,14 @@ impl Domain {
                 }
             };
             if current.schedule.nodes.is_empty() {
+                self.clock.tick_finished(&tick, &self.interrupt);
                 run = Some(current);
                 continue;
             }
+            let started = Instant::now();
             self.execute(&current, me);
+            self.counters.tick_time.record(started.elapsed());
+            self.clock.tick_finished(&tick, &self.interrupt);
             if tick.instant >= next_report {
                 report_stats(&current.schedule);
                 next_report = tick.instant + STATS_REPORT_PERIOD;

@@ -23,6 +23,18 @@
 //! place in the order. The files: `cell` (one actor and one `process` call), `schedule`, `tick`
 //! (one tick in flight), `pool`, `domain` (a clock and its thread), `dedicated`.
 //!
+//! **One actor, by side.** What users hold is public; the rest is crate-private and named after
+//! the side that owns it:
+//!
+//! | name | side | file | what it is |
+//! |---|---|---|---|
+//! | [`ActorHandle`] | user | `runtime/mod.rs` | typed ports and lifecycle, returned by `spawn` |
+//! | [`ActorRef`] | user, tools | `registry.rs` | the type-erased view the registry hands out |
+//! | `RegistryEntry` | registry | `registry.rs` | URI, ports, stats, `running`: what handles, refs and tools read |
+//! | `RuntimeCell` | runtime | `runtime/cell.rs` | the entry, config, locked state and dedicated thread; runs one `process` call |
+//! | `CellState` | runtime | `runtime/cell.rs` | behind the cell's lock: the actor value and its start/stop marks |
+//! | [`ActorKey`] | all | `port.rs` | the actor's id, unique in the process: what graphs and schedules key by |
+//!
 //! The runtime owns actors and connections: dropping an [`ActorHandle`], a
 //! [`Connection`](crate::Connection) or a [`Pipeline`](crate::Pipeline) changes nothing;
 //! [`ActorHandle::stop`], [`Runtime::shutdown`] or dropping the `Runtime` end them. A connection
@@ -45,6 +57,14 @@
 //!   `catch_unwind`: no user code unwinds into a runtime thread.
 //! - An actor spawned while the runtime shuts down is either stopped by that shutdown or not
 //!   spawned ([`Error::RuntimeShutDown`]).
+//! - An actor's own request to stop — `Err(ActorError::stop())` or
+//!   `Err(ActorError::stop_runtime())` from `process` (see [`ActorError`](crate::ActorError)) —
+//!   is no fault: not logged as one, not counted, whatever the fault policy. The actor gets no
+//!   further `process` call; for `stop()` its `on_stop` runs right after, on the same thread.
+//! - [`Runtime::run_until_stopped`] and [`Runtime::run_for`] block until the runtime has shut
+//!   down (or has no actor left), and return the first `StopRuntime` fault if one ended it;
+//!   they return at once on a runtime that is shut down already, and
+//!   [`Error::CalledFromActor`] from inside an actor, never waiting for themselves.
 //!
 //! ```
 //! use streamlib::{Runtime, Error};
@@ -71,6 +91,7 @@ mod builder;
 mod cell;
 mod dedicated;
 mod domain;
+mod lifecycle;
 mod pool;
 mod schedule;
 mod tick;
@@ -87,19 +108,20 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use crate::actor::{Actor, ActorConfig, Dispatch, FaultPolicy, PortBinder};
+use crate::actor::{find_port, Actor, ActorConfig, Dispatch, FaultPolicy, PortBinder};
 use crate::clock::{Clock, ClockId, Rate, SoftwareClock};
 use crate::error::{Error, Result};
 use crate::port::{ActorKey, Detach, Graph};
-use crate::registry::{port_stats, ActorEntry, ActorRef, Registry};
+use crate::registry::{port_stats, ActorRef, Registry, RegistryEntry};
 use crate::remote::{Announcement, RemoteActor, RemoteHandle};
 use crate::stats::{ActorStats, ActorStatsCell, PortStatsList};
 use crate::uri::{validate_instance_id, ActorUri};
 
-use cell::{deadline, running_here, ActorCell};
+use cell::{deadline, running_here, RuntimeCell};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use dedicated::Dedicated;
 use domain::Domain;
+use lifecycle::{Lifecycle, Seen};
 use pool::Pool;
 use tick::{Fault, Job};
 
@@ -171,7 +193,7 @@ pub struct ActorHandle<A: Actor> {
     pub inputs: A::Inputs,
     /// The actor's output ports.
     pub outputs: A::Outputs,
-    entry: Arc<ActorEntry>,
+    entry: Arc<RegistryEntry>,
     key: ActorKey,
     runtime: Weak<RuntimeInner>,
 }
@@ -333,6 +355,83 @@ impl Runtime {
         self.inner.shutdown();
     }
 
+    /// Blocks the calling thread while the runtime runs; returns once it has shut down.
+    ///
+    /// The runtime shuts down when an actor asks for it (`Err(ActorError::stop_runtime())` from
+    /// `process`, see [`ActorError`](crate::ActorError)), when a fault under
+    /// [`FaultPolicy::StopRuntime`] happens, when another thread calls
+    /// [`shutdown`](Self::shutdown) — or when no actor is left running (every actor stopped
+    /// itself or was stopped), in which case this call shuts it down. It returns after the
+    /// shutdown finished: every actor's `on_stop` ran, so sinks can be read.
+    ///
+    /// Returns `Ok(())`, or [`Error::ActorFailed`] naming the actor and its error when a
+    /// `StopRuntime` fault ended the runtime (the first such fault; not one that happened
+    /// while a shutdown was already under way).
+    ///
+    /// Misuse, and what it gets: on a runtime already shut down (or with no actor) it returns
+    /// at once, with the outcome of that shutdown (so a program does not depend on whether
+    /// its actors finished before it started waiting); called twice, or from several threads,
+    /// every call gets the same outcome; from inside an actor's `process`, where it could only
+    /// wait for itself, it returns [`Error::CalledFromActor`] at once.
+    ///
+    /// ```
+    /// use streamlib::{prelude::*, ActorError, Error, FaultPolicy, SpawnOptions};
+    ///
+    /// #[actor]
+    /// #[derive(Default)]
+    /// pub struct Fails {
+    ///     #[output] pub value: Output<u64>,
+    /// }
+    ///
+    /// impl Process for Fails {
+    ///     fn process(&mut self, tick: &Tick) -> ProcessResult {
+    ///         match tick.frame_number {
+    ///             2 => Err(ActorError::msg("sensor unplugged")),
+    ///             n => Ok(self.value.write(n)),
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let rt = Runtime::new();
+    /// let options = SpawnOptions::new().fault_policy(FaultPolicy::StopRuntime);
+    /// rt.spawn_with(Fails::default(), "s0", options)?;
+    /// match rt.run_until_stopped() {
+    ///     Err(Error::ActorFailed { uri, reason, .. }) => {
+    ///         assert_eq!(uri, "actor://local/Fails/s0");
+    ///         assert_eq!(reason, "sensor unplugged");
+    ///     }
+    ///     other => panic!("expected the fault, got {other:?}"),
+    /// }
+    /// assert!(rt.is_shut_down());
+    /// assert!(rt.run_until_stopped().is_err(), "the same outcome again, at once");
+    /// # Ok::<(), streamlib::Error>(())
+    /// ```
+    pub fn run_until_stopped(&self) -> Result<()> {
+        self.inner.run_until("Runtime::run_until_stopped", None)
+    }
+
+    /// Like [`run_until_stopped`](Self::run_until_stopped), but shuts the runtime down itself
+    /// once `duration` has passed (a `Duration::MAX` saturates: it never does). Returns
+    /// `Ok(())` then, and what `run_until_stopped` returns if the runtime shut down before.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use streamlib::prelude::*;
+    /// # #[actor] #[derive(Default)] pub struct Counter { #[output] pub value: Output<u64> }
+    /// # impl Process for Counter {
+    /// #     fn process(&mut self, tick: &Tick) -> ProcessResult { self.value.write(tick.frame_number); Ok(()) }
+    /// # }
+    /// let rt = Runtime::new();
+    /// let counter = rt.spawn(Counter::default(), "c")?;
+    /// rt.run_for(Duration::from_millis(50))?;
+    /// assert!(rt.is_shut_down() && !counter.is_running());
+    /// # Ok::<(), streamlib::Error>(())
+    /// ```
+    pub fn run_for(&self, duration: Duration) -> Result<()> {
+        self.inner
+            .run_until("Runtime::run_for", Some(deadline(duration)))
+    }
+
     /// The address of the first service started at `build()` that listens on one.
     #[cfg_attr(not(feature = "inspect"), allow(dead_code))]
     pub(crate) fn service_address(&self) -> Option<std::net::SocketAddr> {
@@ -365,8 +464,8 @@ impl fmt::Debug for Runtime {
     }
 }
 
-/// A connection between two actors of this runtime.
-struct Edge {
+/// The runtime's record of a connection between two of its actors.
+struct ConnectionRecord {
     from: ActorKey,
     to: ActorKey,
     detach: Detach,
@@ -377,14 +476,14 @@ struct Edge {
 /// Which actors run, on which domain, and the connections between them.
 #[derive(Default)]
 struct GraphState {
-    cells: HashMap<ActorKey, (Arc<ActorCell>, Arc<Domain>)>,
-    edges: HashMap<u64, Edge>,
+    cells: HashMap<ActorKey, (Arc<RuntimeCell>, Arc<Domain>)>,
+    edges: HashMap<u64, ConnectionRecord>,
 }
 
 impl GraphState {
     /// Removes every edge from or to `key` (their schedules are marked for rebuilding); the
     /// caller detaches the inputs, outside the lock.
-    fn remove_edges_of(&mut self, key: ActorKey) -> Vec<Edge> {
+    fn remove_edges_of(&mut self, key: ActorKey) -> Vec<ConnectionRecord> {
         let ids: Vec<u64> = self
             .edges
             .iter()
@@ -430,6 +529,8 @@ pub(crate) struct RuntimeInner {
     announcements: Mutex<HashMap<ActorKey, Announcement>>,
     /// Servers started at `build()` (inspection); stopped at shutdown.
     servers: Mutex<Vec<Box<dyn Service>>>,
+    /// What `run_until_stopped` waits on.
+    lifecycle: Lifecycle,
 }
 
 impl RuntimeInner {
@@ -445,7 +546,41 @@ impl RuntimeInner {
             shut_down: AtomicBool::new(false),
             announcements: Mutex::new(HashMap::new()),
             servers: Mutex::new(Vec::new()),
+            lifecycle: Lifecycle::default(),
         })
+    }
+
+    /// The URI of a running actor, for messages (`?` once it is gone).
+    fn uri_of(&self, key: ActorKey) -> String {
+        self.graph
+            .lock()
+            .cells
+            .get(&key)
+            .map_or_else(|| "?".to_string(), |(cell, _)| cell.entry.uri.to_string())
+    }
+
+    /// Waits for the runtime to end (see `Runtime::run_until_stopped`); shuts it down itself
+    /// when no actor is left, or at `until`.
+    fn run_until(&self, call: &'static str, until: Option<Instant>) -> Result<()> {
+        if let Some(key) = running_here() {
+            let uri = self.uri_of(key);
+            return Err(Error::CalledFromActor { call, uri });
+        }
+        loop {
+            // Read before checking, so an actor that stops in between wakes the wait below.
+            let generation = self.lifecycle.generation();
+            if !self.lifecycle.begun() {
+                let idle = self.graph.lock().cells.is_empty();
+                let due = until.is_some_and(|until| Instant::now() >= until);
+                if idle || due {
+                    self.shutdown();
+                }
+            }
+            let wait_until = if self.lifecycle.begun() { None } else { until };
+            if let Seen::Ended(outcome) = self.lifecycle.wait(generation, wait_until) {
+                return outcome;
+            }
+        }
     }
 
     fn spawn<A: Actor>(&self, actor: A, id: &str, options: SpawnOptions) -> Result<ActorHandle<A>> {
@@ -472,12 +607,22 @@ impl RuntimeInner {
             dispatch: options.dispatch.unwrap_or(defaults.dispatch),
             fault_policy: options.fault_policy.unwrap_or(defaults.fault_policy),
             stop_timeout: options.stop_timeout.unwrap_or(defaults.stop_timeout),
+            on: defaults.on,
         };
+        if let Some(on) = config.on {
+            if find_port(&ports, on, crate::port::Direction::Input).is_none() {
+                return Err(Error::InvalidOption {
+                    option: "on",
+                    value: on.to_string(),
+                    reason: "an input-triggered actor names one of its own input ports",
+                });
+            }
+        }
         let clock = match options.clock {
             Some(clock) => clock,
             None => Box::new(self.default_clock(defaults.rate.unwrap_or(DEFAULT_RATE))),
         };
-        let entry = Arc::new(ActorEntry {
+        let entry = Arc::new(RegistryEntry {
             uri: uri.clone(),
             ports,
             stats: ActorStatsCell::default(),
@@ -512,7 +657,7 @@ impl RuntimeInner {
     }
 
     /// Announces a spawned actor to other processes, when the runtime has a network.
-    fn announce(&self, key: ActorKey, entry: &Arc<ActorEntry>) -> Result<()> {
+    fn announce(&self, key: ActorKey, entry: &Arc<RegistryEntry>) -> Result<()> {
         if let Some(network) = self.registry.network.get() {
             let announcement = network.announce(entry)?;
             self.announcements.lock().insert(key, announcement);
@@ -524,7 +669,7 @@ impl RuntimeInner {
     fn start(
         &self,
         key: ActorKey,
-        entry: Arc<ActorEntry>,
+        entry: Arc<RegistryEntry>,
         config: ActorConfig,
         clock: Box<dyn Clock>,
         actor: Box<dyn crate::Process + Send>,
@@ -537,23 +682,35 @@ impl RuntimeInner {
                 (Some(dedicated), Some(thread))
             }
         };
-        let cell = Arc::new(ActorCell::new(key, entry, config, actor, dedicated));
+        let cell = Arc::new(RuntimeCell::new(key, entry, config, actor, dedicated));
         if let Some(thread) = thread {
             thread.spawn(&cell)?;
         }
-        let domain = self.join_domain(clock, &cell, pool, faults)?;
-        cell.entry.stats.share_lateness(domain.lateness.clone());
+        let (domain, new) = self.join_domain(clock, &cell, pool, faults)?;
+        cell.entry.stats.share_clock(domain.counters.clone());
         {
             let mut graph = self.graph.lock();
             if self.shut_down.load(Ordering::Acquire) {
                 drop(graph);
                 domain.actors.lock().remove(&key);
+                if new {
+                    domain.clock.detach(&domain.interrupt, false);
+                }
                 if let Some(dedicated) = &cell.dedicated {
                     let _ = dedicated.stop();
                 }
                 return Err(Error::RuntimeShutDown);
             }
-            graph.cells.insert(key, (cell, domain.clone()));
+            graph.cells.insert(key, (cell.clone(), domain.clone()));
+        }
+        cell.set_ready();
+        if new {
+            // Only now: no `process` runs before the actor is in the graph (a stop from its
+            // first tick finds it), and the new clock's first tick is the actor's too.
+            if let Err(error) = domain.spawn_thread() {
+                domain.clock.detach(&domain.interrupt, false);
+                return Err(error);
+            }
         }
         domain.invalidate();
         Ok(())
@@ -579,28 +736,26 @@ impl RuntimeInner {
         Ok((pool, faults))
     }
 
-    /// Adds `cell` to the domain of `clock`, started if new. Both happen under the domains lock,
-    /// so a concurrent stop of that domain's last actor cannot retire it in between (it checks
-    /// for actors under the same lock).
+    /// Adds `cell` to the domain of `clock`, made if new (then `true`: the caller starts its
+    /// thread once the actor is registered). Both happen under the domains lock, so a
+    /// concurrent stop of that domain's last actor cannot retire it in between (it checks for
+    /// actors under the same lock).
     fn join_domain(
         &self,
         clock: Box<dyn Clock>,
-        cell: &Arc<ActorCell>,
+        cell: &Arc<RuntimeCell>,
         pool: Arc<Pool>,
         faults: Sender<Fault>,
-    ) -> Result<Arc<Domain>> {
+    ) -> Result<(Arc<Domain>, bool)> {
         let mut domains = self.domains.lock();
-        let domain = match domains.get(&clock.id()) {
-            Some(domain) => domain.clone(),
-            None => {
-                let id = clock.id();
-                let domain = Domain::start(clock, pool, faults)?;
-                domains.insert(id, domain.clone());
-                domain
-            }
-        };
-        domain.actors.lock().insert(cell.key, cell.clone());
-        Ok(domain)
+        if let Some(domain) = domains.get(&clock.id()) {
+            domain.actors.lock().insert(cell.key, cell.clone());
+            return Ok((domain.clone(), false));
+        }
+        let id = clock.id();
+        let domain = Domain::new(clock, pool, faults, cell);
+        domains.insert(id, domain.clone());
+        Ok((domain, true))
     }
 
     fn default_clock(&self, rate: Rate) -> SoftwareClock {
@@ -647,7 +802,7 @@ impl RuntimeInner {
     }
 
     /// Takes the actor out of its schedule and the graph; `None` if it was not running.
-    fn begin_stop(&self, key: ActorKey) -> Option<(Arc<ActorCell>, Arc<Domain>)> {
+    fn begin_stop(&self, key: ActorKey) -> Option<(Arc<RuntimeCell>, Arc<Domain>)> {
         let (cell, domain) = self.graph.lock().cells.remove(&key)?;
         cell.entry.running.store(false, Ordering::Release);
         // Withdrawn first: other processes see the actor leave before its last values.
@@ -662,7 +817,7 @@ impl RuntimeInner {
     /// pool thread (or this thread, if it is a runtime thread, which must not wait on the pool).
     /// The receiver says `true` once it ran, `false` if the actor's `process` held on past
     /// `until`; `None` when there is nothing to wait for.
-    fn request_on_stop(&self, cell: &Arc<ActorCell>, until: Instant) -> Option<Receiver<bool>> {
+    fn request_on_stop(&self, cell: &Arc<RuntimeCell>, until: Instant) -> Option<Receiver<bool>> {
         if let Some(dedicated) = &cell.dedicated {
             return dedicated.stop();
         }
@@ -682,13 +837,15 @@ impl RuntimeInner {
 
     /// Removes a stopped actor's connections and registration; retires its domain if empty,
     /// returning the domain's thread for the caller to join.
-    fn finish_stop(&self, cell: &ActorCell, domain: &Arc<Domain>) -> Option<JoinHandle<()>> {
+    fn finish_stop(&self, cell: &RuntimeCell, domain: &Arc<Domain>) -> Option<JoinHandle<()>> {
         let edges = self.graph.lock().remove_edges_of(cell.key);
         for edge in &edges {
             (edge.detach)();
         }
         self.registry.remove(&cell.entry.uri);
-        self.retire_domain_if_empty(domain)
+        let retired = self.retire_domain_if_empty(domain);
+        self.lifecycle.actor_stopped();
+        retired
     }
 
     /// A stop from inside the actor's own `process`: out of the schedule now, `on_stop` and the
@@ -707,12 +864,17 @@ impl RuntimeInner {
         }));
     }
 
-    /// A stop that nobody waits for (a fault policy): `on_stop` and the rest on a pool thread.
-    fn stop_detached(&self, key: ActorKey) {
+    /// A stop that nobody waits for (a fault's policy, or the actor's own request, after which
+    /// its `on_stop` already ran): `on_stop` and the rest on a pool thread.
+    fn stop_detached(&self, key: ActorKey, after_fault: bool) {
         let Some((cell, domain)) = self.begin_stop(key) else {
             return;
         };
-        tracing::warn!(actor = %cell.entry.uri, "stopping after a fault (FaultPolicy::Stop)");
+        if after_fault {
+            tracing::warn!(actor = %cell.entry.uri, "stopping after a fault (FaultPolicy::Stop)");
+        } else {
+            tracing::debug!(actor = %cell.entry.uri, "stopping: the actor asked to (ActorError::stop)");
+        }
         let runtime = self.this.clone();
         let task = move || {
             cell.stop_until(deadline(cell.config.stop_timeout));
@@ -729,13 +891,13 @@ impl RuntimeInner {
 
     /// After a stop timed out: the thread stuck in the actor (a worker, or its clock's own
     /// thread) is replaced, so the clock and the pool keep their capacity.
-    fn replace_stuck_thread(&self, cell: &ActorCell, domain: &Arc<Domain>) {
+    fn replace_stuck_thread(&self, cell: &RuntimeCell, domain: &Arc<Domain>) {
         let token = cell.running_on.load(Ordering::Relaxed);
-        if token == 0 || domain.replace_thread(token) {
+        if token == 0 || domain.replace_thread(token, &cell.entry.uri) {
             return;
         }
         if let Some(services) = self.services.lock().as_ref() {
-            services.pool.replace(token);
+            services.pool.replace(token, &cell.entry.uri);
         }
     }
 
@@ -753,13 +915,14 @@ impl RuntimeInner {
             }
             domains.remove(&domain.clock.id());
         }
-        domain.stop_thread()
+        domain.stop_thread(self.shut_down.load(Ordering::Acquire))
     }
 
     /// Stops every actor at once, with one deadline for all (the longest stop timeout, at most
     /// [`MAX_SHUTDOWN`]), then every thread. From inside an actor it returns at once and the
     /// rest happens on a thread of its own.
     fn shutdown(&self) {
+        self.lifecycle.shutdown_started();
         let keys: Vec<ActorKey> = {
             let graph = self.graph.lock();
             self.shut_down.store(true, Ordering::Release);
@@ -814,7 +977,7 @@ impl RuntimeInner {
         }
         // Every thread is told first, then all are joined against one deadline.
         let domains: Vec<Arc<Domain>> = self.domains.lock().drain().map(|(_, d)| d).collect();
-        threads.extend(domains.iter().filter_map(|d| d.stop_thread()));
+        threads.extend(domains.iter().filter_map(|d| d.stop_thread(true)));
         let services = self.services.lock().take();
         let join_until = deadline(SHUTDOWN_JOIN);
         pool::join_all(threads, SHUTDOWN_JOIN);
@@ -830,6 +993,7 @@ impl RuntimeInner {
         for service in servers {
             service.stop();
         }
+        self.lifecycle.shutdown_finished();
     }
 
     /// The registry, for services that read the runtime from their own threads.
@@ -844,17 +1008,25 @@ impl RuntimeInner {
 fn apply_faults(runtime: Weak<RuntimeInner>, faults: Receiver<Fault>) {
     loop {
         match faults.recv_timeout(Duration::from_secs(1)) {
-            Ok((key, policy)) => {
+            Ok(Fault { key, policy, error }) => {
                 let Some(runtime) = runtime.upgrade() else {
                     return;
                 };
                 match policy {
                     FaultPolicy::Continue => {}
-                    FaultPolicy::Stop => runtime.stop_detached(key),
+                    FaultPolicy::Stop => runtime.stop_detached(key, error.is_some()),
                     FaultPolicy::StopRuntime => {
-                        tracing::warn!(
-                            "shutting the runtime down after a fault (FaultPolicy::StopRuntime)"
-                        );
+                        match &error {
+                            Some(Error::ActorFailed { uri, .. }) => tracing::warn!(
+                                actor = %uri,
+                                "shutting the runtime down after a fault (FaultPolicy::StopRuntime)"
+                            ),
+                            _ => tracing::debug!(
+                                actor = %runtime.uri_of(key),
+                                "shutting the runtime down: the actor asked to (ActorError::stop_runtime)"
+                            ),
+                        }
+                        runtime.lifecycle.record(error);
                         runtime.shutdown();
                     }
                 }
@@ -886,7 +1058,7 @@ impl Graph for RuntimeInner {
         }
         graph.edges.insert(
             id,
-            Edge {
+            ConnectionRecord {
                 from,
                 to,
                 detach,

@@ -21,6 +21,7 @@ use parking_lot::{Condvar, Mutex, RwLock};
 use super::cell::{adopt_thread_token, new_thread_token};
 use super::tick::{run_job, Job};
 use crate::error::{Error, Result};
+use crate::uri::ActorUri;
 
 /// The worker threads shared by all domains of a runtime.
 pub(crate) struct Pool {
@@ -134,14 +135,15 @@ impl Pool {
 
     /// Replaces the worker with token `token`, stuck in an actor that was detached: it exits
     /// when (if ever) that call returns. Returns whether `token` named a worker of this pool.
-    pub(crate) fn replace(self: &Arc<Self>, token: usize) -> bool {
+    /// `actor` is the one it is stuck in, for the logs.
+    pub(crate) fn replace(self: &Arc<Self>, token: usize, actor: &ActorUri) -> bool {
         let known = self.handles.lock().iter().any(|(t, _)| *t == token);
         if !known || !self.retired.lock().insert(token) {
             return false;
         }
         self.any_retired.store(true, Ordering::Release);
         if let Err(error) = self.add_worker() {
-            tracing::error!(%error, "cannot replace a stuck worker; the pool runs one short");
+            tracing::error!(%actor, %error, "cannot replace a stuck worker; the pool runs one short");
         }
         true
     }

@@ -10,13 +10,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::cell::ActorCell;
+use super::cell::RuntimeCell;
 use crate::port::ActorKey;
 
 /// The actors of one clock in run order, with their same-clock dependencies.
 #[derive(Default)]
 pub(crate) struct Schedule {
-    pub(crate) nodes: Vec<Arc<ActorCell>>,
+    pub(crate) nodes: Vec<Arc<RuntimeCell>>,
     pub(crate) successors: Vec<Vec<u32>>,
     pub(crate) predecessors: Vec<u32>,
     pub(crate) roots: Vec<u32>,
@@ -29,7 +29,7 @@ impl Schedule {
     /// Orders `actors` (in spawn order) by the `edges` between them (Kahn's algorithm). When a
     /// cycle blocks progress, the earliest-spawned actor left goes next and its incoming edges
     /// from the cycle are dropped.
-    pub(crate) fn build(actors: Vec<Arc<ActorCell>>, edges: &[(ActorKey, ActorKey)]) -> Schedule {
+    pub(crate) fn build(actors: Vec<Arc<RuntimeCell>>, edges: &[(ActorKey, ActorKey)]) -> Schedule {
         let index: HashMap<ActorKey, usize> =
             actors.iter().enumerate().map(|(i, a)| (a.key, i)).collect();
         let n = actors.len();
@@ -87,7 +87,7 @@ impl Schedule {
         let roots = (0..n as u32)
             .filter(|&i| predecessors[i as usize] == 0)
             .collect();
-        let mut slots: Vec<Option<Arc<ActorCell>>> = actors.into_iter().map(Some).collect();
+        let mut slots: Vec<Option<Arc<RuntimeCell>>> = actors.into_iter().map(Some).collect();
         let nodes: Vec<_> = order.iter().filter_map(|&i| slots[i].take()).collect();
         Schedule {
             costs: (0..nodes.len()).map(|_| AtomicU32::new(0)).collect(),
@@ -129,7 +129,7 @@ mod tests {
     use super::*;
     use crate::actor::{ActorConfig, Process};
     use crate::clock::Tick;
-    use crate::registry::ActorEntry;
+    use crate::registry::RegistryEntry;
     use crate::stats::ActorStatsCell;
     use crate::uri::ActorUri;
     use std::sync::atomic::AtomicBool;
@@ -141,15 +141,15 @@ mod tests {
         }
     }
 
-    fn cell(key: u64, id: &str) -> Arc<ActorCell> {
-        let entry = Arc::new(ActorEntry {
+    fn cell(key: u64, id: &str) -> Arc<RuntimeCell> {
+        let entry = Arc::new(RegistryEntry {
             uri: ActorUri::local("A", id).unwrap(),
             ports: Vec::new(),
             stats: ActorStatsCell::default(),
             running: AtomicBool::new(true),
             clock: String::new(),
         });
-        Arc::new(ActorCell::new(
+        Arc::new(RuntimeCell::new(
             ActorKey(key),
             entry,
             ActorConfig::default(),

@@ -27,6 +27,7 @@ use super::pool::{Pool, Push};
 use super::schedule::Schedule;
 use crate::actor::FaultPolicy;
 use crate::clock::Tick;
+use crate::error::Error;
 use crate::port::ActorKey;
 
 use self::sync::{AtomicU32, AtomicUsize};
@@ -84,8 +85,17 @@ impl Counters {
     }
 }
 
-/// A fault to apply, sent to the runtime's fault thread (never lost with an abandoned tick).
-pub(crate) type Fault = (ActorKey, FaultPolicy);
+/// What the runtime's fault thread applies (never lost with an abandoned tick): the
+/// [`FaultPolicy`] of an actor that failed, or what an actor asked for with
+/// [`ActorError::stop`](crate::ActorError::stop) / `stop_runtime`.
+#[derive(Debug)]
+pub(crate) struct Fault {
+    pub(crate) key: ActorKey,
+    /// `Stop` or `StopRuntime` (`Continue` is never sent).
+    pub(crate) policy: FaultPolicy,
+    /// What failed, for a fault; `None` for an actor's own request, which is no fault.
+    pub(crate) error: Option<Error>,
+}
 
 /// One tick of one domain in flight.
 pub(crate) struct TickRun {
@@ -291,8 +301,8 @@ impl TickRun {
             if !self.is_abandoned() {
                 let (fault, end) = cell.run(&self.tick, now);
                 now = end;
-                if let Some(policy) = fault {
-                    self.fault(cell.key, policy);
+                if let Some(fault) = fault {
+                    self.fault(fault);
                 }
             }
             next = self.finish_node(node, push);
@@ -315,9 +325,9 @@ impl TickRun {
         self.complete(completed);
     }
 
-    pub(crate) fn fault(&self, key: ActorKey, policy: FaultPolicy) {
-        if policy != FaultPolicy::Continue {
-            let _ = self.faults.send((key, policy));
+    pub(crate) fn fault(&self, fault: Fault) {
+        if fault.policy != FaultPolicy::Continue {
+            let _ = self.faults.send(fault);
         }
     }
 }

@@ -81,7 +81,8 @@ fn main() -> streamlib::Result<()> {
     // `WindowInputs<T>` and `WindowOutputs<N>`: `F` is state only.
     let _: &WindowInputs<f32> = &window.inputs;
     let _: &WindowOutputs<4> = &window.outputs;
-    assert_eq!(gain.uri().class(), "Gain");
+    assert_eq!(gain.uri().class(), "Gain_f32");
+    assert_eq!(window.uri().class(), "Window_f32_closure_4");
     rt.shutdown();
     Ok(())
 }

@@ -52,6 +52,33 @@ impl<T: Send + Sync + 'static> Process for Sink<T> {
     }
 }
 
+/// A constructor that does not name `T`: `pipeline!` infers it from the other end.
+#[actor]
+pub struct Mean<T: Copy + Into<f64>> {
+    #[input]
+    pub value: Input<T>,
+    #[output(name = "value")]
+    pub mean: Output<f64>,
+}
+
+impl<T: Copy + Into<f64> + Send + Sync + 'static> Mean<T> {
+    pub fn new() -> Self {
+        Mean {
+            value: Input::new(),
+            mean: Output::new(),
+        }
+    }
+}
+
+impl<T: Copy + Into<f64> + Send + Sync + 'static> Process for Mean<T> {
+    fn process(&mut self, _tick: &Tick) -> ProcessResult {
+        if let Some(v) = self.value.read_latest() {
+            self.mean.write((*v).into());
+        }
+        Ok(())
+    }
+}
+
 fn main() -> streamlib::Result<()> {
     let rt = Runtime::new();
     let src = rt.spawn(Source::<f64>::default(), "src")?;
@@ -66,6 +93,9 @@ fn main() -> streamlib::Result<()> {
     let sink = rt.spawn(Sink::<f64>::default(), "sink")?;
     let pipeline = pipeline! { src.value >> offset.value >> sink.value }?;
     assert_eq!(pipeline.len(), 2);
+    let mean = rt.spawn(Mean::new(), "mean")?; // `Mean<f64>`, from `offset.value`
+    pipeline! { offset.value >> mean.value }?;
+    assert_eq!(mean.uri().class(), "Mean_f64");
     rt.shutdown();
     Ok(())
 }

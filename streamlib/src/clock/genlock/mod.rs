@@ -1,7 +1,7 @@
 //! The genlock clock: ticks locked to an external reference pulse.
 //!
 //! [`GenlockClock`] reads reference pulses from a [`PulseSource`] — another streamlib output
-//! carrying pulse times ([`PortPulses`]), a file descriptor that becomes readable per pulse such
+//! carrying pulse times ([`PortPulses`](crate::PortPulses)), a file descriptor that becomes readable per pulse such
 //! as a GPIO line or an `eventfd` ([`FdPulses`]), or UDP datagrams ([`UdpPulses`]) — and runs a
 //! phase-locked loop on them on its own thread. Its ticks follow the loop's smoothed model of the
 //! reference, not the raw pulses, so reference jitter is filtered out of the tick grid.
@@ -32,8 +32,8 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use streamlib::clock::{GenlockClock, GenlockConfig, GenlockState, PortPulses};
-//! use streamlib::{Clock, Interrupt, Output, Rate, Timestamp};
+//! use streamlib::clock::{GenlockClock, GenlockConfig, GenlockState};
+//! use streamlib::{Clock, Interrupt, Output, PortPulses, Rate, Timestamp};
 //!
 //! let pulses = Output::<Timestamp>::new();
 //! let clock = GenlockClock::new(PortPulses::connect(&pulses.to_ref())?, GenlockConfig::new(Rate::fps(50)?))?;
@@ -55,13 +55,13 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use super::software::monotonic_ns;
+use super::sys::monotonic_ns;
 use super::{next_frame, Clock, ClockId, Interrupt, LatePolicy, Rate, Tick, Timestamp};
 use crate::error::{Error, Result};
 use pll::{Model, Pll, PllConfig, Transition};
 
 pub use pll::GenlockState;
-pub use source::{FdPulses, PortPulses, PulseSource, UdpPulses};
+pub use source::{FdPulses, PulseSource, UdpPulses};
 
 /// Settings of a [`GenlockClock`].
 #[derive(Clone, Copy, Debug, PartialEq)]

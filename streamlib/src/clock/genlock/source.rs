@@ -3,14 +3,10 @@
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::clock::ptp::timebase::realtime_to_monotonic;
-use crate::clock::software::monotonic_ns;
+use crate::clock::sys::{self, monotonic_ns, realtime_to_monotonic};
 use crate::clock::Timestamp;
-use crate::error::Result;
-use crate::pipeline::{connect, Connection};
-use crate::port::{Input, OutputRef};
 
 /// A reference pulse train a [`GenlockClock`](super::GenlockClock) locks to.
 ///
@@ -25,67 +21,6 @@ pub trait PulseSource: Send + 'static {
 
     /// A short description for logs, e.g. `udp 127.0.0.1:9000`.
     fn describe(&self) -> String;
-}
-
-/// Pulses carried by a streamlib port: an upstream [`Output<Timestamp>`](crate::Output) whose
-/// values are pulse times (e.g. an actor reading a capture card's vertical sync).
-///
-/// The port is polled every `poll_interval` (default 1 ms). Since each value carries its own
-/// time, polling adds latency, not jitter; pulses written faster than the poll interval are
-/// seen as drop-outs (latest-value semantics), which the loop tolerates.
-///
-/// ```
-/// use streamlib::clock::PortPulses;
-/// use streamlib::{Output, Timestamp};
-/// let pulses = Output::<Timestamp>::new();
-/// let source = PortPulses::connect(&pulses.to_ref())?;
-/// # drop(source);
-/// # Ok::<(), streamlib::Error>(())
-/// ```
-pub struct PortPulses {
-    input: Input<Timestamp>,
-    poll_interval: Duration,
-    // Keeps the wiring alive for the source's lifetime.
-    _connection: Connection,
-}
-
-impl PortPulses {
-    /// A source reading pulse times written to `output`.
-    pub fn connect(output: &OutputRef<Timestamp>) -> Result<PortPulses> {
-        let input = Input::new();
-        let connection = connect(output, &input.to_ref())?;
-        Ok(PortPulses {
-            input,
-            poll_interval: Duration::from_millis(1),
-            _connection: connection,
-        })
-    }
-
-    /// This source polling every `interval` (at least 100 µs).
-    pub fn with_poll_interval(mut self, interval: Duration) -> PortPulses {
-        self.poll_interval = interval.max(Duration::from_micros(100));
-        self
-    }
-}
-
-impl PulseSource for PortPulses {
-    fn next_pulse(&mut self, timeout: Duration) -> io::Result<Option<Timestamp>> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(pulse) = self.input.read_new() {
-                return Ok(Some(*pulse));
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Ok(None);
-            }
-            std::thread::sleep(self.poll_interval.min(deadline - now));
-        }
-    }
-
-    fn describe(&self) -> String {
-        "port".to_string()
-    }
 }
 
 /// Pulses signalled by a file descriptor that becomes readable once per pulse: a GPIO line
@@ -154,18 +89,13 @@ impl PulseSource for FdPulses {
             events: libc::POLLIN | libc::POLLPRI,
             revents: 0,
         };
-        let millis = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
-        // SAFETY: `pollfd` is one live pollfd, and the count passed is 1.
-        let rc = unsafe { libc::poll(&mut pollfd, 1, millis) };
+        let rc = sys::poll(std::slice::from_mut(&mut pollfd), timeout);
         let at = monotonic_ns();
-        if rc < 0 {
-            let err = io::Error::last_os_error();
-            return if err.kind() == io::ErrorKind::Interrupted {
-                Ok(None)
-            } else {
-                Err(err)
-            };
-        }
+        let rc = match rc {
+            Ok(ready) => ready,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => return Ok(None),
+            Err(err) => return Err(err),
+        };
         if rc == 0 {
             return Ok(None);
         }
@@ -210,18 +140,10 @@ impl UdpPulses {
     /// A source on an existing socket (e.g. one joined to a multicast group).
     pub fn from_socket(socket: UdpSocket) -> UdpPulses {
         let on: i32 = 1;
-        // SAFETY: `on` is a live i32 and its size is passed; the kernel only reads it.
-        let rc = unsafe {
-            libc::setsockopt(
-                socket.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_TIMESTAMPNS,
-                (&on as *const i32).cast(),
-                std::mem::size_of::<i32>() as libc::socklen_t,
-            )
-        };
-        if rc != 0 {
-            tracing::debug!(error = %io::Error::last_os_error(), "SO_TIMESTAMPNS refused; timing UDP pulses in user space");
+        let fd = socket.as_raw_fd();
+        if let Err(error) = sys::set_socket_option(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, &on)
+        {
+            tracing::debug!(%error, "SO_TIMESTAMPNS refused; timing UDP pulses in user space");
         }
         UdpPulses { socket }
     }
@@ -235,49 +157,21 @@ impl UdpPulses {
     /// clock, or `None` on timeout.
     fn receive(&self) -> io::Result<Option<u64>> {
         let mut buf = [0u8; 64];
-        let mut iov = libc::iovec {
-            iov_base: buf.as_mut_ptr().cast(),
-            iov_len: buf.len(),
-        };
-        // u64 elements keep the control buffer aligned for `cmsghdr`.
-        let mut control = [0u64; 8];
-        // SAFETY: an all-zero msghdr is valid (null pointers, zero lengths).
-        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control.as_mut_ptr().cast();
-        msg.msg_controllen = std::mem::size_of::<[u64; 8]>() as _;
-        // SAFETY: `msg` points at `iov` (which points at `buf`) and at `control`, all live and
-        // writable for the call, with their true lengths.
-        let n = unsafe { libc::recvmsg(self.socket.as_raw_fd(), &mut msg, 0) };
+        let fd = self.socket.as_raw_fd();
+        let received = sys::recv_timestamped(fd, &mut buf, 0, libc::SCM_TIMESTAMPNS);
         let arrived = monotonic_ns();
-        if n < 0 {
-            let err = io::Error::last_os_error();
-            return match err.kind() {
+        match received {
+            Ok(received) => Ok(Some(match received.realtime_ns {
+                Some(realtime) => realtime_to_monotonic(realtime).min(arrived),
+                None => arrived,
+            })),
+            Err(err) => match err.kind() {
                 io::ErrorKind::WouldBlock
                 | io::ErrorKind::TimedOut
                 | io::ErrorKind::Interrupted => Ok(None),
                 _ => Err(err),
-            };
+            },
         }
-        // SAFETY: `msg` was filled by recvmsg; CMSG_FIRSTHDR/CMSG_NXTHDR stay within
-        // `msg_controllen` bytes of `control` and return null at the end.
-        let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(&msg) };
-        while !cmsg.is_null() {
-            // SAFETY: `cmsg` is non-null and points at a complete header inside `control`.
-            let header = unsafe { &*cmsg };
-            if header.cmsg_level == libc::SOL_SOCKET && header.cmsg_type == libc::SCM_TIMESTAMPNS {
-                // SAFETY: an SCM_TIMESTAMPNS message carries one `timespec`, possibly unaligned.
-                let ts: libc::timespec =
-                    unsafe { std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast()) };
-                let realtime = (ts.tv_sec.max(0) as u64).saturating_mul(1_000_000_000)
-                    + ts.tv_nsec.max(0) as u64;
-                return Ok(Some(realtime_to_monotonic(realtime).min(arrived)));
-            }
-            // SAFETY: as above; `cmsg` belongs to `msg`.
-            cmsg = unsafe { libc::CMSG_NXTHDR(&msg, cmsg) };
-        }
-        Ok(Some(arrived))
     }
 }
 
@@ -354,18 +248,5 @@ mod tests {
         // Timed by the kernel on arrival: after the send began, not after a slow wake-up.
         assert!(pulse.as_nanos() + 1_000_000 >= before && pulse.as_nanos() <= monotonic_ns());
         assert!(source.describe().starts_with("udp 127.0.0.1:"));
-    }
-
-    #[test]
-    fn port_pulses_return_each_written_time_once() {
-        let output = crate::Output::<Timestamp>::new();
-        let mut source = PortPulses::connect(&output.to_ref()).unwrap();
-        assert_eq!(source.next_pulse(Duration::from_millis(3)).unwrap(), None);
-        output.write(Timestamp::from_nanos(42));
-        assert_eq!(
-            source.next_pulse(Duration::from_secs(1)).unwrap(),
-            Some(Timestamp::from_nanos(42))
-        );
-        assert_eq!(source.next_pulse(Duration::from_millis(3)).unwrap(), None);
     }
 }

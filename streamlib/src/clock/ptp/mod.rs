@@ -310,7 +310,7 @@ impl PtpClock {
 
     /// The PTP time at which frame `frame` is due: `frame × period` after the PTP epoch.
     pub fn deadline(&self, frame: u64) -> Timestamp {
-        Timestamp::from_nanos(u64::try_from(self.inner.rate.nanos_at(frame)).unwrap_or(u64::MAX))
+        self.inner.rate.timestamp_at(frame)
     }
 
     /// Waits until PTP time reaches `deadline`, re-reading the source at least every

@@ -17,7 +17,6 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
 use statime::config::{
     AcceptAnyMaster, ClockIdentity, DelayMechanism, InstanceConfig, PortConfig, PtpMinorVersion,
     SdoId, TimePropertiesDS, TimeSource,
@@ -33,11 +32,10 @@ use statime::PtpInstance;
 use super::config::PtpNetworkConfig;
 use super::lock::{LockConfig, LockTracker, Transition};
 use super::socket::{self, Interface, PtpSocket, EVENT_PORT, GENERAL_PORT};
-use super::timebase::{read_clock, realtime_to_monotonic};
-use super::timeline::{EngineClock, Shared, Snapshot, TimeLine};
+use super::timeline::{EngineClock, Shared};
 use super::wire::{Header, MessageType, FLAG_TWO_STEP};
-use super::{PtpClockIdentity, PtpSourceKind, PtpState, PtpStatus};
-use crate::clock::software::monotonic_ns;
+use super::{PtpClockIdentity, PtpState, PtpStatus};
+use crate::clock::sys::{monotonic_ns, read_clock, realtime_to_monotonic};
 use crate::error::{Error, Result};
 
 /// A SplitMix64 generator: statime only needs randomness to jitter its timers.
@@ -104,20 +102,7 @@ impl Engine {
             .clock_identity
             .unwrap_or_else(|| default_identity(&interface));
         let start_ptp = read_clock(libc::CLOCK_TAI).unwrap_or(0);
-        let shared = Arc::new(Shared {
-            interface: interface.name.clone(),
-            timeline: Mutex::new(TimeLine {
-                base_mono: monotonic_ns(),
-                base_ptp: i128::from(start_ptp),
-                ppm: 0.0,
-            }),
-            snapshot: Mutex::new(Snapshot {
-                status: PtpStatus::new(PtpSourceKind::Network, PtpState::Acquiring),
-                last_sync_mono: None,
-            }),
-            steps: AtomicU64::new(0),
-            ptp_timescale: AtomicBool::new(true),
-        });
+        let shared = Arc::new(Shared::new(interface.name.clone(), i128::from(start_ptp)));
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
             let shared = shared.clone();
@@ -654,20 +639,7 @@ mod tests {
     /// Feeds statime's real port (with our clock) whatever bytes proptest makes, through the
     /// same gate the engine uses: nothing may panic.
     fn fuzz_port(packets: &[(bool, Vec<u8>)]) {
-        let shared = Arc::new(Shared {
-            interface: "fuzz".into(),
-            timeline: Mutex::new(TimeLine {
-                base_mono: monotonic_ns(),
-                base_ptp: 1_700_000_000_000_000_000,
-                ppm: 0.0,
-            }),
-            snapshot: Mutex::new(Snapshot {
-                status: PtpStatus::new(PtpSourceKind::Network, PtpState::Acquiring),
-                last_sync_mono: None,
-            }),
-            steps: AtomicU64::new(0),
-            ptp_timescale: AtomicBool::new(true),
-        });
+        let shared = Arc::new(Shared::new("fuzz".into(), 1_700_000_000_000_000_000));
         let instance = PtpInstance::<KalmanFilter>::new(
             InstanceConfig {
                 clock_identity: ClockIdentity([9; 8]),

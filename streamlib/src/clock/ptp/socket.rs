@@ -7,6 +7,8 @@ use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
+use crate::clock::sys::{self, Received};
+
 /// The primary PTP multicast group.
 pub(super) const PRIMARY_MULTICAST: Ipv4Addr = Ipv4Addr::new(224, 0, 1, 129);
 /// The peer-delay multicast group (link-local messages).
@@ -66,12 +68,6 @@ fn parse_mac(text: &str) -> Option<[u8; 6]> {
 pub(super) struct PtpSocket {
     socket: UdpSocket,
     port: u16,
-}
-
-/// A received datagram: its length, and the kernel's receive time on `CLOCK_REALTIME`.
-pub(super) struct Received {
-    pub(super) len: usize,
-    pub(super) realtime_ns: Option<u64>,
 }
 
 impl PtpSocket {
@@ -188,8 +184,8 @@ impl PtpSocket {
                 events: 0,
                 revents: 0,
             };
-            // SAFETY: one live pollfd, count 1. Error-queue data is signalled as POLLERR.
-            unsafe { libc::poll(&mut pollfd, 1, 1) };
+            // Error-queue data is signalled as POLLERR; a failed wait only shortens the loop.
+            let _ = sys::poll(std::slice::from_mut(&mut pollfd), Duration::from_millis(1));
         }
     }
 
@@ -213,61 +209,16 @@ impl PtpSocket {
 
     /// One `recvmsg` (non-blocking) with its timestamp: the software one of SCM_TIMESTAMPING.
     fn receive_into(&self, buf: &mut [u8], flags: i32) -> io::Result<Option<Received>> {
-        let mut iov = libc::iovec {
-            iov_base: buf.as_mut_ptr().cast(),
-            iov_len: buf.len(),
-        };
-        // u64 elements keep the control buffer aligned for `cmsghdr`.
-        let mut control = [0u64; 16];
-        // SAFETY: an all-zero msghdr is valid (null pointers, zero lengths).
-        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control.as_mut_ptr().cast();
-        msg.msg_controllen = size_of::<[u64; 16]>() as _;
-        let len = loop {
-            // SAFETY: `msg` points at `iov` (which points at `buf`) and at `control`, all live and
-            // writable for the call, with their true lengths.
-            let n = unsafe {
-                libc::recvmsg(
-                    self.socket.as_raw_fd(),
-                    &mut msg,
-                    flags | libc::MSG_DONTWAIT,
-                )
-            };
-            if n >= 0 {
-                break n as usize;
+        loop {
+            let fd = self.socket.as_raw_fd();
+            match sys::recv_timestamped(fd, buf, flags | libc::MSG_DONTWAIT, libc::SCM_TIMESTAMPING)
+            {
+                Ok(received) => return Ok(Some(received)),
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+                Err(err) => return Err(err),
             }
-            let err = io::Error::last_os_error();
-            match err.kind() {
-                io::ErrorKind::Interrupted => continue,
-                io::ErrorKind::WouldBlock => return Ok(None),
-                _ => return Err(err),
-            }
-        };
-        let mut realtime_ns = None;
-        // SAFETY: `msg` was filled by recvmsg; CMSG_FIRSTHDR/CMSG_NXTHDR stay within
-        // `msg_controllen` bytes of `control` and return null at the end.
-        let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(&msg) };
-        while !cmsg.is_null() {
-            // SAFETY: `cmsg` is non-null and points at a complete header inside `control`.
-            let header = unsafe { &*cmsg };
-            if header.cmsg_level == libc::SOL_SOCKET && header.cmsg_type == libc::SCM_TIMESTAMPING {
-                // SAFETY: an SCM_TIMESTAMPING message carries three `timespec`s (software,
-                // deprecated, hardware); the first is read, unaligned-safe.
-                let ts: libc::timespec =
-                    unsafe { std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast()) };
-                if ts.tv_sec != 0 || ts.tv_nsec != 0 {
-                    realtime_ns = Some(
-                        (ts.tv_sec.max(0) as u64).saturating_mul(1_000_000_000)
-                            + ts.tv_nsec.max(0) as u64,
-                    );
-                }
-            }
-            // SAFETY: as above; `cmsg` belongs to `msg`.
-            cmsg = unsafe { libc::CMSG_NXTHDR(&msg, cmsg) };
         }
-        Ok(Some(Received { len, realtime_ns }))
     }
 
     pub(super) fn fd(&self) -> RawFd {
@@ -276,41 +227,11 @@ impl PtpSocket {
 }
 
 fn set_option<T>(fd: RawFd, level: i32, name: i32, value: &T) -> io::Result<()> {
-    // SAFETY: `value` points at a live `T` of exactly the length passed; the kernel only reads it.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd,
-            level,
-            name,
-            (value as *const T).cast(),
-            size_of::<T>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    sys::set_socket_option(fd, level, name, value)
 }
 
 fn bind_to_device(fd: RawFd, name: &str) -> io::Result<()> {
-    let bytes = name.as_bytes();
-    // SAFETY: `bytes` is live for the call and its length is passed; the kernel reads at most
-    // that many bytes of the name.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_BINDTODEVICE,
-            bytes.as_ptr().cast(),
-            bytes.len() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    sys::set_socket_option_slice(fd, libc::SOL_SOCKET, libc::SO_BINDTODEVICE, name.as_bytes())
 }
 
 /// Waits up to `timeout` for either descriptor to become readable.
@@ -320,15 +241,10 @@ pub(super) fn poll_readable(fds: [RawFd; 2], timeout: Duration) -> io::Result<[b
         events: libc::POLLIN,
         revents: 0,
     });
-    let millis = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
-    // SAFETY: `pollfds` is a live array of 2 pollfd and its length is passed.
-    let rc = unsafe { libc::poll(pollfds.as_mut_ptr(), 2, millis) };
-    if rc < 0 {
-        let err = io::Error::last_os_error();
-        if err.kind() == io::ErrorKind::Interrupted {
-            return Ok([false; 2]);
-        }
-        return Err(err);
+    match sys::poll(&mut pollfds, timeout) {
+        Ok(_) => {}
+        Err(err) if err.kind() == io::ErrorKind::Interrupted => return Ok([false; 2]),
+        Err(err) => return Err(err),
     }
     // POLLERR (a late transmit timestamp) counts as ready: the reader drains it.
     let ready = |p: &libc::pollfd| p.revents & (libc::POLLIN | libc::POLLERR) != 0;

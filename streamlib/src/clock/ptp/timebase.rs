@@ -9,6 +9,7 @@ use std::time::Instant;
 use parking_lot::Mutex;
 
 use super::{PtpSource, PtpSourceKind, PtpState, PtpStatus};
+use crate::clock::sys::read_clock;
 use crate::error::{Error, Result};
 
 /// The source behind a `PtpClock`, shared by its clones.
@@ -80,43 +81,6 @@ impl TimeBase {
 /// The dynamic POSIX clock id of an open PTP clock device (the kernel's `FD_TO_CLOCKID`).
 pub(super) fn fd_to_clockid(fd: i32) -> libc::clockid_t {
     ((!(fd as u32) << 3) | 3) as libc::clockid_t
-}
-
-/// Maps a kernel timestamp on `CLOCK_REALTIME` onto `CLOCK_MONOTONIC`. The two clocks are
-/// read back to back, bracketed by monotonic reads; a pair straddling a preemption (the reads
-/// more than 20 µs apart) is read again, or a wrong mapping would look like a jump of the master.
-pub(crate) fn realtime_to_monotonic(realtime: u64) -> u64 {
-    let mut best: Option<(u64, i128)> = None;
-    for _ in 0..8 {
-        let before = crate::clock::software::monotonic_ns();
-        let now_realtime = read_clock(libc::CLOCK_REALTIME).unwrap_or(0);
-        let after = crate::clock::software::monotonic_ns();
-        let width = after.saturating_sub(before);
-        let offset = i128::from(now_realtime) - i128::from(before + width / 2);
-        if best.is_none_or(|(w, _)| width < w) {
-            best = Some((width, offset));
-        }
-        if width < 20_000 {
-            break;
-        }
-    }
-    let offset = best.map_or(0, |(_, offset)| offset);
-    u64::try_from((i128::from(realtime) - offset).max(0)).unwrap_or(0)
-}
-
-/// Reads `clock` in nanoseconds, or the OS error.
-pub(super) fn read_clock(clock: libc::clockid_t) -> std::io::Result<u64> {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec for the duration of the call; an invalid clock
-    // id makes the call fail with EINVAL, it never writes elsewhere.
-    let rc = unsafe { libc::clock_gettime(clock, &mut ts) };
-    if rc != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok((ts.tv_sec.max(0) as u64).saturating_mul(1_000_000_000) + ts.tv_nsec.max(0) as u64)
 }
 
 /// The last good reading of a source, extrapolated on the monotonic clock when a read fails.
@@ -264,14 +228,6 @@ mod tests {
             (-1_000_000..60_000_000_000).contains(&difference),
             "{difference}"
         );
-    }
-
-    #[test]
-    fn realtime_maps_onto_monotonic() {
-        let realtime = read_clock(libc::CLOCK_REALTIME).unwrap();
-        let mono = crate::clock::software::monotonic_ns();
-        let mapped = realtime_to_monotonic(realtime);
-        assert!(mapped.abs_diff(mono) < 5_000_000, "{mapped} vs {mono}");
     }
 
     #[test]

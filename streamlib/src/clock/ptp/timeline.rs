@@ -11,8 +11,8 @@ use parking_lot::Mutex;
 use statime::config::TimePropertiesDS;
 use statime::time::Time;
 
-use super::PtpStatus;
-use crate::clock::software::monotonic_ns;
+use super::{PtpSourceKind, PtpState, PtpStatus};
+use crate::clock::sys::monotonic_ns;
 
 /// The private PTP time line: a frequency-adjusted affine map from `CLOCK_MONOTONIC`.
 #[derive(Clone, Copy, Debug)]
@@ -52,6 +52,25 @@ pub(super) struct Shared {
 }
 
 impl Shared {
+    /// The state of an engine on `interface` that starts its time line at `base_ptp`, now:
+    /// acquiring, no step yet, on the PTP timescale until an Announce says otherwise.
+    pub(super) fn new(interface: String, base_ptp: i128) -> Shared {
+        Shared {
+            interface,
+            timeline: Mutex::new(TimeLine {
+                base_mono: monotonic_ns(),
+                base_ptp,
+                ppm: 0.0,
+            }),
+            snapshot: Mutex::new(Snapshot {
+                status: PtpStatus::new(PtpSourceKind::Network, PtpState::Acquiring),
+                last_sync_mono: None,
+            }),
+            steps: AtomicU64::new(0),
+            ptp_timescale: AtomicBool::new(true),
+        }
+    }
+
     pub(super) fn time_at(&self, mono: u64) -> Time {
         let ptp = self.timeline.lock().ptp_at(mono);
         Time::from_nanos(u64::try_from(ptp.max(0)).unwrap_or(u64::MAX))
@@ -114,7 +133,6 @@ impl statime::Clock for EngineClock {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::ptp::{PtpSourceKind, PtpState};
 
     #[test]
     fn time_line_slews_and_steps_without_jumping_at_rebase() {
@@ -136,20 +154,7 @@ mod tests {
 
     #[test]
     fn engine_clock_steps_and_counts() {
-        let shared = Arc::new(Shared {
-            interface: "test".into(),
-            timeline: Mutex::new(TimeLine {
-                base_mono: monotonic_ns(),
-                base_ptp: 0,
-                ppm: 0.0,
-            }),
-            snapshot: Mutex::new(Snapshot {
-                status: PtpStatus::new(PtpSourceKind::Network, PtpState::Acquiring),
-                last_sync_mono: None,
-            }),
-            steps: AtomicU64::new(0),
-            ptp_timescale: AtomicBool::new(true),
-        });
+        let shared = Arc::new(Shared::new("test".into(), 0));
         let mut clock = EngineClock(shared.clone());
         use statime::Clock as _;
         let before = clock.now();

@@ -1,10 +1,11 @@
-//! Keyboard and mouse events.
+//! Keyboard and mouse events (payloads; not to be confused with an actor's `Input` port).
 
 use std::fmt;
 use std::ops::{BitOr, BitOrAssign};
 
 use super::invalid;
-use crate::{Result, Timestamp};
+use crate::error::Result;
+use crate::timestamp::Timestamp;
 
 /// A key of a keyboard. Printable keys are [`Key::Character`] (the space bar is
 /// `Character(' ')`); keys without a variant are [`Key::Other`] with the platform's key code.

@@ -1,0 +1,476 @@
+//! One hop between two processes of this host over shared memory (feature `ipc`): streamlib's
+//! remote output → local input over iceoryx2, beside raw iceoryx2 publish/subscribe and beside
+//! streamlib's Zenoh link (feature `net`), with the same payloads, in the same run.
+//!
+//! The bench binary is the **receiver**; for each case it re-executes itself as the
+//! **publisher** process (`STREAMLIB_BENCH_IPC_ROLE`) and kills it when the case ends. Every run
+//! has its own iceoryx2 prefix and directory, removed at the end.
+//!
+//! - **Payloads**: 8 B and 64 KiB as `Vec<u8>`, a 1920×1080 RGBA `VideoFrame` (8,294,400 B).
+//!   The first 8 bytes carry the sequence number and the send time (`CLOCK_MONOTONIC`), written
+//!   right before the value is handed over.
+//! - **Publisher**: streamlib: an actor on a software clock at the case's rate writing a value
+//!   built from a template (one application copy; the transport then copies it into a
+//!   shared-memory sample, or encodes it for Zenoh). Raw iceoryx2: a thread on absolute deadlines
+//!   that loans a sample, copies the template into it, stamps it, sends, and notifies a wake-up
+//!   event (iceoryx2's natural zero-copy use: one copy, made before the stamp). Same QoS on both
+//!   (history 1, buffer 1, safe overflow).
+//! - **Receiver**: streamlib: a raw `Input` connected to the remote output. Raw: a thread waiting
+//!   on the event listener that takes each sample into a one-slot mailbox (the latest, as
+//!   streamlib's buffer). One thread spins on `read_new()` / the mailbox (with `yield_now`: two
+//!   cores) and stamps the receive time: the same hand-off on every path.
+//! - **CPU** (1080p at 60 Hz, a case of its own): the receiver reads every 5 ms instead of
+//!   spinning; CPU time of the publisher process (`/proc/<pid>/stat`) and of the receiver process
+//!   over 5 s, in % of one core.
+//!
+//! Run: `cargo bench -p streamlib --features ipc,net --bench ipc [filter]` (about 2 min).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use streamlib::ipc::iceoryx2::port::listener::Listener;
+use streamlib::ipc::iceoryx2::port::subscriber::Subscriber;
+use streamlib::ipc::iceoryx2::prelude::*;
+use streamlib::ipc::iceoryx2::sample::Sample;
+use streamlib::prelude::*;
+use streamlib::{IpcConfig, NetConfig, VideoFrame};
+
+#[path = "support/hop.rs"]
+mod hop;
+use hop::{
+    env, every_tick, first_value_and_warm_up, free_port, header, monotonic_ns, parse_header, ratio,
+    receiver_holds_on, run_pub, template, window, Case, Figures, Job, Payload, Pub, Publisher,
+    WARMUP,
+};
+
+#[path = "support/cpu.rs"]
+mod cpu;
+
+type Svc = ipc_threadsafe::Service;
+type RawSample = Sample<Svc, [u8], ()>;
+
+const ROLE: &str = "STREAMLIB_BENCH_IPC_ROLE";
+const RAW_SERVICE: &str = "bench/ipc/raw";
+const RAW_WAKE: &str = "bench/ipc/raw-wake";
+const PUB_URI: &str = "actor://bench-pub/Pub/p0";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Path {
+    RawIceoryx,
+    StreamlibIpc,
+    StreamlibZenoh,
+}
+
+impl Path {
+    fn code(self) -> &'static str {
+        match self {
+            Path::RawIceoryx => "raw",
+            Path::StreamlibIpc => "ipc",
+            Path::StreamlibZenoh => "zenoh",
+        }
+    }
+    fn label(self) -> &'static str {
+        match self {
+            Path::RawIceoryx => "raw iceoryx2",
+            Path::StreamlibIpc => "**streamlib ipc**",
+            Path::StreamlibZenoh => "streamlib zenoh",
+        }
+    }
+}
+
+const CASES: &[Case] = &[
+    Case::new(Payload::Small, 1000, 3),
+    Case::new(Payload::Medium, 1000, 3),
+    Case::new(Payload::Frame, 60, 6),
+];
+
+/// What every process of one run shares: the iceoryx2 prefix and directory.
+#[derive(Clone)]
+struct Run {
+    prefix: String,
+    base: u64,
+}
+
+impl Run {
+    fn directory(&self) -> String {
+        format!(
+            "{}/streamlib-ipc-bench/{}",
+            std::env::temp_dir().display(),
+            self.prefix
+        )
+    }
+    fn config(&self) -> IpcConfig {
+        IpcConfig::new()
+            .prefix(&self.prefix)
+            .directory(&self.directory())
+    }
+    fn iceoryx_config(&self) -> Config {
+        let mut config = Config::default();
+        config.global.prefix = FileName::new(self.prefix.as_bytes()).expect("prefix");
+        let root = format!("{}/", self.directory());
+        config.global.set_root_path(
+            &streamlib::ipc::iceoryx2::prelude::Path::new(root.as_bytes()).expect("root"),
+        );
+        config
+    }
+    fn clean(&self) {
+        if let Ok(entries) = std::fs::read_dir("/dev/shm") {
+            for entry in entries.flatten() {
+                if entry
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(&self.prefix)
+                {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(self.directory());
+    }
+}
+
+fn raw_node(run: &Run) -> Node<Svc> {
+    NodeBuilder::new()
+        .config(&run.iceoryx_config())
+        .signal_handling_mode(SignalHandlingMode::Disabled)
+        .create::<Svc>()
+        .expect("raw node")
+}
+
+/// The QoS streamlib uses: history 1, one buffered sample, safe overflow.
+fn raw_service(
+    node: &Node<Svc>,
+) -> streamlib::ipc::iceoryx2::service::port_factory::publish_subscribe::PortFactory<Svc, [u8], ()>
+{
+    node.service_builder(&RAW_SERVICE.try_into().expect("name"))
+        .publish_subscribe::<[u8]>()
+        .history_size(1)
+        .subscriber_max_buffer_size(1)
+        .subscriber_max_borrowed_samples(5)
+        .enable_safe_overflow(true)
+        .max_subscribers(4)
+        .max_publishers(4)
+        .max_nodes(8)
+        .open_or_create()
+        .expect("raw service")
+}
+
+fn raw_wake(
+    node: &Node<Svc>,
+) -> streamlib::ipc::iceoryx2::service::port_factory::event::PortFactory<Svc> {
+    node.service_builder(&RAW_WAKE.try_into().expect("name"))
+        .event()
+        .open_or_create()
+        .expect("raw wake-up event")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The publisher process
+
+fn publisher_main(role: &str) {
+    let job = Job::from_env();
+    let run = Run {
+        prefix: env("STREAMLIB_BENCH_PREFIX"),
+        base: job.base,
+    };
+    let running = receiver_holds_on();
+    let template = template(job.payload);
+    match role {
+        "raw" => {
+            let node = raw_node(&run);
+            let service = raw_service(&node);
+            let publisher = service
+                .publisher_builder()
+                .initial_max_slice_len(job.payload.len())
+                .create()
+                .expect("raw publisher");
+            let wake = raw_wake(&node);
+            let notifier = wake.notifier_builder().create().expect("raw notifier");
+            every_tick(job.hz, running, |seq| {
+                let Ok(sample) = publisher.loan_slice_uninit(job.payload.len()) else {
+                    return;
+                };
+                let mut sample = sample.write_from_slice(&template);
+                sample.payload_mut()[..8].copy_from_slice(&header(seq, run.base));
+                let _ = sample.send();
+                let _ = notifier.notify();
+            });
+        }
+        "ipc" | "zenoh" => {
+            let builder = Runtime::builder().host("bench-pub");
+            let builder = if role == "ipc" {
+                builder.ipc_config(run.config())
+            } else {
+                builder.network(NetConfig::new().listen(&format!("tcp/127.0.0.1:{}", job.port)))
+            };
+            let rt = builder.build().expect("publisher runtime");
+            run_pub(rt, &job, template, running);
+        }
+        other => panic!("unknown role {other}"),
+    }
+}
+
+/// The publisher process's CPU time so far (user + system, from `/proc/<pid>/stat`).
+fn cpu_time_of(publisher: &Publisher) -> Duration {
+    let stat =
+        std::fs::read_to_string(format!("/proc/{}/stat", publisher.0.id())).unwrap_or_default();
+    let after = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
+    let fields: Vec<u64> = after
+        .split_whitespace()
+        .map(|f| f.parse().unwrap_or(0))
+        .collect();
+    // SAFETY: sysconf has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    let total = fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0);
+    Duration::from_nanos(total * 1_000_000_000 / ticks)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The receiver
+
+struct Seen {
+    sent: u64,
+    received: u64,
+}
+
+/// What a path gives the measuring thread: the next new value, if any.
+type Poll<'a> = Box<dyn FnMut() -> Option<Seen> + 'a>;
+
+fn measure(case: &Case, mut poll: Poll<'_>) -> Option<Figures> {
+    if !first_value_and_warm_up(&mut poll) {
+        eprintln!("  no value within 20 s");
+        return None;
+    }
+    let seen = window(&mut poll, case.secs, 0);
+    if seen.len() < 2 {
+        return None;
+    }
+    let span = seen.last().unwrap().received - seen[0].received;
+    Some(Figures::new(
+        seen.iter().map(|s| s.received - s.sent).collect(),
+        span,
+    ))
+}
+
+/// The CPU use (% of one core) of the publisher process and of this one over 5 s while `poll`
+/// reads every 5 ms (after a first value and the warm-up).
+fn cpu_of(publisher: &Publisher, poll: &mut Poll<'_>) -> (f64, f64) {
+    let start = Instant::now();
+    while poll().is_none() && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(WARMUP);
+    let (pub0, me0, t0) = (cpu_time_of(publisher), cpu::cpu_time(), Instant::now());
+    while t0.elapsed() < Duration::from_secs(5) {
+        let _ = poll();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let wall = t0.elapsed().as_secs_f64();
+    let pct = |d: Duration| 100.0 * d.as_secs_f64() / wall;
+    (
+        pct(cpu_time_of(publisher) - pub0),
+        pct(cpu::cpu_time() - me0),
+    )
+}
+
+/// With `cpu` (the publisher): the CPU use and no latency figures; else the latency figures.
+fn figures_or_cpu(
+    case: &Case,
+    cpu: Option<&Publisher>,
+    mut poll: Poll<'_>,
+) -> (Figures, Option<(f64, f64)>) {
+    let cpu = cpu.map(|publisher| cpu_of(publisher, &mut poll));
+    let figures = if cpu.is_some() {
+        None
+    } else {
+        measure(case, poll)
+    };
+    (figures.unwrap_or_default(), cpu)
+}
+
+/// The raw receiver: a thread waits on the listener and keeps the newest sample.
+struct RawReceiver {
+    latest: Arc<Mutex<Option<RawSample>>>,
+    delivered: Arc<AtomicU64>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RawReceiver {
+    fn start(run: &Run) -> RawReceiver {
+        let latest: Arc<Mutex<Option<RawSample>>> = Arc::default();
+        let delivered = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let thread = {
+            let (latest, delivered, stop, run) =
+                (latest.clone(), delivered.clone(), stop.clone(), run.clone());
+            std::thread::spawn(move || {
+                let node = raw_node(&run);
+                let service = raw_service(&node);
+                let subscriber: Subscriber<Svc, [u8], ()> = service
+                    .subscriber_builder()
+                    .buffer_size(1)
+                    .create()
+                    .expect("raw subscriber");
+                let wake = raw_wake(&node);
+                let listener: Listener<Svc> = wake.listener_builder().create().expect("listener");
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = listener.timed_wait_all(|_| {}, Duration::from_millis(10));
+                    while let Ok(Some(sample)) = subscriber.receive() {
+                        *latest.lock() = Some(sample);
+                        delivered.fetch_add(1, Ordering::Release);
+                    }
+                }
+                *latest.lock() = None;
+            })
+        };
+        RawReceiver {
+            latest,
+            delivered,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for RawReceiver {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Runs one path of one case: latency figures, or (with `cpu`) the % of a core of the
+/// publisher and receiver processes while the receiver reads every 5 ms.
+fn run_path(
+    path: Path,
+    case: &Case,
+    run: &Run,
+    cpu: bool,
+) -> Option<(Figures, Option<(f64, f64)>)> {
+    let port = free_port();
+    let job = Job {
+        payload: case.payload,
+        hz: case.hz,
+        base: run.base,
+        port,
+    };
+    let publisher = job.start(
+        (ROLE, path.code()),
+        &[("STREAMLIB_BENCH_PREFIX", run.prefix.clone())],
+    );
+    let cpu = cpu.then_some(&publisher);
+    let base = run.base;
+    let parse = |bytes: &[u8]| {
+        let received = monotonic_ns() - base;
+        let (_seq, sent) = parse_header(bytes);
+        Seen { sent, received }
+    };
+    match path {
+        Path::RawIceoryx => {
+            let receiver = RawReceiver::start(run);
+            let mut taken = 0u64;
+            let poll: Poll<'_> = Box::new(|| {
+                let delivered = receiver.delivered.load(Ordering::Acquire);
+                if delivered == taken {
+                    return None;
+                }
+                taken = delivered;
+                let latest = receiver.latest.lock();
+                latest.as_ref().map(|s| parse(s.payload()))
+            });
+            Some(figures_or_cpu(case, cpu, poll))
+        }
+        Path::StreamlibIpc | Path::StreamlibZenoh => {
+            let builder = Runtime::builder().host("bench-sub");
+            let builder = if path == Path::StreamlibIpc {
+                builder.ipc_config(run.config())
+            } else {
+                builder.network(NetConfig::new().connect(&format!("tcp/127.0.0.1:{port}")))
+            };
+            let rt = builder.build().expect("receiver runtime");
+            let remote = rt.remote::<Pub>(PUB_URI).expect("remote handle");
+            remote.wait_until_running(Duration::from_secs(20)).ok()?;
+            let mut frames = Input::<VideoFrame>::new();
+            let mut bytes = Input::<Vec<u8>>::new();
+            let _links = (
+                streamlib::connect(&remote.outputs.frame, &frames.to_ref()).expect("connect"),
+                streamlib::connect(&remote.outputs.bytes, &bytes.to_ref()).expect("connect"),
+            );
+            let video = case.payload == Payload::Frame;
+            let poll: Poll<'_> = Box::new(|| {
+                if video {
+                    frames.read_new().map(|f| parse(f.data()))
+                } else {
+                    bytes.read_new().map(|b| parse(&b))
+                }
+            });
+            let result = figures_or_cpu(case, cpu, poll);
+            rt.shutdown();
+            Some(result)
+        }
+    }
+}
+
+fn main() {
+    if let Ok(role) = std::env::var(ROLE) {
+        publisher_main(&role);
+        return;
+    }
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let run = Run {
+        prefix: format!("slbench{}_", std::process::id()),
+        base: monotonic_ns(),
+    };
+    println!("one hop between two processes of this host: iceoryx2 0.9 shared memory, Zenoh 1.10 over loopback TCP");
+    println!();
+    println!("| case | path | samples | p50 | p99 | max | received/s | p50 ÷ raw | p99 ÷ raw |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for case in CASES {
+        let name = case.name();
+        if filter.as_ref().is_some_and(|f| !name.contains(f.as_str())) {
+            continue;
+        }
+        let mut raw: Option<(u64, u64)> = None;
+        for path in [Path::RawIceoryx, Path::StreamlibIpc, Path::StreamlibZenoh] {
+            eprintln!("{name}: {} ({} s) ...", path.label(), case.secs);
+            match run_path(path, case, &run, false) {
+                Some((f, _)) => {
+                    if path == Path::RawIceoryx {
+                        raw = Some((f.p50, f.p99));
+                    }
+                    println!(
+                        "| {name} | {} | {} | {} | {} |",
+                        path.label(),
+                        f.cells(),
+                        ratio(f.p50, raw.filter(|_| path != Path::RawIceoryx).map(|r| r.0)),
+                        ratio(f.p99, raw.filter(|_| path != Path::RawIceoryx).map(|r| r.1)),
+                    );
+                }
+                None => println!("| {name} | {} | failed | | | | | | |", path.label()),
+            }
+        }
+    }
+    let cpu_case = Case::new(Payload::Frame, 60, 5);
+    if filter.as_ref().is_none_or(|f| "cpu".contains(f.as_str())) {
+        println!();
+        println!("CPU of 1080p RGBA at 60 Hz (receiver reads every 5 ms), % of one core over 5 s:");
+        println!();
+        println!("| path | publisher process | receiver process |");
+        println!("|---|---|---|");
+        for path in [Path::RawIceoryx, Path::StreamlibIpc, Path::StreamlibZenoh] {
+            eprintln!("cpu: {} ...", path.label());
+            match run_path(path, &cpu_case, &run, true).and_then(|(_, cpu)| cpu) {
+                Some((publisher, receiver)) => {
+                    println!("| {} | {publisher:.1} % | {receiver:.1} % |", path.label())
+                }
+                None => println!("| {} | failed | |", path.label()),
+            }
+        }
+    }
+    run.clean();
+}

@@ -1,0 +1,652 @@
+//! The iceoryx2 engine: one node per runtime, announcements as event services, values as
+//! `[u8]` samples, and the thread that receives for the runtime.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use iceoryx2::port::listener::Listener;
+use iceoryx2::port::notifier::Notifier;
+use iceoryx2::port::subscriber::Subscriber;
+use iceoryx2::port::update_connections::UpdateConnections;
+use iceoryx2::prelude::*;
+use iceoryx2::sample::Sample;
+use iceoryx2::service::attribute::AttributeKey;
+use iceoryx2::service::port_factory::event;
+use parking_lot::Mutex;
+
+use super::{
+    ipc_error, service_name, shm_available, DataPublisher, DataService, IpcConfig, Svc,
+    MAX_BORROWED, MAX_PUBLISHERS, MAX_SUBSCRIBERS, OVERSIZE, SAMPLES_PER_OUTPUT, SCAN_PERIOD,
+    TOKEN_CHUNK, TOKEN_SERVICE, WAKE_SERVICE,
+};
+use crate::error::{Error, Result};
+use crate::remote::{Deliver, Guard, Publisher, SharedBytes, TokenChanged, Transport};
+
+/// The engine: one node per runtime and the thread that receives for it.
+pub(super) struct Iceoryx {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+struct Shared {
+    node: Node<Svc>,
+    max_message: usize,
+    notifier: Notifier<Svc>,
+    _wake: event::PortFactory<Svc>,
+    /// Replaced whole on change, so the receiving thread clones one `Arc` per wake-up.
+    subscriptions: Mutex<Arc<Vec<Arc<Subscription>>>>,
+    publishers: Mutex<Vec<Weak<IpcPublisher>>>,
+    watchers: Mutex<Vec<Arc<Watcher>>>,
+    scanning: Mutex<()>,
+    next_id: AtomicU64,
+    stop: AtomicBool,
+}
+
+struct Subscription {
+    id: u64,
+    /// Samples received and still kept by frames.
+    held: Arc<AtomicUsize>,
+    subscriber: Subscriber<Svc, [u8], ()>,
+    _service: DataService,
+    deliver: Deliver,
+}
+
+struct Watcher {
+    prefix: String,
+    changed: TokenChanged,
+    alive: Mutex<HashSet<String>>,
+}
+
+impl Iceoryx {
+    pub(super) fn open(config: &IpcConfig, host: &str) -> Result<Arc<Iceoryx>> {
+        config.check()?;
+        let needed = (SAMPLES_PER_OUTPUT * (config.max_message_size + 256)) as u64;
+        if let Some(available) = shm_available() {
+            if available < needed {
+                return Err(Error::SharedMemoryTooSmall {
+                    path: "/dev/shm".into(),
+                    available,
+                    needed,
+                    max_message: config.max_message_size,
+                });
+            }
+        }
+        let mut iox = Config::default();
+        iox.global.prefix =
+            FileName::new(config.prefix.as_bytes()).map_err(|e| ipc_error("prefix", e))?;
+        if let Some(directory) = &config.directory {
+            let mut path = directory.clone();
+            if !path.ends_with('/') {
+                path.push('/');
+            }
+            let path = iceoryx2::prelude::Path::new(path.as_bytes())
+                .map_err(|e| ipc_error(&format!("directory {directory}"), e))?;
+            iox.global.set_root_path(&path);
+        }
+        let node = NodeBuilder::new()
+            .config(&iox)
+            .signal_handling_mode(SignalHandlingMode::Disabled)
+            .create::<Svc>()
+            .map_err(|e| ipc_error("node", e))?;
+        let wake = node
+            .service_builder(&service_name(WAKE_SERVICE)?)
+            .event()
+            .max_listeners(256)
+            .max_notifiers(256)
+            .max_nodes(256)
+            .open_or_create()
+            .map_err(|e| ipc_error(WAKE_SERVICE, e))?;
+        let notifier = wake
+            .notifier_builder()
+            .create()
+            .map_err(|e| ipc_error(WAKE_SERVICE, e))?;
+        let listener = wake
+            .listener_builder()
+            .create()
+            .map_err(|e| ipc_error(WAKE_SERVICE, e))?;
+        let shared = Arc::new(Shared {
+            node,
+            max_message: config.max_message_size,
+            notifier,
+            _wake: wake,
+            subscriptions: Mutex::new(Arc::new(Vec::new())),
+            publishers: Mutex::new(Vec::new()),
+            watchers: Mutex::new(Vec::new()),
+            scanning: Mutex::new(()),
+            next_id: AtomicU64::new(1),
+            stop: AtomicBool::new(false),
+        });
+        let host_prefix = format!("{}{host}/", crate::wire::LIVE_PREFIX);
+        if let Some(key) = shared
+            .alive_tokens()
+            .into_iter()
+            .find(|k| k.starts_with(&host_prefix))
+        {
+            tracing::warn!(host, key, "host name already announced on this machine");
+            return Err(Error::InvalidOption {
+                option: "host",
+                value: host.to_owned(),
+                reason: "another live process of this machine announces actors under this host name over ipc; give each runtime its own",
+            });
+        }
+        let thread = {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("streamlib-ipc".into())
+                .spawn(move || receive_loop(&shared, listener))
+                .map_err(|e| ipc_error("receiving thread", e))?
+        };
+        tracing::info!(prefix = config.prefix, host, "iceoryx2 node open");
+        Ok(Arc::new(Iceoryx {
+            shared,
+            thread: Mutex::new(Some(thread)),
+        }))
+    }
+}
+
+/// Waits for wake-ups, drains the subscriptions, scans announcements every [`SCAN_PERIOD`].
+fn receive_loop(shared: &Arc<Shared>, listener: Listener<Svc>) {
+    let mut next_scan = Instant::now();
+    while !shared.stop.load(Ordering::Acquire) {
+        let timeout = next_scan
+            .saturating_duration_since(Instant::now())
+            .min(Duration::from_millis(50));
+        if let Err(error) = listener.timed_wait_all(|_| {}, timeout) {
+            tracing::debug!(?error, "ipc wake-up wait failed");
+            std::thread::sleep(timeout);
+        }
+        let subscriptions = shared.subscriptions.lock().clone();
+        for subscription in subscriptions.iter() {
+            subscription.drain();
+        }
+        if Instant::now() >= next_scan {
+            shared.scan();
+            shared.refresh_publishers();
+            next_scan = Instant::now() + SCAN_PERIOD;
+        }
+    }
+}
+
+/// A received sample kept by what was decoded from it (a frame borrowing its pixels).
+struct HeldSample {
+    sample: Sample<Svc, [u8], ()>,
+    held: Arc<AtomicUsize>,
+}
+
+// SAFETY: through `&HeldSample` only `payload()` is called, which reads the sample's pointers
+// and returns bytes of shared memory that nobody writes while the sample is held (a publisher
+// reuses a sample only once every subscriber returned it, which happens when this drops). The
+// sample's own bookkeeping runs only in `drop`, with exclusive access. `Sample` of the
+// thread-safe service is `Send` (asserted below), so moving one between threads is sound too.
+unsafe impl Sync for HeldSample {}
+
+const _: () = {
+    const fn is_send<T: Send>() {}
+    is_send::<Sample<Svc, [u8], ()>>();
+};
+
+impl AsRef<[u8]> for HeldSample {
+    fn as_ref(&self) -> &[u8] {
+        self.sample.payload()
+    }
+}
+
+impl Drop for HeldSample {
+    fn drop(&mut self) {
+        self.held.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Subscription {
+    fn drain(&self) {
+        // Bounded: at most the buffered sample and the history arrive per wake-up.
+        for _ in 0..8 {
+            match self.subscriber.receive() {
+                // Lent only while one borrow stays free for the next receive; beyond that the
+                // receiver copies what it keeps.
+                Ok(Some(sample)) if self.held.load(Ordering::Relaxed) + 2 <= MAX_BORROWED => {
+                    self.held.fetch_add(1, Ordering::Relaxed);
+                    let shared: SharedBytes = Arc::new(HeldSample {
+                        sample,
+                        held: self.held.clone(),
+                    });
+                    (self.deliver)((*shared).as_ref(), Some(&shared));
+                }
+                Ok(Some(sample)) => (self.deliver)(sample.payload(), None),
+                Ok(None) => return,
+                Err(error) => {
+                    tracing::debug!(?error, "ipc receive failed");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+impl Shared {
+    /// The keys of every announcement some live process holds; cleans up after dead ones.
+    fn alive_tokens(&self) -> HashSet<String> {
+        let mut alive = HashSet::new();
+        let mut dead = false;
+        let listed = <Svc as iceoryx2::service::Service>::list(self.node.config(), |details| {
+            let config = &details.static_details;
+            if matches!(
+                config.messaging_pattern(),
+                iceoryx2::service::static_config::messaging_pattern::MessagingPattern::Event(_)
+            ) && config.name().as_str().starts_with(TOKEN_SERVICE)
+            {
+                let nodes = details
+                    .dynamic_details
+                    .as_ref()
+                    .map_or(&[][..], |d| &d.nodes[..]);
+                dead |= nodes.iter().any(|n| matches!(n, NodeState::Dead(_)));
+                if nodes.iter().any(|n| matches!(n, NodeState::Alive(_))) {
+                    if let Some(key) = token_key(config.attributes()) {
+                        alive.insert(key);
+                    }
+                }
+            }
+            CallbackProgression::Continue
+        });
+        if let Err(error) = listed {
+            tracing::debug!(?error, "cannot list ipc services");
+        }
+        if dead {
+            let state = Node::<Svc>::try_cleanup_dead_nodes(self.node.config());
+            tracing::info!(
+                removed = state.cleanups,
+                failed = state.failed_cleanups,
+                "removed what dead processes left in shared memory"
+            );
+        }
+        alive
+    }
+
+    /// Reports announcements that appeared or vanished to every watcher.
+    fn scan(&self) {
+        let _one_at_a_time = self.scanning.lock();
+        let watchers = self.watchers.lock().clone();
+        if watchers.is_empty() {
+            return;
+        }
+        let alive = self.alive_tokens();
+        for watcher in watchers {
+            let mut known = watcher.alive.lock();
+            let now: HashSet<String> = alive
+                .iter()
+                .filter(|k| k.starts_with(&watcher.prefix))
+                .cloned()
+                .collect();
+            let gone: Vec<String> = known.difference(&now).cloned().collect();
+            let came: Vec<String> = now.difference(&known).cloned().collect();
+            *known = now;
+            drop(known);
+            for key in gone {
+                (watcher.changed)(&key, false);
+            }
+            for key in came {
+                (watcher.changed)(&key, true);
+            }
+        }
+    }
+
+    /// Connects publishers to new subscribers (handing them the history) and wakes them.
+    fn refresh_publishers(&self) {
+        let publishers: Vec<Arc<IpcPublisher>> = {
+            let mut list = self.publishers.lock();
+            list.retain(|p| p.strong_count() > 0);
+            list.iter().filter_map(Weak::upgrade).collect()
+        };
+        let mut wake = false;
+        for publisher in publishers {
+            // The subscriber count can change before the subscriber is fully registered, so
+            // connections are updated at every scan and subscribers woken for a few scans
+            // after a change.
+            let port = publisher.port.lock();
+            let Some((port, service)) = port.as_ref() else {
+                continue;
+            };
+            if let Err(error) = port.update_connections() {
+                tracing::debug!(?error, key = publisher.key, "ipc update_connections failed");
+            }
+            let subscribers = service.dynamic_config().number_of_subscribers();
+            if publisher.subscribers.swap(subscribers, Ordering::Relaxed) != subscribers {
+                tracing::debug!(key = publisher.key, subscribers, "ipc subscribers changed");
+                publisher.wake_scans.store(3, Ordering::Relaxed);
+            }
+            let pending = publisher.wake_scans.load(Ordering::Relaxed);
+            if pending > 0 {
+                publisher.wake_scans.store(pending - 1, Ordering::Relaxed);
+                wake = true;
+            }
+        }
+        if wake {
+            let _ = self.notifier.notify();
+        }
+    }
+}
+
+/// The key a token service carries in attributes `k0`, `k1`, ...
+fn token_key(attributes: &AttributeSet) -> Option<String> {
+    let mut key = String::new();
+    for i in 0..AttributeSet::capacity() {
+        let name = AttributeKey::try_from(format!("k{i}").as_str()).ok()?;
+        match attributes.key_value(&name, 0) {
+            Some(value) => key.push_str(&value.to_string()),
+            None => break,
+        }
+    }
+    (!key.is_empty()).then_some(key)
+}
+
+struct TokenGuard {
+    _notifier: Notifier<Svc>,
+    _service: event::PortFactory<Svc>,
+}
+
+struct SubscriptionGuard {
+    id: u64,
+    shared: Weak<Shared>,
+}
+
+impl Drop for SubscriptionGuard {
+    fn drop(&mut self) {
+        if let Some(shared) = self.shared.upgrade() {
+            let mut list = shared.subscriptions.lock();
+            let kept: Vec<Arc<Subscription>> =
+                list.iter().filter(|s| s.id != self.id).cloned().collect();
+            *list = Arc::new(kept);
+        }
+    }
+}
+
+struct WatchGuard {
+    watcher: Weak<Watcher>,
+    shared: Weak<Shared>,
+}
+
+impl Drop for WatchGuard {
+    fn drop(&mut self) {
+        if let Some(shared) = self.shared.upgrade() {
+            shared
+                .watchers
+                .lock()
+                .retain(|w| !std::ptr::eq(Arc::as_ptr(w), self.watcher.as_ptr()));
+        }
+    }
+}
+
+/// Publishes on one key; never blocks.
+struct IpcPublisher {
+    key: String,
+    /// Taken when the engine closes, so the node goes even if a publisher outlives it.
+    port: Mutex<Option<(DataPublisher, DataService)>>,
+    subscribers: AtomicUsize,
+    /// Scans that still wake subscribers after a change in their number.
+    wake_scans: AtomicUsize,
+    shared: Weak<Shared>,
+}
+
+impl IpcPublisher {
+    /// Writes `parts` one after the other straight into a loaned sample: the only copy.
+    fn put_parts(&self, parts: &[&[u8]]) {
+        let Some(shared) = self.shared.upgrade() else {
+            return;
+        };
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        if len > shared.max_message {
+            let count = OVERSIZE.fetch_add(1, Ordering::Relaxed) + 1;
+            if count == 1 || count.is_multiple_of(1000) {
+                let error = Error::MessageTooLarge {
+                    key: self.key.clone(),
+                    size: len,
+                    max: shared.max_message,
+                };
+                tracing::warn!(%error, dropped = count, "value not sent");
+            }
+            return;
+        }
+        let port = self.port.lock();
+        let Some((publisher, _)) = port.as_ref() else {
+            return; // the engine closed
+        };
+        match publisher.loan_slice_uninit(len) {
+            Ok(mut sample) => {
+                let payload = sample.payload_mut();
+                let mut at = 0;
+                for part in parts {
+                    let dest = &mut payload[at..at + part.len()];
+                    // SAFETY: `dest` is exactly `part.len()` writable bytes of the loaned sample
+                    // (`MaybeUninit<u8>` has u8's layout), and a loaned sample never overlaps
+                    // memory the caller can hand us.
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(
+                            part.as_ptr(),
+                            dest.as_mut_ptr().cast::<u8>(),
+                            part.len(),
+                        );
+                    }
+                    at += part.len();
+                }
+                // SAFETY: the loop above wrote all `len` bytes of the payload (the parts' lengths
+                // sum to `len`), so every element is initialised.
+                let sample = unsafe { sample.assume_init() };
+                if let Err(error) = sample.send() {
+                    tracing::debug!(?error, key = self.key, "ipc send failed");
+                }
+            }
+            Err(error) => {
+                tracing::debug!(?error, key = self.key, "ipc loan failed; value dropped");
+                return;
+            }
+        }
+        let _ = shared.notifier.notify();
+    }
+}
+
+impl Publisher for IpcPublisher {
+    fn put(&self, message: Vec<u8>) {
+        self.put_parts(&[&message]);
+    }
+
+    fn put_parts(&self, parts: &[&[u8]]) {
+        IpcPublisher::put_parts(self, parts);
+    }
+}
+
+impl Shared {
+    fn data_service(&self, key: &str) -> Result<DataService> {
+        self.node
+            .service_builder(&service_name(key)?)
+            .publish_subscribe::<[u8]>()
+            .history_size(1)
+            .subscriber_max_buffer_size(1)
+            .subscriber_max_borrowed_samples(MAX_BORROWED)
+            .enable_safe_overflow(true)
+            .max_subscribers(MAX_SUBSCRIBERS)
+            .max_publishers(MAX_PUBLISHERS)
+            .max_nodes(MAX_SUBSCRIBERS + MAX_PUBLISHERS)
+            .open_or_create()
+            .map_err(|e| ipc_error(key, e))
+    }
+}
+
+impl Transport for Iceoryx {
+    fn name(&self) -> &'static str {
+        "iceoryx2"
+    }
+
+    fn declare_token(&self, key: &str) -> Result<Guard> {
+        let chunks: Vec<&str> = split_chunks(key, TOKEN_CHUNK);
+        if chunks.len() > AttributeSet::capacity() {
+            return Err(ipc_error(
+                key,
+                format!(
+                    "an announcement over ipc holds at most {} bytes",
+                    TOKEN_CHUNK * AttributeSet::capacity()
+                ),
+            ));
+        }
+        let mut attributes = AttributeSpecifier::new();
+        for (i, chunk) in chunks.iter().enumerate() {
+            let name =
+                AttributeKey::try_from(format!("k{i}").as_str()).map_err(|e| ipc_error(key, e))?;
+            let value = (*chunk).try_into().map_err(|e| ipc_error(key, e))?;
+            attributes = attributes
+                .define(&name, &value)
+                .map_err(|e| ipc_error(key, e))?;
+        }
+        let unique = format!(
+            "{TOKEN_SERVICE}{}-{}",
+            self.shared.node.id(),
+            self.shared.next_id.fetch_add(1, Ordering::Relaxed)
+        );
+        let service = self
+            .shared
+            .node
+            .service_builder(&service_name(&unique)?)
+            .event()
+            .create_with_attributes(&attributes)
+            .map_err(|e| ipc_error(key, e))?;
+        let notifier = service
+            .notifier_builder()
+            .create()
+            .map_err(|e| ipc_error(key, e))?;
+        Ok(Box::new(TokenGuard {
+            _notifier: notifier,
+            _service: service,
+        }))
+    }
+
+    fn watch_tokens(&self, prefix: &str, changed: TokenChanged) -> Result<Guard> {
+        let watcher = Arc::new(Watcher {
+            prefix: prefix.to_owned(),
+            changed,
+            alive: Mutex::new(HashSet::new()),
+        });
+        self.shared.watchers.lock().push(watcher.clone());
+        self.shared.scan(); // those already declared first
+        Ok(Box::new(WatchGuard {
+            watcher: Arc::downgrade(&watcher),
+            shared: Arc::downgrade(&self.shared),
+        }))
+    }
+
+    fn publisher(&self, key: &str, _cache: bool) -> Result<Arc<dyn Publisher>> {
+        let service = self.shared.data_service(key)?;
+        let publisher = service
+            .publisher_builder()
+            .initial_max_slice_len(4096)
+            .allocation_strategy(AllocationStrategy::BestFit)
+            .max_loaned_samples(2)
+            .create()
+            .map_err(|e| ipc_error(key, e))?;
+        let publisher = Arc::new(IpcPublisher {
+            key: key.to_owned(),
+            port: Mutex::new(Some((publisher, service))),
+            subscribers: AtomicUsize::new(0),
+            wake_scans: AtomicUsize::new(0),
+            shared: Arc::downgrade(&self.shared),
+        });
+        self.shared
+            .publishers
+            .lock()
+            .push(Arc::downgrade(&publisher));
+        Ok(publisher)
+    }
+
+    fn subscribe(&self, key: &str, deliver: Deliver) -> Result<Guard> {
+        let service = self.shared.data_service(key)?;
+        let subscriber = service
+            .subscriber_builder()
+            .buffer_size(1)
+            .create()
+            .map_err(|e| ipc_error(key, e))?;
+        let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
+        let subscription = Arc::new(Subscription {
+            id,
+            held: Arc::new(AtomicUsize::new(0)),
+            subscriber,
+            _service: service,
+            deliver,
+        });
+        {
+            let mut list = self.shared.subscriptions.lock();
+            let mut grown: Vec<Arc<Subscription>> = list.iter().cloned().collect();
+            grown.push(subscription);
+            *list = Arc::new(grown);
+        }
+        // Publishers already there hand over their history at their next scan; wake ourselves
+        // so a value already buffered is taken now.
+        let _ = self.shared.notifier.notify();
+        Ok(Box::new(SubscriptionGuard {
+            id,
+            shared: Arc::downgrade(&self.shared),
+        }))
+    }
+
+    fn serve(&self, _key: &str, _answer: Box<dyn Fn() -> Vec<u8> + Send + Sync>) -> Result<Guard> {
+        Ok(Box::new(())) // stats are served over Zenoh only
+    }
+
+    fn query(&self, key: &str, _timeout: Duration) -> Result<Vec<u8>> {
+        Err(ipc_error(
+            key,
+            "a remote actor's stats are asked over Zenoh (feature net); ipc does not serve them",
+        ))
+    }
+
+    fn close(&self) {
+        self.shared.stop.store(true, Ordering::Release);
+        let _ = self.shared.notifier.notify();
+        if let Some(thread) = self.thread.lock().take() {
+            if thread.join().is_err() {
+                tracing::warn!("the ipc receiving thread panicked");
+            }
+        }
+        *self.shared.subscriptions.lock() = Arc::new(Vec::new());
+        self.shared.watchers.lock().clear();
+        let publishers: Vec<Weak<IpcPublisher>> = self.shared.publishers.lock().drain(..).collect();
+        for publisher in publishers.iter().filter_map(Weak::upgrade) {
+            drop(publisher.port.lock().take());
+        }
+        tracing::debug!("iceoryx2 engine closed");
+    }
+}
+
+impl Drop for Iceoryx {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// `text` in pieces of at most `size` bytes, cut at character boundaries.
+fn split_chunks(text: &str, size: usize) -> Vec<&str> {
+    let mut chunks = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let mut end = rest.len().min(size);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        let (chunk, tail) = rest.split_at(end);
+        chunks.push(chunk);
+        rest = tail;
+    }
+    chunks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_cut_at_character_boundaries() {
+        assert_eq!(split_chunks("abcdef", 4), vec!["abcd", "ef"]);
+        assert_eq!(split_chunks("ééé", 3), vec!["é", "é", "é"]);
+        assert!(split_chunks("", 4).is_empty());
+    }
+}

@@ -1,0 +1,532 @@
+//! Two processes of one host over iceoryx2 shared memory: the test binary re-executes itself as
+//! the "camera" process (`STREAMLIB_IPC_ROLE`), and the test itself is the viewer. Each test has
+//! its own iceoryx2 prefix, so parallel runs never see each other, and removes its files at the
+//! end. Every wait is bounded; children are killed when the test ends, passed or failed.
+#![cfg(feature = "ipc")]
+
+#[path = "support/child.rs"]
+mod child;
+#[path = "support/remote.rs"]
+mod remote;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use child::{until, CameraVars, ChildProcess};
+use remote::{
+    assert_quick_shutdown, assert_stale_soon, assert_typed_port_errors, read_slowly, Source,
+};
+use streamlib::ipc::iceoryx2::prelude::{
+    ipc_threadsafe, CallbackProgression, Config, FileName, Node, NodeState, SemanticString,
+};
+use streamlib::prelude::*;
+use streamlib::{Error, IpcConfig, PixelFormat, RuntimeBuilder, Timestamp, VideoFrame};
+
+const WIDTH: u32 = 1920;
+const HEIGHT: u32 = 1080;
+
+/// How the tests start the camera process: `STREAMLIB_IPC_PREFIX` is the iceoryx2 prefix.
+const VARS: CameraVars = CameraVars {
+    role: "STREAMLIB_IPC_ROLE",
+    arg: "STREAMLIB_IPC_PREFIX",
+    once: "STREAMLIB_IPC_ONCE",
+};
+
+/// Writes the tick's frame number on `value`, a 1080p frame every 10th tick on `video`, and
+/// echoes what arrives on `gain` on `echo`.
+#[actor(fps = 100)]
+#[derive(Default)]
+pub struct Camera {
+    #[output]
+    pub value: Output<i64>,
+    #[output]
+    pub video: Output<VideoFrame>,
+    #[input]
+    pub gain: Input<i64>,
+    #[output]
+    pub echo: Output<i64>,
+    /// Ticks that wrote (`STREAMLIB_IPC_ONCE`: only the first two that run, whatever their
+    /// numbers: under load the first ticks can be skipped).
+    pub written: u64,
+}
+
+/// A 1080p RGBA frame whose first 8 bytes are `n` and last byte `n as u8`.
+fn frame(n: u64) -> VideoFrame {
+    let len = PixelFormat::Rgba8.bytes_for(WIDTH, HEIGHT).unwrap();
+    let mut data = vec![0u8; len];
+    data[..8].copy_from_slice(&n.to_le_bytes());
+    data[len - 1] = n as u8;
+    VideoFrame::new(
+        WIDTH,
+        HEIGHT,
+        PixelFormat::Rgba8,
+        data,
+        Timestamp::from_nanos(n),
+        n,
+    )
+    .unwrap()
+}
+
+impl Process for Camera {
+    fn process(&mut self, tick: &Tick) -> ProcessResult {
+        if std::env::var(VARS.once).is_err() || self.written < 2 {
+            self.written += 1;
+            self.value.write(tick.frame_number as i64 + 1_000);
+            if tick.frame_number.is_multiple_of(10) {
+                self.video.write(frame(tick.frame_number));
+            }
+        }
+        if let Some(gain) = self.gain.read_new() {
+            self.echo.write(*gain);
+        }
+        Ok(())
+    }
+}
+
+/// Writes whatever frame it holds, every tick.
+#[actor(fps = 50)]
+pub struct FrameSource {
+    #[output]
+    pub video: Output<VideoFrame>,
+    #[output]
+    pub value: Output<i64>,
+    pub frame: VideoFrame,
+}
+
+impl Process for FrameSource {
+    fn process(&mut self, tick: &Tick) -> ProcessResult {
+        self.video.write(self.frame.clone());
+        self.value.write(tick.frame_number as i64);
+        Ok(())
+    }
+}
+
+const CAMERA: &str = "actor://cam-box/Camera/cam0";
+
+/// A prefix of this test's own; its files are removed when it drops.
+struct Prefix(String);
+
+impl Prefix {
+    fn new() -> Prefix {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        Prefix(format!("slt{}_{n}_", std::process::id()))
+    }
+
+    fn config(&self) -> IpcConfig {
+        IpcConfig::new()
+            .prefix(&self.0)
+            .directory(&self.directory())
+            .accept_writes(true)
+    }
+
+    /// iceoryx2's node and service descriptions of this test.
+    fn directory(&self) -> String {
+        format!(
+            "{}/streamlib-ipc-tests/{}",
+            std::env::temp_dir().display(),
+            self.0
+        )
+    }
+
+    /// Files of this prefix under `dir` (recursively).
+    fn files(&self, dir: &Path) -> Vec<std::path::PathBuf> {
+        let mut found = Vec::new();
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return found;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                found.extend(self.files(&path));
+            } else if entry.file_name().to_string_lossy().starts_with(&self.0) {
+                found.push(path);
+            }
+        }
+        found
+    }
+
+    fn all_files(&self) -> Vec<std::path::PathBuf> {
+        let mut files = self.files(Path::new("/dev/shm"));
+        files.extend(self.files(Path::new(&self.directory())));
+        files
+    }
+
+    /// The node states iceoryx2 sees under this prefix: (alive, dead).
+    fn nodes(&self) -> (usize, usize) {
+        let mut config = Config::default();
+        config.global.prefix = FileName::new(self.0.as_bytes()).unwrap();
+        let root = format!("{}/", self.directory());
+        config
+            .global
+            .set_root_path(&streamlib::ipc::iceoryx2::prelude::Path::new(root.as_bytes()).unwrap());
+        let (mut alive, mut dead) = (0, 0);
+        Node::<ipc_threadsafe::Service>::list(&config, |state| {
+            match state {
+                NodeState::Alive(_) => alive += 1,
+                NodeState::Dead(_) => dead += 1,
+                _ => {}
+            }
+            CallbackProgression::Continue
+        })
+        .unwrap();
+        (alive, dead)
+    }
+}
+
+impl Drop for Prefix {
+    fn drop(&mut self) {
+        for file in self.files(Path::new("/dev/shm")) {
+            let _ = std::fs::remove_file(file);
+        }
+        let _ = std::fs::remove_dir_all(self.directory());
+    }
+}
+
+/// The camera process: runs until its stdin closes (the parent died or let go) or 60 s.
+fn camera_role(prefix: &str) {
+    log();
+    let prefix = Prefix(prefix.to_owned());
+    let rt = Runtime::builder()
+        .host("cam-box")
+        .ipc_config(prefix.config())
+        .build()
+        .expect("camera runtime");
+    std::mem::forget(prefix); // the test's files, removed by the test
+    rt.spawn(Camera::default(), "cam0").expect("camera actor");
+    child::until_parent_lets_go(Duration::from_secs(60));
+    rt.shutdown();
+}
+
+/// A child process running the camera role under `prefix`.
+fn start_camera(prefix: &Prefix, once: bool) -> ChildProcess {
+    VARS.start(&prefix.0, once)
+}
+
+/// Not a test of its own: the entry point of the child processes (run with `--ignored`).
+#[test]
+#[ignore = "the camera process of the other tests; they start it"]
+fn child_role() {
+    if let Some(prefix) = VARS.camera_arg() {
+        camera_role(&prefix);
+    }
+}
+
+/// The path of the memory mapping holding `address` (from `/proc/self/maps`), if it has one.
+fn mapping_of(address: *const u8) -> Option<String> {
+    let address = address as usize;
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    maps.lines().find_map(|line| {
+        let mut fields = line.split_whitespace();
+        let (start, end) = fields.next()?.split_once('-')?;
+        let (start, end) = (
+            usize::from_str_radix(start, 16).ok()?,
+            usize::from_str_radix(end, 16).ok()?,
+        );
+        let path = fields.nth(4).unwrap_or("");
+        (start <= address && address < end).then(|| path.to_owned())
+    })
+}
+
+/// `STREAMLIB_TEST_LOG=1` prints the runtime's (and iceoryx2's) tracing events.
+fn log() {
+    if std::env::var_os("STREAMLIB_TEST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+}
+
+fn viewer(prefix: &Prefix, host: &str) -> RuntimeBuilder {
+    log();
+    Runtime::builder().host(host).ipc_config(prefix.config())
+}
+
+#[test]
+fn values_and_frames_flow_both_ways_and_resume_after_a_kill() {
+    let prefix = Prefix::new();
+    let mut camera = start_camera(&prefix, false);
+    let rt = viewer(&prefix, "view-box").build().unwrap();
+    let cam = rt.remote::<Camera>(CAMERA).unwrap();
+    cam.wait_until_running(Duration::from_secs(20))
+        .expect("the camera process announces its actor");
+    assert!(rt.registry().lookup(CAMERA).unwrap().unwrap().is_remote());
+
+    let value = Input::<i64>::new();
+    let video = Input::<VideoFrame>::new();
+    let _links = (
+        streamlib::connect(&cam.outputs.value, &value.to_ref()).unwrap(),
+        streamlib::connect(&cam.outputs.video, &video.to_ref()).unwrap(),
+    );
+    let source = rt.spawn(Source::new(77), "src").unwrap();
+    pipeline! { source.value >> cam.gain }.unwrap();
+
+    let first = *until(Duration::from_secs(10), || value.read_latest().is_some())
+        .and_then(|_| value.read_latest())
+        .expect("camera values arrive");
+    until(Duration::from_secs(5), || {
+        value.read_latest().is_some_and(|v| *v > first + 10)
+    })
+    .expect("values keep arriving");
+    until(Duration::from_secs(10), || video.read_latest().is_some()).expect("frames arrive");
+    let got = video.read_latest().unwrap();
+    let n = got.frame_number();
+    assert_eq!((got.width(), got.height()), (WIDTH, HEIGHT));
+    assert_eq!(&got.data()[..8], &n.to_le_bytes());
+    assert_eq!(*got.data().last().unwrap(), n as u8);
+    assert_eq!(*got, frame(n), "the frame arrives whole");
+    let mapped = mapping_of(got.data().as_ptr()).expect("the pixels are mapped memory");
+    assert!(
+        mapped.starts_with(&format!("/dev/shm/{}", prefix.0)),
+        "zero copy: the frame's pixels are the shared-memory sample's, found them in {mapped:?}"
+    );
+
+    // Local output → remote input: the camera echoes the 77 it received.
+    let echo = Input::<i64>::new();
+    let _echo_link = streamlib::connect(&cam.outputs.echo, &echo.to_ref()).unwrap();
+    until(Duration::from_secs(10), || {
+        echo.read_latest().is_some_and(|v| *v == 77)
+    })
+    .expect("a value written here reaches the camera's input and comes back");
+
+    // SIGKILL: stale within 2 s, the last value stays readable, the registry drops it.
+    camera.kill();
+    assert_stale_soon(&value.to_ref());
+    assert!(value.read_latest().is_some() && video.read_latest().is_some());
+    assert!(rt.registry().lookup(CAMERA).unwrap().is_none());
+    until(Duration::from_secs(2), || prefix.nodes().1 == 0)
+        .expect("the viewer removed what the dead process left");
+
+    // Restarted: the same links resume by themselves.
+    let before = *value.read_latest().unwrap();
+    let _camera = start_camera(&prefix, false);
+    until(Duration::from_secs(20), || {
+        !value.to_ref().is_stale() && value.read_latest().is_some_and(|v| *v != before)
+    })
+    .expect("values flow again once the camera returns");
+    let frame_before = video.read_latest().unwrap().frame_number();
+    until(Duration::from_secs(10), || {
+        video
+            .read_latest()
+            .is_some_and(|f| f.frame_number() != frame_before)
+    })
+    .expect("frames flow again");
+
+    assert_quick_shutdown(&rt);
+}
+
+#[test]
+fn a_killed_process_leaves_shared_memory_that_the_next_start_removes() {
+    let prefix = Prefix::new();
+    let mut camera = start_camera(&prefix, false);
+    until(Duration::from_secs(20), || prefix.nodes().0 == 1).expect("the camera's node is up");
+    std::thread::sleep(Duration::from_millis(300)); // its actor announced, frames written
+    camera.kill();
+    assert_eq!(prefix.nodes(), (0, 1), "a dead node is left behind");
+    let left = prefix.all_files();
+    assert!(!left.is_empty(), "the killed process left files");
+
+    let rt = viewer(&prefix, "next").build().unwrap();
+    assert_eq!(
+        prefix.nodes(),
+        (1, 0),
+        "the next start cleaned the dead node"
+    );
+    let remaining: Vec<_> = left.iter().filter(|f| f.exists()).collect();
+    assert!(
+        remaining.len() < left.len(),
+        "stale files removed: {remaining:?}"
+    );
+    drop(rt);
+    let left: Vec<_> = prefix
+        .all_files()
+        .into_iter()
+        .filter(|f| !f.to_string_lossy().ends_with(".global_mgmt")) // iceoryx2's node counter
+        .collect();
+    assert!(
+        left.is_empty(),
+        "nothing else of the prefix is left once every runtime is gone: {left:?}"
+    );
+}
+
+#[test]
+fn a_late_joiner_gets_the_newest_value_at_once() {
+    let prefix = Prefix::new();
+    let _camera = start_camera(&prefix, true); // writes two values, then nothing
+    let first = viewer(&prefix, "first").build().unwrap();
+    let early = first.remote::<Camera>(CAMERA).unwrap();
+    early.wait_until_running(Duration::from_secs(20)).unwrap();
+    let seen_early = Input::<i64>::new();
+    let _early_link = streamlib::connect(&early.outputs.value, &seen_early.to_ref()).unwrap();
+    until(Duration::from_secs(5), || {
+        seen_early.read_latest().is_some()
+    })
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300)); // long after its last write
+    let newest = *seen_early.read_latest().unwrap();
+
+    let rt = viewer(&prefix, "late-box").build().unwrap();
+    let cam = rt.remote::<Camera>(CAMERA).unwrap();
+    let value = Input::<i64>::new();
+    let _link = streamlib::connect(&cam.outputs.value, &value.to_ref()).unwrap();
+    until(Duration::from_secs(5), || value.read_latest().is_some())
+        .expect("the newest value arrives without a new write");
+    assert_eq!(
+        *value.read_latest().unwrap(),
+        newest,
+        "the newest, not an older one"
+    );
+}
+
+#[test]
+fn a_slow_reader_sees_only_the_newest() {
+    let prefix = Prefix::new();
+    let _camera = start_camera(&prefix, false);
+    let rt = viewer(&prefix, "view-box").build().unwrap();
+    let cam = rt.remote::<Camera>(CAMERA).unwrap();
+    cam.wait_until_running(Duration::from_secs(20)).unwrap();
+    read_slowly(&cam.outputs.value);
+}
+
+#[test]
+fn a_wrong_payload_type_is_a_typed_error() {
+    let prefix = Prefix::new();
+    let _camera = start_camera(&prefix, false);
+    let rt = viewer(&prefix, "view-box").build().unwrap();
+    let camera = rt
+        .registry()
+        .wait_for(CAMERA, Duration::from_secs(20))
+        .unwrap();
+    assert_typed_port_errors(&camera);
+    assert!(camera.output::<VideoFrame>("video").is_ok());
+}
+
+#[test]
+fn an_oversize_frame_is_dropped_and_counted_not_fatal() {
+    let prefix = Prefix::new();
+    let writer = Runtime::builder()
+        .host("writer")
+        .ipc_config(prefix.config().max_message_size(64 << 10))
+        .build()
+        .unwrap();
+    let source = writer
+        .spawn(
+            FrameSource {
+                video: Output::new(),
+                value: Output::new(),
+                frame: frame(3),
+            },
+            "big",
+        )
+        .unwrap();
+    let rt = viewer(&prefix, "reader").build().unwrap();
+    let remote = rt
+        .remote::<FrameSource>("actor://writer/FrameSource/big")
+        .unwrap();
+    remote.wait_until_running(Duration::from_secs(10)).unwrap();
+    let video = Input::<VideoFrame>::new();
+    let value = Input::<i64>::new();
+    let _links = (
+        streamlib::connect(&remote.outputs.video, &video.to_ref()).unwrap(),
+        streamlib::connect(&remote.outputs.value, &value.to_ref()).unwrap(),
+    );
+    let before = streamlib::ipc::oversize_dropped();
+    until(Duration::from_secs(5), || {
+        streamlib::ipc::oversize_dropped() > before + 3
+    })
+    .expect("each oversize frame is counted");
+    until(Duration::from_secs(5), || value.read_latest().is_some())
+        .expect("small values still flow");
+    assert!(video.read_latest().is_none(), "no frame crossed in part");
+    assert!(source.is_running());
+}
+
+#[test]
+fn build_fails_clearly_when_dev_shm_is_too_small_or_the_host_is_taken() {
+    let prefix = Prefix::new();
+    match viewer(&prefix, "huge")
+        .ipc_config(prefix.config().max_message_size(1 << 50))
+        .build()
+    {
+        Err(Error::SharedMemoryTooSmall {
+            path,
+            needed,
+            available,
+            ..
+        }) => {
+            assert_eq!(path, "/dev/shm");
+            assert!(needed > available && needed >= 1 << 50);
+        }
+        other => panic!("expected SharedMemoryTooSmall, got {other:?}"),
+    }
+    let first = viewer(&prefix, "taken").build().unwrap();
+    first.spawn(Camera::default(), "cam0").unwrap();
+    match viewer(&prefix, "taken").build() {
+        Err(Error::InvalidOption { option, value, .. }) => {
+            assert_eq!((option, value.as_str()), ("host", "taken"))
+        }
+        other => panic!("expected the host to be refused, got {other:?}"),
+    }
+    match viewer(&prefix, "x")
+        .ipc_config(IpcConfig::new().prefix("no/slash"))
+        .build()
+    {
+        Err(Error::InvalidOption { option, .. }) => assert_eq!(option, "ipc prefix"),
+        other => panic!("expected a bad prefix error, got {other:?}"),
+    }
+}
+
+/// With `net` too: a runtime of this host is reached over shared memory (even when Zenoh cannot
+/// reach it), another one over Zenoh; the writer serves both.
+#[cfg(feature = "net")]
+#[test]
+fn with_net_too_local_links_take_shared_memory_and_others_zenoh() {
+    use streamlib::NetConfig;
+    let free_port = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let prefix = Prefix::new();
+    let port = free_port();
+    let writer = Runtime::builder()
+        .host("both-writer")
+        .network(NetConfig::new().listen(&format!("tcp/127.0.0.1:{port}")))
+        .ipc_config(prefix.config())
+        .build()
+        .unwrap();
+    writer.spawn(Source::new(5), "s").unwrap();
+    const URI: &str = "actor://both-writer/Source/s";
+    // Zenoh of this one dials a port where nothing listens: only shared memory reaches the writer.
+    let local = Runtime::builder()
+        .host("both-local")
+        .network(NetConfig::new().connect(&format!("tcp/127.0.0.1:{}", free_port())))
+        .ipc_config(prefix.config())
+        .build()
+        .unwrap();
+    // Zenoh only (another host, as far as it knows).
+    let wide = Runtime::builder()
+        .host("both-wide")
+        .network(NetConfig::new().connect(&format!("tcp/127.0.0.1:{port}")))
+        .build()
+        .unwrap();
+    let mut links = Vec::new();
+    let mut inputs = Vec::new();
+    for rt in [&local, &wide] {
+        let remote = rt.remote::<Source>(URI).unwrap();
+        remote.wait_until_running(Duration::from_secs(20)).unwrap();
+        let input = Input::<i64>::new();
+        links.push(streamlib::connect(&remote.outputs.value, &input.to_ref()).unwrap());
+        inputs.push(input);
+    }
+    for input in &inputs {
+        until(Duration::from_secs(10), || {
+            input.read_latest().is_some_and(|v| *v == 5)
+        })
+        .expect("both readers get the value, each over its engine");
+    }
+}
