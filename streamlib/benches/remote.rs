@@ -20,11 +20,8 @@
 //!   `read_new()` / the counter (with `yield_now`, since the machine has two cores) and stamps the
 //!   receive time when it sees a new value: the same hand-off on both paths. The raw callback's own
 //!   receive time is recorded too (`raw callback`: Zenoh alone, no hand-off).
-//! - **Zenoh config**, identical on both paths (streamlib's `NetConfig` defaults): peer mode,
-//!   multicast scouting and gossip off, `tcp/127.0.0.1` endpoints, lease 1 s, keep-alive 4,
-//!   timestamping on, `wait_before_drop` 0. For the 1080p case, raw Zenoh runs a second time with
-//!   Zenoh's own default `wait_before_drop` (1 ms): with 0, a fragmented message is dropped as soon
-//!   as one of its fragments finds the transmit queue full.
+//! - **Zenoh config**, identical on both paths: the raw sessions open with
+//!   [`NetConfig::zenoh_config`] of the same endpoints, what streamlib's runtime opens with.
 //! - **Figures**: one-way latency p50 / p99 / max (receive − send), values received per second,
 //!   values lost (a gap in the sequence numbers not explained by a newer value overwriting an
 //!   unread one in the receiver's slot; the latter counted as `overwr.`).
@@ -44,13 +41,16 @@ use streamlib::net::zenoh::{
     qos::{CongestionControl, Priority},
     Wait,
 };
+use streamlib::net::zenoh_ext::{
+    AdvancedPublisherBuilderExt, AdvancedSubscriberBuilderExt, CacheConfig, HistoryConfig,
+};
 use streamlib::prelude::*;
 use streamlib::{NetConfig, VideoFrame};
 
 #[path = "support/hop.rs"]
 mod hop;
 use hop::{
-    env, every_tick, first_value_and_warm_up, free_port, header, monotonic_ns, parse_header, ratio,
+    every_tick, first_value_and_warm_up, free_port, header, monotonic_ns, parse_header, ratio,
     receiver_holds_on, run_pub, template, window, Case, Figures, Job, Payload, Pub,
 };
 
@@ -61,6 +61,9 @@ const PUB_URI: &str = "actor://bench-pub/Pub/p0";
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Path {
     Raw,
+    /// Raw Zenoh through zenoh-ext's advanced publisher (cache of one) and subscriber (history,
+    /// late publishers detected): what streamlib's links are built on.
+    RawExt,
     Streamlib,
 }
 
@@ -68,6 +71,7 @@ impl Path {
     fn code(self) -> &'static str {
         match self {
             Path::Raw => "raw",
+            Path::RawExt => "raw-ext",
             Path::Streamlib => "streamlib",
         }
     }
@@ -82,38 +86,13 @@ const CASES: &[Case] = &[
 ];
 
 // ---------------------------------------------------------------------------------------------
-// Zenoh configuration: what streamlib's `NetConfig` sets, for the raw path
-
-/// `wait_before_drop_us`: 0 as streamlib sets it; Zenoh's own default is 1000.
-fn raw_session(listen: &[String], connect: &[String], wait_before_drop_us: u32) -> zenoh::Session {
-    let list = |items: &[String]| {
-        let quoted: Vec<String> = items.iter().map(|s| format!("{s:?}")).collect();
-        format!("[{}]", quoted.join(","))
-    };
-    let mut config = zenoh::Config::default();
-    for (key, value) in [
-        ("mode", "\"peer\"".to_owned()),
-        ("listen/endpoints", list(listen)),
-        ("connect/endpoints", list(connect)),
-        ("scouting/multicast/enabled", "false".into()),
-        ("scouting/gossip/enabled", "false".into()),
-        ("transport/link/tx/lease", "1000".into()),
-        ("transport/link/tx/keep_alive", "4".into()),
-        ("timestamping/enabled", "true".into()),
-        (
-            "connect/retry",
-            "{period_init_ms: 100, period_max_ms: 1000, period_increase_factor: 2}".into(),
-        ),
-        ("open/return_conditions", "{connect_scouted: false}".into()),
-        (
-            "transport/link/tx/queue/congestion_control/drop/wait_before_drop",
-            wait_before_drop_us.to_string(),
-        ),
-    ] {
-        config
-            .insert_json5(key, &value)
-            .unwrap_or_else(|e| panic!("zenoh config {key}: {e}"));
+/// A raw Zenoh session at exactly the settings of streamlib's runtime with the same endpoints.
+fn raw_session(listen: &str, connect: Option<&str>) -> zenoh::Session {
+    let mut config = NetConfig::new().listen(listen);
+    if let Some(endpoint) = connect {
+        config = config.connect(endpoint);
     }
+    let config = config.zenoh_config().expect("streamlib's zenoh config");
     zenoh::open(config).wait().expect("raw zenoh session")
 }
 
@@ -127,22 +106,30 @@ fn publisher_main(role: &str) {
     let running = receiver_holds_on();
     let template = template(job.payload);
     match role {
-        "raw" => {
-            let wait: u32 = env("STREAMLIB_BENCH_WAIT_BEFORE_DROP").parse().unwrap();
-            let session = raw_session(&[listen], &[], wait);
-            let publisher = session
+        "raw" | "raw-ext" => {
+            let session = raw_session(&listen, None);
+            let builder = session
                 .declare_publisher(RAW_KEY)
                 .congestion_control(CongestionControl::Drop)
                 .priority(Priority::DataHigh)
-                .express(true)
-                .wait()
-                .expect("raw publisher");
+                .express(true);
+            let put: Box<dyn Fn(Vec<u8>)> = if role == "raw" {
+                let publisher = builder.wait().expect("raw publisher");
+                Box::new(move |value| drop(publisher.put(value).wait()))
+            } else {
+                let publisher = builder
+                    .cache(CacheConfig::default().max_samples(1))
+                    .publisher_detection()
+                    .wait()
+                    .expect("zenoh-ext publisher");
+                Box::new(move |value| drop(publisher.put(value).wait()))
+            };
             every_tick(job.hz, running, |seq| {
                 let mut value = template.clone();
                 value[..8].copy_from_slice(&header(seq, job.base));
-                let _ = publisher.put(value).wait();
+                put(value);
             });
-            drop(publisher);
+            drop(put);
             let _ = session.close().wait();
         }
         "streamlib" => {
@@ -158,26 +145,14 @@ fn publisher_main(role: &str) {
 }
 
 /// Starts the publisher process of one case on `path`, listening on `port`.
-fn start_publisher(
-    path: Path,
-    case: &Case,
-    port: u16,
-    base: u64,
-    wait_before_drop_us: u32,
-) -> hop::Publisher {
+fn start_publisher(path: Path, case: &Case, port: u16, base: u64) -> hop::Publisher {
     let job = Job {
         payload: case.payload,
         hz: case.hz,
         base,
         port,
     };
-    job.start(
-        (ROLE, path.code()),
-        &[(
-            "STREAMLIB_BENCH_WAIT_BEFORE_DROP",
-            wait_before_drop_us.to_string(),
-        )],
-    )
+    job.start((ROLE, path.code()), &[])
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -244,25 +219,28 @@ fn measure(
     })
 }
 
-fn run_raw(case: &Case, base: u64, wait_before_drop_us: u32) -> Option<Measured> {
+/// Raw Zenoh on `path` (`Raw` or `RawExt`).
+fn run_raw(case: &Case, base: u64, path: Path) -> Option<Measured> {
     let port = free_port();
-    let _publisher = start_publisher(Path::Raw, case, port, base, wait_before_drop_us);
-    let session = raw_session(
-        &["tcp/127.0.0.1:0".to_owned()],
-        &[format!("tcp/127.0.0.1:{port}")],
-        wait_before_drop_us,
-    );
+    let _publisher = start_publisher(path, case, port, base);
+    let session = raw_session("tcp/127.0.0.1:0", Some(&format!("tcp/127.0.0.1:{port}")));
     let slot = Arc::new(Slot::default());
     let in_callback = slot.clone();
-    let subscriber = session
-        .declare_subscriber(RAW_KEY)
-        .callback(move |sample| {
-            let at = monotonic_ns() - base;
-            *in_callback.latest.lock() = Some((at, sample.payload().clone()));
-            in_callback.delivered.fetch_add(1, Ordering::Release);
-        })
-        .wait()
-        .expect("raw subscriber");
+    let callback = move |sample: zenoh::sample::Sample| {
+        let at = monotonic_ns() - base;
+        *in_callback.latest.lock() = Some((at, sample.payload().clone()));
+        in_callback.delivered.fetch_add(1, Ordering::Release);
+    };
+    let builder = session.declare_subscriber(RAW_KEY);
+    let subscriber: Box<dyn std::any::Any> = if path == Path::Raw {
+        Box::new(builder.callback(callback).wait().expect("raw subscriber"))
+    } else {
+        let history = HistoryConfig::default()
+            .detect_late_publishers()
+            .max_samples(1);
+        let subscriber = builder.history(history).callback(callback).wait();
+        Box::new(subscriber.expect("zenoh-ext subscriber"))
+    };
     let mut taken = 0u64;
     let overwritten = AtomicU64::new(0);
     let figures = measure(
@@ -295,7 +273,7 @@ fn run_raw(case: &Case, base: u64, wait_before_drop_us: u32) -> Option<Measured>
 
 fn run_streamlib(case: &Case, base: u64) -> Option<Measured> {
     let port = free_port();
-    let _publisher = start_publisher(Path::Streamlib, case, port, base, 0);
+    let _publisher = start_publisher(Path::Streamlib, case, port, base);
     let rt = Runtime::builder()
         .host("bench-sub")
         .network(NetConfig::new().connect(&format!("tcp/127.0.0.1:{port}")))
@@ -375,24 +353,17 @@ fn main() {
             continue;
         }
         eprintln!("{name}: raw zenoh ({} s) ...", case.secs);
-        let raw = run_raw(case, base, 0);
-        // Big payloads: also raw Zenoh with its own default wait_before_drop (1 ms), since with
-        // 0 a fragmented message is dropped whenever one fragment finds the queue full.
-        let raw_default = (case.payload == Payload::Frame).then(|| {
-            eprintln!(
-                "{name}: raw zenoh, wait_before_drop 1 ms ({} s) ...",
-                case.secs
-            );
-            run_raw(case, base, 1000)
-        });
+        let raw = run_raw(case, base, Path::Raw);
+        eprintln!("{name}: raw zenoh-ext ({} s) ...", case.secs);
+        let raw_ext = run_raw(case, base, Path::RawExt);
         eprintln!("{name}: streamlib ({} s) ...", case.secs);
         let streamlib = run_streamlib(case, base);
-        rows.push((name, raw, raw_default, streamlib));
+        rows.push((name, raw, raw_ext, streamlib));
     }
     println!();
     println!("| case | path | samples | p50 | p99 | max | received/s | lost | overwr. | p50 ÷ raw | p99 ÷ raw |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
-    for (name, raw, raw_default, streamlib) in &rows {
+    for (name, raw, raw_ext, streamlib) in &rows {
         if let Some(
             m @ Measured {
                 callback: Some(callback),
@@ -406,14 +377,12 @@ fn main() {
             Some(m) => row(name, "raw zenoh", m, &m.hop, None),
             None => println!("| {name} | raw zenoh | nothing received in 20 s | | | | | | | | |"),
         }
-        let mut reference = raw.as_ref().map(|m| &m.hop);
-        match raw_default {
-            Some(Some(m)) => {
-                row(name, "raw zenoh, wait_before_drop 1 ms", m, &m.hop, None);
-                reference = reference.or(Some(&m.hop));
+        let reference = raw.as_ref().map(|m| &m.hop);
+        match raw_ext {
+            Some(m) => row(name, "raw zenoh-ext", m, &m.hop, reference),
+            None => {
+                println!("| {name} | raw zenoh-ext | nothing received in 20 s | | | | | | | | |")
             }
-            Some(None) => println!("| {name} | raw zenoh, wait_before_drop 1 ms | nothing received in 20 s | | | | | | | | |"),
-            None => {}
         }
         match streamlib {
             Some(m) => row(name, "**streamlib**", m, &m.hop, reference),

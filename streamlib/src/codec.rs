@@ -56,6 +56,22 @@ pub trait Codec: Send + Sync + Sized + 'static {
 
     /// Rebuilds a value from what [`encode`](Codec::encode) wrote.
     fn decode(bytes: &[u8]) -> Result<Self, DecodeError>;
+
+    /// The bytes at the end of this value's encoding that the value already holds (a frame's
+    /// pixels, a byte vector's bytes), so that an engine can send them from the value's own
+    /// memory: Zenoh without copying them, iceoryx2 copying them once, straight into its
+    /// shared-memory sample. Empty by default (everything is encoded).
+    ///
+    /// A type that returns a tail also writes [`encode_head`](Codec::encode_head): `encode_head`
+    /// followed by `tail` is exactly what `encode` writes.
+    fn tail(&self) -> &[u8] {
+        &[]
+    }
+
+    /// The encoding without [`tail`](Codec::tail); [`encode`](Codec::encode) by default.
+    fn encode_head(&self, out: &mut Vec<u8>) {
+        self.encode(out);
+    }
 }
 
 /// Bytes that are not a valid encoding of the payload type expected.
@@ -224,6 +240,10 @@ impl Codec for String {
         String::from_utf8(bytes.to_vec())
             .map_err(|e| DecodeError::new("String", format!("not UTF-8: {e}")))
     }
+    fn tail(&self) -> &[u8] {
+        self.as_bytes()
+    }
+    fn encode_head(&self, _: &mut Vec<u8>) {}
 }
 
 /// The bytes as they are.
@@ -235,14 +255,17 @@ impl Codec for Vec<u8> {
     fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         Ok(bytes.to_vec())
     }
+    fn tail(&self) -> &[u8] {
+        self
+    }
+    fn encode_head(&self, _: &mut Vec<u8>) {}
 }
 
 /// Bytes of a [`VideoFrame`]'s encoding before its pixels.
 pub(crate) const VIDEO_HEADER_LEN: usize = 25;
 
-/// The part of a frame's encoding before its pixels (what an engine that writes the pixels
-/// itself sends first).
-pub(crate) fn encode_video_header(frame: &VideoFrame, out: &mut Vec<u8>) {
+/// The part of a frame's encoding before its pixels.
+fn encode_video_header(frame: &VideoFrame, out: &mut Vec<u8>) {
     out.extend_from_slice(&frame.width().to_le_bytes());
     out.extend_from_slice(&frame.height().to_le_bytes());
     let format = PIXEL_FORMATS.iter().position(|f| *f == frame.format());
@@ -264,7 +287,7 @@ fn decode_video_header(
 }
 
 /// A frame decoded from `owner`'s bytes `start..` whose pixels stay in `owner` (no copy).
-#[cfg_attr(not(feature = "ipc"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "ipc", feature = "net")), allow(dead_code))]
 pub(crate) fn decode_video_borrowing(
     owner: crate::message::SharedBytes,
     start: usize,
@@ -292,15 +315,22 @@ const PIXEL_FORMATS: [PixelFormat; 6] = [
 ];
 
 /// `width u32, height u32, format u8 (0 RGBA8, 1 BGRA8, 2 RGB8, 3 GRAY8, 4 I420, 5 NV12),
-/// timestamp u64 ns, frame_number u64`, then the pixel bytes to the end. The receiver copies the
-/// pixels once into the frame's `Arc<[u8]>`, except over shared memory (feature `ipc`), where
-/// the frame borrows the sample instead (see [`VideoFrame`]).
+/// timestamp u64 ns, frame_number u64`, then the pixel bytes to the end. A link sends the pixels
+/// from the frame's own memory (its [`tail`](Codec::tail)), and the received frame borrows them
+/// from the message the engine received (a Zenoh buffer, an iceoryx2 sample) instead of copying
+/// them into an `Arc<[u8]>` of its own (see [`VideoFrame`]); `decode` from a plain slice copies.
 impl Codec for VideoFrame {
     const PAYLOAD_TYPE: &'static str = "streamlib.VideoFrame";
     fn encode(&self, out: &mut Vec<u8>) {
         out.reserve(VIDEO_HEADER_LEN + self.data().len());
         encode_video_header(self, out);
         out.extend_from_slice(self.data());
+    }
+    fn tail(&self) -> &[u8] {
+        self.data()
+    }
+    fn encode_head(&self, out: &mut Vec<u8>) {
+        encode_video_header(self, out);
     }
     fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(bytes, Self::PAYLOAD_TYPE);
@@ -362,9 +392,15 @@ impl Codec for AudioBuffer {
 impl Codec for DataMessage {
     const PAYLOAD_TYPE: &'static str = "streamlib.DataMessage";
     fn encode(&self, out: &mut Vec<u8>) {
+        self.encode_head(out);
+        out.extend_from_slice(self.bytes());
+    }
+    fn tail(&self) -> &[u8] {
+        self.bytes()
+    }
+    fn encode_head(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.timestamp().as_nanos().to_le_bytes());
         put_sized(out, self.topic().as_bytes());
-        out.extend_from_slice(self.bytes());
     }
     fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(bytes, Self::PAYLOAD_TYPE);
@@ -562,8 +598,7 @@ mod tests {
 
     /// Encodes and decodes `value`; a fixed-size encoding must also refuse one byte less.
     fn round_trip<T: Codec + fmt::Debug + PartialEq>(value: T) {
-        let mut bytes = Vec::new();
-        value.encode(&mut bytes);
+        let bytes = encoded_both_ways(&value);
         assert_eq!(T::decode(&bytes).unwrap(), value, "{}", T::PAYLOAD_TYPE);
         let open_ended = ["Vec<u8>", "String", "streamlib.DataMessage"];
         if !open_ended.contains(&T::PAYLOAD_TYPE) {
@@ -573,6 +608,33 @@ mod tests {
                 T::PAYLOAD_TYPE
             );
         }
+    }
+
+    /// `encode`'s bytes, checked to be `encode_head`'s followed by `tail`.
+    fn encoded_both_ways<T: Codec>(value: &T) -> Vec<u8> {
+        let mut whole = Vec::new();
+        value.encode(&mut whole);
+        let mut split = Vec::new();
+        value.encode_head(&mut split);
+        split.extend_from_slice(value.tail());
+        assert_eq!(split, whole, "head + tail of a {}", T::PAYLOAD_TYPE);
+        whole
+    }
+
+    #[test]
+    fn values_holding_their_bytes_lend_them_as_the_tail() {
+        let ts = Timestamp::from_nanos(1);
+        let frame = VideoFrame::new(2, 2, PixelFormat::Gray8, vec![1u8, 2, 3, 4], ts, 0).unwrap();
+        assert_eq!(
+            frame.tail().as_ptr(),
+            frame.data().as_ptr(),
+            "the frame's own pixels"
+        );
+        let bytes = vec![7u8; 3];
+        assert_eq!(bytes.tail().as_ptr(), bytes.as_ptr());
+        let data = DataMessage::new("t", vec![5u8, 6], ts).unwrap();
+        assert_eq!(data.tail(), &[5, 6]);
+        assert!(7i64.tail().is_empty(), "a number is encoded whole");
     }
 
     #[test]
@@ -592,8 +654,7 @@ mod tests {
     fn messages_round_trip() {
         let ts = Timestamp::from_nanos(123);
         let frame = VideoFrame::new(2, 2, PixelFormat::I420, vec![9u8; 6], ts, 4).unwrap();
-        let mut bytes = Vec::new();
-        frame.encode(&mut bytes);
+        let bytes = encoded_both_ways(&frame);
         let back = VideoFrame::decode(&bytes).unwrap();
         assert_eq!(
             (back.format(), back.data(), back.timestamp()),

@@ -19,6 +19,15 @@
 //! `build()` with [`Error::Network`] naming it. Under congestion a publisher waits at most 1 ms
 //! for queue space (Zenoh's `wait_before_drop`; without it, a frame of several 64 KiB fragments
 //! is dropped whenever the queue is momentarily full), then drops the value: it never blocks.
+//! A value of 256 KiB or more (a video frame: Zenoh pushes it through its queue in 64 KiB
+//! fragments, which takes as long as the link needs) is sent from a thread of its publisher
+//! instead, so the writing actor does not wait; if it writes again before the previous value
+//! has gone, the newer value replaces the one waiting (the latest value wins, as everywhere).
+//!
+//! **Copies**: a value's bytes that it already holds ([`Codec::tail`](crate::Codec::tail): a
+//! frame's pixels, a `Vec<u8>`) are handed to Zenoh as they are; Zenoh copies them once into
+//! its transmit batches. A received frame borrows Zenoh's receive buffer (a message in
+//! fragments is joined by one copy) instead of copying its pixels again.
 //!
 //! Two machines, one command each (the demo `demo_net` does this on one machine):
 //!
@@ -52,11 +61,17 @@
 
 /// The Zenoh crate this engine runs on, for raw access at the same version (tools, tests).
 pub use zenoh;
+/// zenoh-ext at the same version: the advanced publisher (a cache of one) and subscriber
+/// (history, late publishers) that streamlib's links use, for raw peers that join them.
+pub use zenoh_ext;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use parking_lot::{Condvar, Mutex};
+
+use zenoh::bytes::ZBytes;
 use zenoh::qos::{CongestionControl, Priority};
 use zenoh::sample::SampleKind;
 use zenoh::{Config, Session, Wait};
@@ -65,7 +80,7 @@ use zenoh_ext::{
 };
 
 use crate::error::{Error, Result};
-use crate::remote::{Deliver, Guard, Publisher, TokenChanged, Transport};
+use crate::remote::{Deliver, Guard, Publisher, SharedBytes, TokenChanged, Transport};
 use crate::runtime::RuntimeBuilder;
 
 /// How a runtime joins the network: where it listens, whom it dials, what it accepts.
@@ -201,16 +216,28 @@ fn json_list(items: &[String]) -> String {
     format!("[{}]", quoted.join(","))
 }
 
-impl Zenoh {
-    fn open(config: &NetConfig) -> Result<Zenoh> {
-        let tls = config.tls.is_some();
-        let listen = if config.listen.is_empty() {
-            let protocol = if tls { "tls" } else { "tcp" };
+impl NetConfig {
+    /// Where the session listens: the endpoints given, or a free port on loopback.
+    fn listen_endpoints(&self) -> Vec<String> {
+        if self.listen.is_empty() {
+            let protocol = if self.tls.is_some() { "tls" } else { "tcp" };
             vec![format!("{protocol}/127.0.0.1:0")]
         } else {
-            config.listen.clone()
-        };
-        for endpoint in listen.iter().chain(&config.connect) {
+            self.listen.clone()
+        }
+    }
+
+    /// The Zenoh configuration a runtime's session opens with: these endpoints (loopback when
+    /// none is set), peer mode without multicast scouting or gossip, lease 1 s, timestamps on,
+    /// and TLS if set. For tools that join the same network with Zenoh itself (a raw
+    /// subscriber, a benchmark's peer) at exactly the runtime's settings.
+    ///
+    /// # Errors
+    /// [`Error::Network`] naming an endpoint that is malformed or of the wrong protocol.
+    pub fn zenoh_config(&self) -> Result<Config> {
+        let tls = self.tls.is_some();
+        let listen = self.listen_endpoints();
+        for endpoint in listen.iter().chain(&self.connect) {
             check_endpoint(endpoint, tls)?;
         }
         let mut zenoh = Config::default();
@@ -221,7 +248,7 @@ impl Zenoh {
         };
         set("mode", "\"peer\"".into())?;
         set("listen/endpoints", json_list(&listen))?;
-        set("connect/endpoints", json_list(&config.connect))?;
+        set("connect/endpoints", json_list(&self.connect))?;
         set("scouting/multicast/enabled", "false".into())?;
         set("scouting/gossip/enabled", "false".into())?;
         set("transport/link/tx/lease", "1000".into())?;
@@ -232,7 +259,7 @@ impl Zenoh {
             "{period_init_ms: 100, period_max_ms: 1000, period_increase_factor: 2}".into(),
         )?;
         set("open/return_conditions", "{connect_scouted: false}".into())?;
-        if let Some(tls) = &config.tls {
+        if let Some(tls) = &self.tls {
             let path = |p: &Path| format!("{:?}", p.display().to_string());
             set("transport/link/tls/root_ca_certificate", path(&tls.ca))?;
             set(
@@ -254,6 +281,14 @@ impl Zenoh {
             set("transport/link/tls/enable_mtls", "true".into())?;
             set("transport/link/tls/verify_name_on_connect", "true".into())?;
         }
+        Ok(zenoh)
+    }
+}
+
+impl Zenoh {
+    fn open(config: &NetConfig) -> Result<Zenoh> {
+        let zenoh = config.zenoh_config()?;
+        let (listen, tls) = (config.listen_endpoints(), config.tls.is_some());
         let session = zenoh::open(zenoh)
             .wait()
             .map_err(|e| network_error(&listen.join(","), e))?;
@@ -262,13 +297,144 @@ impl Zenoh {
     }
 }
 
-struct ZenohPublisher(Box<dyn Fn(Vec<u8>) -> zenoh::Result<()> + Send + Sync>);
+/// Puts messages on one Zenoh publisher: small ones at once, on the writer's thread; big ones
+/// ([`SEND_APART_FROM`] bytes or more, which Zenoh cuts into fragments and pushes through its
+/// transmit queue one at a time) from a thread of the publisher's own, so that the writing
+/// actor never waits while a frame crosses. That thread sends the newest big message: one
+/// written while the previous is still on its way replaces the one waiting (latest value).
+struct ZenohPublisher {
+    put: Arc<PutFn>,
+    key: String,
+    /// The sending thread's mailbox, made at the first big message.
+    apart: OnceLock<Arc<Mailbox>>,
+}
+
+type PutFn = dyn Fn(ZBytes) -> zenoh::Result<()> + Send + Sync;
+
+/// Messages this big or bigger are sent from the publisher's thread. Below it a put returns
+/// within Zenoh's `wait_before_drop` (1 ms) even when the queue is full.
+const SEND_APART_FROM: usize = 256 * 1024;
+
+/// One message waiting for the sending thread, and whether the publisher is gone.
+#[derive(Default)]
+struct Mailbox {
+    state: Mutex<(Option<ZBytes>, bool)>,
+    ready: Condvar,
+}
+
+impl ZenohPublisher {
+    fn new(key: &str, put: Box<PutFn>) -> ZenohPublisher {
+        ZenohPublisher {
+            put: put.into(),
+            key: key.to_owned(),
+            apart: OnceLock::new(),
+        }
+    }
+
+    fn put_now(put: &PutFn, key: &str, payload: ZBytes) {
+        if let Err(error) = put(payload) {
+            tracing::debug!(%error, key, "zenoh put failed");
+        }
+    }
+
+    /// Hands a big message to the sending thread (started the first time).
+    fn put_apart(&self, payload: ZBytes) {
+        let mailbox = self.apart.get_or_init(|| {
+            let mailbox = Arc::new(Mailbox::default());
+            let (put, key, inbox) = (self.put.clone(), self.key.clone(), mailbox.clone());
+            let started = std::thread::Builder::new()
+                .name("streamlib-zenoh-send".into())
+                .spawn(move || loop {
+                    let payload = {
+                        let mut state = inbox.state.lock();
+                        loop {
+                            match state.0.take() {
+                                Some(payload) => break payload,
+                                None if state.1 => return,
+                                None => inbox.ready.wait(&mut state),
+                            }
+                        }
+                    };
+                    ZenohPublisher::put_now(&*put, &key, payload);
+                });
+            if let Err(error) = started {
+                tracing::error!(%error, key = self.key, "cannot start a zenoh sending thread");
+                mailbox.state.lock().1 = true;
+            }
+            mailbox
+        });
+        let mut state = mailbox.state.lock();
+        if state.1 {
+            drop(state);
+            return ZenohPublisher::put_now(&*self.put, &self.key, payload);
+        }
+        if state.0.replace(payload).is_some() {
+            tracing::trace!(
+                key = self.key,
+                "a newer value replaced one waiting to be sent"
+            );
+        }
+        mailbox.ready.notify_one();
+    }
+}
+
+impl Drop for ZenohPublisher {
+    fn drop(&mut self) {
+        if let Some(mailbox) = self.apart.get() {
+            mailbox.state.lock().1 = true;
+            mailbox.ready.notify_one();
+        }
+    }
+}
+
+/// `head` then `tail` as one payload of two slices, neither copied: Zenoh copies each into its
+/// transmit batches.
+fn payload(head: Vec<u8>, tail: Option<SharedBytes>) -> ZBytes {
+    let Some(tail) = tail else {
+        return ZBytes::from(head);
+    };
+    let mut payload = ZBytes::writer();
+    payload.append(ZBytes::from(head));
+    payload.append(ZBytes::from(bytes::Bytes::from_owner(Lent(tail))));
+    payload.finish()
+}
 
 impl Publisher for ZenohPublisher {
-    fn put(&self, message: Vec<u8>) {
-        if let Err(error) = (self.0)(message) {
-            tracing::debug!(%error, "zenoh put failed");
+    fn put(&self, head: Vec<u8>, tail: Option<SharedBytes>) {
+        let payload = payload(head, tail);
+        if payload.len() >= SEND_APART_FROM {
+            self.put_apart(payload);
+        } else {
+            ZenohPublisher::put_now(&*self.put, &self.key, payload);
         }
+    }
+}
+
+/// Bytes lent to Zenoh ([`bytes::Bytes::from_owner`] takes an owner that is `AsRef<[u8]>`).
+struct Lent(SharedBytes);
+
+impl AsRef<[u8]> for Lent {
+    fn as_ref(&self) -> &[u8] {
+        (*self.0).as_ref()
+    }
+}
+
+/// A received payload in one piece, kept by a frame that borrows its pixels.
+struct Received(ZBytes);
+
+impl AsRef<[u8]> for Received {
+    fn as_ref(&self) -> &[u8] {
+        self.0.slices().next().unwrap_or_default()
+    }
+}
+
+/// A received payload as one owner of contiguous bytes: Zenoh's own buffer when the message
+/// arrived in one piece, else (a message in fragments) one copy that joins them.
+fn received(payload: &ZBytes) -> SharedBytes {
+    if payload.slices().nth(1).is_none() {
+        Arc::new(Received(payload.clone()))
+    } else {
+        Arc::new(payload.to_bytes().into_owned())
     }
 }
 
@@ -309,7 +475,7 @@ impl Transport for Zenoh {
             .congestion_control(CongestionControl::Drop)
             .priority(Priority::DataHigh)
             .express(true);
-        let put: Box<dyn Fn(Vec<u8>) -> zenoh::Result<()> + Send + Sync> = if cache {
+        let put: Box<PutFn> = if cache {
             let publisher = builder
                 .cache(CacheConfig::default().max_samples(1))
                 .publisher_detection()
@@ -320,14 +486,17 @@ impl Transport for Zenoh {
             let publisher = builder.wait().map_err(|e| network_error(key, e))?;
             Box::new(move |message| publisher.put(message).wait())
         };
-        Ok(Arc::new(ZenohPublisher(put)))
+        Ok(Arc::new(ZenohPublisher::new(key, put)))
     }
 
     fn subscribe(&self, key: &str, deliver: Deliver) -> Result<Guard> {
         let subscriber = self
             .session
             .declare_subscriber(key.to_owned())
-            .callback(move |sample| deliver(&sample.payload().to_bytes(), None))
+            .callback(move |sample| {
+                let payload = received(sample.payload());
+                deliver((*payload).as_ref(), Some(&payload))
+            })
             .history(
                 HistoryConfig::default()
                     .detect_late_publishers()
@@ -394,6 +563,9 @@ impl Transport for Zenoh {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::message::{PixelFormat, VideoFrame};
+    use crate::timestamp::Timestamp;
+    use crate::Codec;
 
     #[test]
     fn endpoints_are_checked_before_zenoh_sees_them() {
@@ -413,5 +585,71 @@ mod tests {
                 "{error}"
             );
         }
+    }
+
+    fn frame() -> VideoFrame {
+        let pixels: Vec<u8> = (0..64 * 64 * 4).map(|i| i as u8).collect();
+        VideoFrame::new(
+            64,
+            64,
+            PixelFormat::Rgba8,
+            pixels,
+            Timestamp::from_nanos(9),
+            3,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_frame_goes_out_from_its_own_pixels() {
+        let frame = frame();
+        let mut head = b"envelope".to_vec();
+        frame.encode_head(&mut head);
+        let tail: SharedBytes = Arc::new(frame.data_arc().clone());
+        let sent = payload(head.clone(), Some(tail));
+        let slices: Vec<&[u8]> = sent.slices().collect();
+        assert_eq!(slices.len(), 2);
+        assert_eq!(slices[0], &head[..]);
+        assert_eq!(
+            slices[1].as_ptr(),
+            frame.data().as_ptr(),
+            "the frame's memory, not a copy"
+        );
+        assert_eq!(sent.len(), head.len() + frame.data().len());
+    }
+
+    #[test]
+    fn a_received_frame_borrows_the_buffer_it_arrived_in() {
+        let frame = frame();
+        let mut message = Vec::new();
+        frame.encode(&mut message);
+        let arrived = ZBytes::from(message);
+        let owner = received(&arrived);
+        let at = arrived.slices().next().unwrap().as_ptr();
+        assert_eq!(
+            (*owner).as_ref().as_ptr(),
+            at,
+            "one piece: Zenoh's own buffer"
+        );
+        let back = crate::codec::decode_video_borrowing(owner, 0).unwrap();
+        assert_eq!(back, frame);
+        let header = crate::codec::VIDEO_HEADER_LEN;
+        assert_eq!(
+            back.data().as_ptr() as usize,
+            at as usize + header,
+            "pixels not copied"
+        );
+
+        // In fragments: joined once, then borrowed from that copy.
+        let mut pieces = ZBytes::writer();
+        let mut whole = Vec::new();
+        frame.encode(&mut whole);
+        pieces.append(ZBytes::from(whole[..100].to_vec()));
+        pieces.append(ZBytes::from(whole[100..].to_vec()));
+        let owner = received(&pieces.finish());
+        assert_eq!((*owner).as_ref(), &whole[..]);
+        let back = crate::codec::decode_video_borrowing(owner.clone(), 0).unwrap();
+        let start = (*owner).as_ref().as_ptr() as usize;
+        assert_eq!(back.data().as_ptr() as usize, start + header);
     }
 }

@@ -15,7 +15,7 @@ use remote::{
     assert_quick_shutdown, assert_stale_soon, assert_typed_port_errors, read_slowly, Source,
 };
 use streamlib::prelude::*;
-use streamlib::{Error, NetConfig, RuntimeBuilder};
+use streamlib::{Error, NetConfig, PixelFormat, RuntimeBuilder, VideoFrame};
 
 /// How the tests start the camera process: `STREAMLIB_NET_PORT` is the port it listens on.
 const VARS: CameraVars = CameraVars {
@@ -235,6 +235,68 @@ fn a_queued_input_keeps_every_value_that_reaches_this_process() {
         assert_eq!(pair[1], pair[0] + 1, "every value in order: {seen:?}");
     }
     assert_eq!(events.stats().dropped, 0);
+}
+
+/// Writes a 640×480 RGBA frame a tick (1.2 MB: Zenoh sends it in fragments, from the
+/// publisher's own thread), every byte its frame number mod 251.
+#[actor(fps = 60)]
+#[derive(Default)]
+pub struct Frames {
+    #[output]
+    pub video: Output<VideoFrame>,
+}
+
+impl Process for Frames {
+    fn process(&mut self, tick: &Tick) -> ProcessResult {
+        let fill = (tick.frame_number % 251) as u8;
+        let pixels = vec![fill; 640 * 480 * 4];
+        let frame = VideoFrame::new(
+            640,
+            480,
+            PixelFormat::Rgba8,
+            pixels,
+            tick.timestamp,
+            tick.frame_number,
+        )?;
+        self.video.write(frame);
+        Ok(())
+    }
+}
+
+#[test]
+fn frames_cross_whole_and_in_order() {
+    let port = free_port();
+    let camera = Runtime::builder()
+        .host("frame-box")
+        .network(NetConfig::new().listen(&format!("tcp/127.0.0.1:{port}")))
+        .build()
+        .unwrap();
+    camera.spawn(Frames::default(), "f0").unwrap();
+    let rt = viewer(port).build().unwrap();
+    let frames = rt.remote::<Frames>("actor://frame-box/Frames/f0").unwrap();
+    frames.wait_until_running(Duration::from_secs(20)).unwrap();
+    let mut input = Input::<VideoFrame>::new();
+    let _link = streamlib::connect(&frames.outputs.video, &input.to_ref()).unwrap();
+    let mut seen = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while seen.len() < 10 && std::time::Instant::now() < deadline {
+        let Some(frame) = input.read_new() else {
+            std::thread::sleep(Duration::from_millis(2));
+            continue;
+        };
+        let fill = (frame.frame_number() % 251) as u8;
+        assert_eq!((frame.width(), frame.height()), (640, 480));
+        assert!(
+            frame.data().iter().all(|&b| b == fill),
+            "frame {} arrived damaged",
+            frame.frame_number()
+        );
+        seen.push(frame.frame_number());
+    }
+    assert!(seen.len() >= 10, "only {seen:?} in 20 s");
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "in order: {seen:?}");
+    rt.shutdown();
+    camera.shutdown();
 }
 
 #[test]

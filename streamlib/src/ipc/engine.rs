@@ -448,12 +448,9 @@ impl IpcPublisher {
 }
 
 impl Publisher for IpcPublisher {
-    fn put(&self, message: Vec<u8>) {
-        self.put_parts(&[&message]);
-    }
-
-    fn put_parts(&self, parts: &[&[u8]]) {
-        IpcPublisher::put_parts(self, parts);
+    fn put(&self, head: Vec<u8>, tail: Option<SharedBytes>) {
+        let tail = tail.as_deref().map_or(&[][..], |tail| tail.as_ref());
+        self.put_parts(&[&head, tail]);
     }
 }
 

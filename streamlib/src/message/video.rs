@@ -80,9 +80,10 @@ impl fmt::Display for PixelFormat {
 ///
 /// Cloning shares the bytes. Equality compares every field, the bytes included.
 ///
-/// A frame received from another process of this host (feature `ipc`) borrows the
-/// shared-memory sample it arrived in, for as long as any clone of it lives: its bytes are
-/// never copied, unless [`data_arc`](Self::data_arc) is asked for (then once, on first call).
+/// A frame received from another process borrows the buffer it arrived in (feature `ipc`: the
+/// shared-memory sample; feature `net`: Zenoh's receive buffer, or the one copy that joined a
+/// message's fragments) for as long as any clone of it lives: its bytes are not copied again,
+/// unless [`data_arc`](Self::data_arc) is asked for (then once, on first call).
 #[derive(Clone, PartialEq, Eq)]
 pub struct VideoFrame {
     width: u32,
@@ -116,8 +117,8 @@ impl VideoFrame {
     }
 
     /// A frame whose bytes are `owner`'s bytes `start..start + len`, kept alive by `owner`
-    /// (a shared-memory sample); checked as [`new`](Self::new) does.
-    #[cfg_attr(not(feature = "ipc"), allow(dead_code))]
+    /// (a received buffer); checked as [`new`](Self::new) does.
+    #[cfg_attr(not(any(feature = "ipc", feature = "net")), allow(dead_code))]
     pub(crate) fn borrowing(
         (width, height, format): (u32, u32, PixelFormat),
         owner: SharedBytes,
@@ -197,7 +198,7 @@ impl VideoFrame {
     }
 
     /// The shared pixel bytes, to hand on without copying. A frame that borrows a
-    /// shared-memory sample copies its bytes into an `Arc` at the first call (prefer
+    /// received buffer copies its bytes into an `Arc` at the first call (prefer
     /// [`data`](Self::data), or clone the frame, which shares either kind).
     pub fn data_arc(&self) -> &Arc<[u8]> {
         self.data.arc()
@@ -234,7 +235,7 @@ impl fmt::Debug for VideoFrame {
     }
 }
 
-/// Bytes another owner keeps alive (a shared-memory sample).
+/// Bytes another owner keeps alive (a shared-memory sample, a Zenoh buffer).
 pub(crate) type SharedBytes = Arc<dyn AsRef<[u8]> + Send + Sync>;
 
 /// The bytes of a frame: its own `Arc`, or a range of a [`SharedBytes`].

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
-use super::{Deliver, Guard, Publisher, TokenChanged, Transport};
+use super::{Deliver, Guard, Publisher, SharedBytes, TokenChanged, Transport};
 use crate::error::Result;
 
 /// The two engines and where each host is reached.
@@ -87,14 +87,9 @@ impl Both {
 struct BothPublisher(Arc<dyn Publisher>, Arc<dyn Publisher>);
 
 impl Publisher for BothPublisher {
-    fn put(&self, message: Vec<u8>) {
-        self.0.put_parts(&[&message]);
-        self.1.put(message);
-    }
-
-    fn put_parts(&self, parts: &[&[u8]]) {
-        self.0.put_parts(parts);
-        self.1.put_parts(parts);
+    fn put(&self, head: Vec<u8>, tail: Option<SharedBytes>) {
+        self.0.put(head.clone(), tail.clone());
+        self.1.put(head, tail);
     }
 }
 

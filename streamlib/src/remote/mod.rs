@@ -59,9 +59,9 @@ use crate::wire;
 /// Whatever keeps a declaration alive (a token, a subscription); dropping it undeclares.
 pub(crate) type Guard = Box<dyn Any + Send + Sync>;
 
-/// Called with each message received on a key; an engine whose buffers can outlive the call
-/// (iceoryx2's shared-memory samples) also passes an owner of the same bytes, which a frame
-/// can keep instead of copying them.
+/// Called with each message received on a key, and an owner of the same bytes that can outlive
+/// the call (iceoryx2's shared-memory sample, Zenoh's buffer), which a frame keeps instead of
+/// copying its pixels.
 pub(crate) type Deliver = Box<dyn Fn(&[u8], Option<&SharedBytes>) + Send + Sync>;
 /// Called with `(key, alive)` when a liveliness token appears or vanishes.
 pub(crate) type TokenChanged = Box<dyn Fn(&str, bool) + Send + Sync>;
@@ -70,13 +70,10 @@ pub(crate) type AnyPort = Arc<dyn Any + Send + Sync>;
 
 /// Sends messages on one key; never blocks (drops under congestion).
 pub(crate) trait Publisher: Send + Sync {
-    /// Publishes one message.
-    fn put(&self, message: Vec<u8>);
-    /// Publishes the concatenation of `parts` (a header and a frame's bytes): an engine that
-    /// copies into shared memory writes them straight into its sample, with no message built.
-    fn put_parts(&self, parts: &[&[u8]]) {
-        self.put(parts.concat());
-    }
+    /// Publishes one message: `head`, then the bytes of `tail` if there is one (a value's own
+    /// memory, [`Codec::tail`]): Zenoh sends them from there, iceoryx2 copies both parts
+    /// straight into its shared-memory sample.
+    fn put(&self, head: Vec<u8>, tail: Option<SharedBytes>);
 }
 
 /// A transport engine: what the runtime needs of Zenoh (or of iceoryx2).

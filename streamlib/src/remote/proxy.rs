@@ -51,9 +51,10 @@ impl Sender {
     }
 
     /// Encodes `value` behind the envelope of the tick running on this thread and publishes it;
-    /// never waits for the network. A frame's pixels go to the engine as they are, after the
-    /// encoded header: an engine writing into shared memory copies them once, into the sample.
-    fn send<T: Codec>(&self, value: &T) {
+    /// never waits for the network. A value that holds the end of its encoding (a frame's
+    /// pixels, a byte vector: [`Codec::tail`]) of at least [`LEND_TAIL_FROM`] bytes lends it to
+    /// the engine instead of copying it into the message.
+    fn send<T: Codec>(&self, value: &Arc<T>) {
         let mut message = Vec::with_capacity(wire::HEADER_LEN + 64);
         let envelope = Envelope {
             epoch: self.epoch,
@@ -61,13 +62,27 @@ impl Sender {
             stamp: wire::current_stamp(),
         };
         wire::seal(&mut message, self.payload_type, envelope);
-        if let Some(frame) = (value as &dyn Any).downcast_ref::<VideoFrame>() {
-            crate::codec::encode_video_header(frame, &mut message);
-            self.publisher.put_parts(&[&message, frame.data()]);
-            return;
+        if value.tail().len() >= LEND_TAIL_FROM {
+            value.encode_head(&mut message);
+            self.publisher
+                .put(message, Some(Arc::new(Tail(value.clone()))));
+        } else {
+            value.encode(&mut message);
+            self.publisher.put(message, None);
         }
-        value.encode(&mut message);
-        self.publisher.put(message);
+    }
+}
+
+/// A tail this long or longer is lent to the engine rather than copied: below it, a copy costs
+/// less than the shared owner's allocation.
+const LEND_TAIL_FROM: usize = 4096;
+
+/// A value seen as the bytes of its [`Codec::tail`], kept alive as long as an engine needs them.
+struct Tail<T>(Arc<T>);
+
+impl<T: Codec> AsRef<[u8]> for Tail<T> {
+    fn as_ref(&self) -> &[u8] {
+        self.0.tail()
     }
 }
 
@@ -274,9 +289,9 @@ impl<T: Codec> Target<T> for RemoteInput<T> {
             return;
         };
         if let Some(latest) = output.shared.ring.read_latest() {
-            sender.send(&*latest); // the newest value at once, as a local input would read it
+            sender.send(&latest); // the newest value at once, as a local input would read it
         }
-        let tap = Arc::new(move |value: &Arc<T>| sender.send(&**value));
+        let tap = Arc::new(move |value: &Arc<T>| sender.send(value));
         output.shared.add_tap(connection, tap);
         self.tapped
             .lock()
@@ -398,12 +413,12 @@ fn publish<T: Codec>(port: LocalPort<'_>, publisher: Arc<dyn Publisher>) -> Undo
     // What the actor wrote before it was announced (its first ticks run meanwhile) goes out
     // now, so a late joiner finds it; a write racing this line goes out with the next one.
     if let Some(latest) = output.shared.ring.read_latest() {
-        sender.send(&*latest);
+        sender.send(&latest);
     }
     let id = crate::pipeline::next_connection_id(); // the tap's id among the output's taps
     output
         .shared
-        .add_tap(id, Arc::new(move |value: &Arc<T>| sender.send(&**value)));
+        .add_tap(id, Arc::new(move |value: &Arc<T>| sender.send(value)));
     let output = Arc::downgrade(&output.shared);
     Box::new(move || {
         if let Some(output) = output.upgrade() {
