@@ -72,6 +72,14 @@ pub trait Codec: Send + Sync + Sized + 'static {
     fn encode_head(&self, out: &mut Vec<u8>) {
         self.encode(out);
     }
+
+    /// [`decode`](Codec::decode) from bytes the caller gives away, with the same result: a value
+    /// that holds its bytes (a `Vec<u8>`, a `String`, a frame's pixels) keeps the vector instead
+    /// of copying it. Links use it for a message that arrived in fragments, which must be joined
+    /// into one vector anyway. By default, `decode(&bytes)`.
+    fn decode_owned(bytes: Vec<u8>) -> Result<Self, DecodeError> {
+        Self::decode(&bytes)
+    }
 }
 
 /// Bytes that are not a valid encoding of the payload type expected.
@@ -244,6 +252,9 @@ impl Codec for String {
         self.as_bytes()
     }
     fn encode_head(&self, _: &mut Vec<u8>) {}
+    fn decode_owned(bytes: Vec<u8>) -> Result<Self, DecodeError> {
+        String::from_utf8(bytes).map_err(|e| DecodeError::new("String", format!("not UTF-8: {e}")))
+    }
 }
 
 /// The bytes as they are.
@@ -259,6 +270,9 @@ impl Codec for Vec<u8> {
         self
     }
     fn encode_head(&self, _: &mut Vec<u8>) {}
+    fn decode_owned(bytes: Vec<u8>) -> Result<Self, DecodeError> {
+        Ok(bytes)
+    }
 }
 
 /// Bytes of a [`VideoFrame`]'s encoding before its pixels.
@@ -287,7 +301,6 @@ fn decode_video_header(
 }
 
 /// A frame decoded from `owner`'s bytes `start..` whose pixels stay in `owner` (no copy).
-#[cfg_attr(not(any(feature = "ipc", feature = "net")), allow(dead_code))]
 pub(crate) fn decode_video_borrowing(
     owner: crate::message::SharedBytes,
     start: usize,
@@ -331,6 +344,10 @@ impl Codec for VideoFrame {
     }
     fn encode_head(&self, out: &mut Vec<u8>) {
         encode_video_header(self, out);
+    }
+    /// The frame borrows its pixels from `bytes` (no copy).
+    fn decode_owned(bytes: Vec<u8>) -> Result<Self, DecodeError> {
+        decode_video_borrowing(Arc::new(bytes), 0)
     }
     fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(bytes, Self::PAYLOAD_TYPE);
@@ -635,6 +652,34 @@ mod tests {
         let data = DataMessage::new("t", vec![5u8, 6], ts).unwrap();
         assert_eq!(data.tail(), &[5, 6]);
         assert!(7i64.tail().is_empty(), "a number is encoded whole");
+    }
+
+    #[test]
+    fn owned_bytes_decode_as_borrowed_ones_and_are_kept() {
+        let ts = Timestamp::from_nanos(1);
+        let bytes = vec![1u8, 2, 3];
+        let at = bytes.as_ptr();
+        let back = Vec::<u8>::decode_owned(bytes).unwrap();
+        assert_eq!(
+            (back.as_ptr(), &back[..]),
+            (at, &[1u8, 2, 3][..]),
+            "the same vector"
+        );
+        assert_eq!(String::decode_owned(b"hi".to_vec()).unwrap(), "hi");
+        assert!(String::decode_owned(vec![0xff]).is_err());
+        let frame = VideoFrame::new(2, 1, PixelFormat::Gray8, vec![4u8, 5], ts, 2).unwrap();
+        let mut encoded = Vec::new();
+        frame.encode(&mut encoded);
+        let pixels_at = encoded.as_ptr() as usize + VIDEO_HEADER_LEN;
+        let back = VideoFrame::decode_owned(encoded).unwrap();
+        assert_eq!(back, frame);
+        assert_eq!(
+            back.data().as_ptr() as usize,
+            pixels_at,
+            "pixels borrowed, not copied"
+        );
+        assert_eq!(i64::decode_owned(5i64.to_le_bytes().to_vec()).unwrap(), 5);
+        assert!(VideoFrame::decode_owned(vec![0; 3]).is_err());
     }
 
     #[test]

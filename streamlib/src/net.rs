@@ -26,8 +26,9 @@
 //!
 //! **Copies**: a value's bytes that it already holds ([`Codec::tail`](crate::Codec::tail): a
 //! frame's pixels, a `Vec<u8>`) are handed to Zenoh as they are; Zenoh copies them once into
-//! its transmit batches. A received frame borrows Zenoh's receive buffer (a message in
-//! fragments is joined by one copy) instead of copying its pixels again.
+//! its transmit batches. A received frame borrows Zenoh's receive buffer; a message that arrived
+//! in fragments is joined once, straight into the bytes the value keeps (a frame's pixels, a
+//! `Vec<u8>`: [`Codec::decode_owned`](crate::Codec::decode_owned)).
 //!
 //! Two machines, one command each (the demo `demo_net` does this on one machine):
 //!
@@ -80,7 +81,7 @@ use zenoh_ext::{
 };
 
 use crate::error::{Error, Result};
-use crate::remote::{Deliver, Guard, Publisher, SharedBytes, TokenChanged, Transport};
+use crate::remote::{Deliver, Guard, Message, Publisher, SharedBytes, TokenChanged, Transport};
 use crate::runtime::RuntimeBuilder;
 
 /// How a runtime joins the network: where it listens, whom it dials, what it accepts.
@@ -428,13 +429,20 @@ impl AsRef<[u8]> for Received {
     }
 }
 
-/// A received payload as one owner of contiguous bytes: Zenoh's own buffer when the message
-/// arrived in one piece, else (a message in fragments) one copy that joins them.
-fn received(payload: &ZBytes) -> SharedBytes {
-    if payload.slices().nth(1).is_none() {
-        Arc::new(Received(payload.clone()))
-    } else {
-        Arc::new(payload.to_bytes().into_owned())
+/// Hands a received payload on without copying it: in one piece with Zenoh's own buffer as its
+/// owner, or (a message that arrived in fragments) as its pieces, which the receiver joins once,
+/// straight into the value's bytes.
+fn deliver_payload(payload: &ZBytes, deliver: &Deliver) {
+    let mut slices = payload.slices();
+    match (slices.next(), slices.next()) {
+        (Some(_), Some(_)) => {
+            let pieces: Vec<&[u8]> = payload.slices().collect();
+            deliver(Message::Pieces(&pieces));
+        }
+        _ => {
+            let owner: SharedBytes = Arc::new(Received(payload.clone()));
+            deliver(Message::Whole((*owner).as_ref(), Some(&owner)));
+        }
     }
 }
 
@@ -493,10 +501,7 @@ impl Transport for Zenoh {
         let subscriber = self
             .session
             .declare_subscriber(key.to_owned())
-            .callback(move |sample| {
-                let payload = received(sample.payload());
-                deliver((*payload).as_ref(), Some(&payload))
-            })
+            .callback(move |sample| deliver_payload(sample.payload(), &deliver))
             .history(
                 HistoryConfig::default()
                     .detect_late_publishers()
@@ -619,37 +624,38 @@ mod tests {
     }
 
     #[test]
-    fn a_received_frame_borrows_the_buffer_it_arrived_in() {
+    fn a_received_payload_is_handed_on_without_a_copy() {
         let frame = frame();
         let mut message = Vec::new();
         frame.encode(&mut message);
-        let arrived = ZBytes::from(message);
-        let owner = received(&arrived);
-        let at = arrived.slices().next().unwrap().as_ptr();
-        assert_eq!(
-            (*owner).as_ref().as_ptr(),
-            at,
-            "one piece: Zenoh's own buffer"
-        );
-        let back = crate::codec::decode_video_borrowing(owner, 0).unwrap();
-        assert_eq!(back, frame);
-        let header = crate::codec::VIDEO_HEADER_LEN;
-        assert_eq!(
-            back.data().as_ptr() as usize,
-            at as usize + header,
-            "pixels not copied"
-        );
+        let given = Arc::new(Mutex::new(Vec::new()));
+        let seen = given.clone();
+        let deliver: Deliver = Box::new(move |message| {
+            seen.lock().push(match message {
+                Message::Whole(bytes, Some(owner)) => {
+                    assert_eq!(
+                        (**owner).as_ref().as_ptr(),
+                        bytes.as_ptr(),
+                        "owner of the same bytes"
+                    );
+                    vec![bytes.as_ptr() as usize]
+                }
+                Message::Whole(_, None) => panic!("Zenoh's buffer can be kept"),
+                Message::Pieces(pieces) => pieces.iter().map(|p| p.as_ptr() as usize).collect(),
+            })
+        });
 
-        // In fragments: joined once, then borrowed from that copy.
+        let whole = ZBytes::from(message.clone());
+        deliver_payload(&whole, &deliver);
+        let at = whole.slices().next().unwrap().as_ptr() as usize;
+        assert_eq!(given.lock()[0], vec![at], "one piece: Zenoh's own buffer");
+
         let mut pieces = ZBytes::writer();
-        let mut whole = Vec::new();
-        frame.encode(&mut whole);
-        pieces.append(ZBytes::from(whole[..100].to_vec()));
-        pieces.append(ZBytes::from(whole[100..].to_vec()));
-        let owner = received(&pieces.finish());
-        assert_eq!((*owner).as_ref(), &whole[..]);
-        let back = crate::codec::decode_video_borrowing(owner.clone(), 0).unwrap();
-        let start = (*owner).as_ref().as_ptr() as usize;
-        assert_eq!(back.data().as_ptr() as usize, start + header);
+        pieces.append(ZBytes::from(message[..100].to_vec()));
+        pieces.append(ZBytes::from(message[100..].to_vec()));
+        let pieces = pieces.finish();
+        deliver_payload(&pieces, &deliver);
+        let at: Vec<usize> = pieces.slices().map(|p| p.as_ptr() as usize).collect();
+        assert_eq!(given.lock()[1], at, "fragments as they are");
     }
 }

@@ -23,7 +23,7 @@ use super::{
     TOKEN_CHUNK, TOKEN_SERVICE, WAKE_SERVICE,
 };
 use crate::error::{Error, Result};
-use crate::remote::{Deliver, Guard, Publisher, SharedBytes, TokenChanged, Transport};
+use crate::remote::{Deliver, Guard, Message, Publisher, SharedBytes, TokenChanged, Transport};
 
 /// The engine: one node per runtime and the thread that receives for it.
 pub(super) struct Iceoryx {
@@ -213,9 +213,9 @@ impl Subscription {
                         sample,
                         held: self.held.clone(),
                     });
-                    (self.deliver)((*shared).as_ref(), Some(&shared));
+                    (self.deliver)(Message::Whole((*shared).as_ref(), Some(&shared)));
                 }
-                Ok(Some(sample)) => (self.deliver)(sample.payload(), None),
+                Ok(Some(sample)) => (self.deliver)(Message::Whole(sample.payload(), None)),
                 Ok(None) => return,
                 Err(error) => {
                     tracing::debug!(?error, "ipc receive failed");

@@ -118,7 +118,6 @@ impl VideoFrame {
 
     /// A frame whose bytes are `owner`'s bytes `start..start + len`, kept alive by `owner`
     /// (a received buffer); checked as [`new`](Self::new) does.
-    #[cfg_attr(not(any(feature = "ipc", feature = "net")), allow(dead_code))]
     pub(crate) fn borrowing(
         (width, height, format): (u32, u32, PixelFormat),
         owner: SharedBytes,

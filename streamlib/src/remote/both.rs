@@ -77,7 +77,7 @@ impl Both {
         }
         let engine = if want_local { local } else { wide };
         let deliver = route.deliver.clone();
-        let guard = engine.subscribe(&route.key, Box::new(move |m, s| deliver(m, s)))?;
+        let guard = engine.subscribe(&route.key, Box::new(move |m| deliver(m)))?;
         tracing::debug!(key = route.key, engine = engine.name(), "link placed");
         *current = Some((want_local, guard)); // the old subscription ends here
         Ok(())
@@ -184,7 +184,7 @@ impl Transport for Both {
             ] {
                 if accepts {
                     let deliver = deliver.clone();
-                    guards.push(engine.subscribe(key, Box::new(move |m, s| deliver(m, s)))?);
+                    guards.push(engine.subscribe(key, Box::new(move |m| deliver(m)))?);
                 }
             }
             return Ok(Box::new(guards));

@@ -59,10 +59,21 @@ use crate::wire;
 /// Whatever keeps a declaration alive (a token, a subscription); dropping it undeclares.
 pub(crate) type Guard = Box<dyn Any + Send + Sync>;
 
-/// Called with each message received on a key, and an owner of the same bytes that can outlive
-/// the call (iceoryx2's shared-memory sample, Zenoh's buffer), which a frame keeps instead of
-/// copying its pixels.
-pub(crate) type Deliver = Box<dyn Fn(&[u8], Option<&SharedBytes>) + Send + Sync>;
+/// Called with each message received on a key.
+pub(crate) type Deliver = Box<dyn Fn(Message<'_>) + Send + Sync>;
+
+/// A message as an engine received it (engines are features: without one, nothing makes it).
+#[derive(Clone, Copy)]
+#[cfg_attr(not(any(feature = "net", feature = "ipc")), allow(dead_code))]
+pub(crate) enum Message<'a> {
+    /// In one piece, and an owner of the same bytes that can outlive the call when the engine
+    /// has one (iceoryx2's shared-memory sample, Zenoh's buffer): a frame keeps it instead of
+    /// copying its pixels.
+    Whole(&'a [u8], Option<&'a SharedBytes>),
+    /// In pieces, in order (a Zenoh message that arrived in fragments): joined once, straight
+    /// into the bytes the value keeps ([`Codec::decode_owned`]).
+    Pieces(&'a [&'a [u8]]),
+}
 /// Called with `(key, alive)` when a liveliness token appears or vanishes.
 pub(crate) type TokenChanged = Box<dyn Fn(&str, bool) + Send + Sync>;
 /// A typed port (`OutputRef<T>` / `InputRef<T>`) without its type.

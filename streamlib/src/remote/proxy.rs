@@ -18,7 +18,7 @@ use std::sync::{Arc, OnceLock, Weak};
 
 use parking_lot::{Mutex, RwLock};
 
-use super::{AnyPort, Deliver, Guard, Peer, Publisher, SharedBytes};
+use super::{AnyPort, Deliver, Guard, Message, Peer, Publisher, SharedBytes};
 
 /// Undoes what an operation installed.
 type Undo = Box<dyn FnOnce() + Send>;
@@ -120,11 +120,11 @@ struct Receiver<T> {
 impl<T: Codec> Receiver<T> {
     /// Takes one message: checks and decodes it, then writes it to the buffer. Returns whether
     /// it was written.
-    fn deliver(&self, message: &[u8], shared: Option<&SharedBytes>) -> bool {
+    fn deliver(&self, message: Message<'_>) -> bool {
         let Some(output) = self.output.upgrade() else {
             return false;
         };
-        match decode::<T>(message, shared) {
+        match decode::<T>(message) {
             Ok((envelope, value)) => {
                 let mut received = self.received.lock();
                 let (epoch, seq) = received.last;
@@ -155,9 +155,32 @@ impl<T: Codec> Receiver<T> {
     }
 }
 
-/// Checks and decodes one message. A frame whose message an engine lets us keep (`shared`, the
-/// same bytes as `message`) borrows its pixels from it instead of copying them.
-fn decode<T: Codec>(
+/// Checks and decodes one message, copying no more than the value needs: a message in pieces is
+/// joined once, into the bytes the value keeps.
+fn decode<T: Codec>(message: Message<'_>) -> std::result::Result<(Envelope, T), DecodeError> {
+    let pieces = match message {
+        Message::Whole(bytes, shared) => return decode_whole(bytes, shared),
+        Message::Pieces(pieces) => pieces,
+    };
+    let first = pieces.first().copied().unwrap_or_default();
+    if first.len() < wire::HEADER_LEN {
+        // The envelope itself is cut (no engine does that today): join everything.
+        let joined: SharedBytes = Arc::new(pieces.concat());
+        return decode_whole((*joined).as_ref(), Some(&joined));
+    }
+    let (envelope, rest) = wire::open(first, T::PAYLOAD_TYPE)?;
+    let len = rest.len() + pieces[1..].iter().map(|p| p.len()).sum::<usize>();
+    let mut payload = Vec::with_capacity(len);
+    payload.extend_from_slice(rest);
+    for piece in &pieces[1..] {
+        payload.extend_from_slice(piece);
+    }
+    Ok((envelope, T::decode_owned(payload)?))
+}
+
+/// Checks and decodes a message in one piece. A frame whose message an engine lets us keep
+/// (`shared`, the same bytes as `message`) borrows its pixels from it instead of copying them.
+fn decode_whole<T: Codec>(
     message: &[u8],
     shared: Option<&SharedBytes>,
 ) -> std::result::Result<(Envelope, T), DecodeError> {
@@ -201,8 +224,8 @@ impl<T: Codec> Origin for RemoteOutput<T> {
             return;
         };
         let receiver = self.receiver.clone();
-        let deliver = Box::new(move |message: &[u8], shared: Option<&SharedBytes>| {
-            receiver.deliver(message, shared);
+        let deliver = Box::new(move |message: Message<'_>| {
+            receiver.deliver(message);
         });
         match network.transport.subscribe(&self.key, deliver) {
             Ok(guard) => *subscription = Some(guard),
@@ -431,7 +454,7 @@ fn publish<T: Codec>(port: LocalPort<'_>, publisher: Arc<dyn Publisher>) -> Undo
 /// first value while the input has none (a local connection, if any, keeps precedence).
 fn accept<T: Codec>(port: LocalPort<'_>, describe: String) -> Deliver {
     let Some(input) = port.downcast_ref::<InputRef<T>>().cloned() else {
-        return Box::new(|_, _| {});
+        return Box::new(|_| {});
     };
     let feed = Arc::new(OutputShared::new(RingBuffer::default(), None));
     let receiver = Receiver {
@@ -441,9 +464,9 @@ fn accept<T: Codec>(port: LocalPort<'_>, describe: String) -> Deliver {
         describe: describe.clone(),
     };
     let connection = crate::pipeline::next_connection_id();
-    Box::new(move |message: &[u8], shared: Option<&SharedBytes>| {
+    Box::new(move |message: Message<'_>| {
         let before = receiver.bad.load(Ordering::Relaxed);
-        if receiver.deliver(message, shared) {
+        if receiver.deliver(message) {
             let attached = input.shared.has_connection(connection);
             if !attached && input.shared.attach(connection, feed.clone()).is_err() {
                 tracing::debug!(port = %describe, "a network write found the input connected locally; dropped");
@@ -522,8 +545,64 @@ pub(crate) fn intern(name: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::message::PixelFormat;
+    use crate::timestamp::Timestamp;
 
     struct Local;
+
+    /// `value` sealed in an envelope, as a sender publishes it.
+    fn sealed<T: Codec>(value: &T) -> (Envelope, Vec<u8>) {
+        let envelope = Envelope {
+            epoch: 3,
+            seq: 9,
+            stamp: Stamp {
+                frame_number: 4,
+                timestamp: Timestamp::from_nanos(5),
+            },
+        };
+        let mut message = Vec::new();
+        wire::seal(&mut message, T::PAYLOAD_TYPE, envelope);
+        value.encode(&mut message);
+        (envelope, message)
+    }
+
+    #[test]
+    fn a_message_in_pieces_decodes_as_the_whole_one() {
+        let bytes: Vec<u8> = (0..200u8).collect();
+        let (envelope, message) = sealed(&bytes);
+        for cut in [wire::HEADER_LEN, wire::HEADER_LEN + 1, 120] {
+            let pieces = [&message[..cut], &message[cut..150], &message[150..]];
+            let (got, value) = decode::<Vec<u8>>(Message::Pieces(&pieces)).unwrap();
+            assert_eq!((got, &value), (envelope, &bytes), "cut at {cut}");
+        }
+        // An envelope cut in two is joined first.
+        let pieces = [&message[..10], &message[10..]];
+        assert_eq!(
+            decode::<Vec<u8>>(Message::Pieces(&pieces)).unwrap().1,
+            bytes
+        );
+        // A frame in pieces keeps the one joined copy as its pixels.
+        let frame = VideoFrame::new(
+            4,
+            2,
+            PixelFormat::Gray8,
+            vec![7u8; 8],
+            Timestamp::from_nanos(1),
+            0,
+        )
+        .unwrap();
+        let (_, message) = sealed(&frame);
+        let pieces = [&message[..60], &message[60..]];
+        assert_eq!(
+            decode::<VideoFrame>(Message::Pieces(&pieces)).unwrap().1,
+            frame
+        );
+        // Bad pieces are an error naming the type.
+        let (_, message) = sealed(&5i64);
+        let pieces = [&message[..wire::HEADER_LEN], &message[wire::HEADER_LEN..]];
+        let error = decode::<VideoFrame>(Message::Pieces(&pieces)).unwrap_err();
+        assert_eq!(error.payload_type, VideoFrame::PAYLOAD_TYPE);
+    }
 
     #[test]
     #[allow(clippy::needless_borrow)] // the borrow is what picks `ViaNothing` when no codec
