@@ -99,10 +99,15 @@ pub fn table(rows: &[ActorRow]) -> String {
     for r in rows {
         let _ = writeln!(
             out,
-            "{:<width$} {:>7} {:>7.1} {:>5} {:>7} {:>6} {:>9} {:>9} {:>9} {:>7}",
+            "{:<width$} {:>7} {:>7} {:>5} {:>7} {:>6} {:>9} {:>9} {:>9} {:>7}",
             r.actor,
             r.ticks,
-            r.fps,
+            // Not known (an actor of another process, whose own summary gives its rate): a dash.
+            if r.fps.is_finite() {
+                format!("{:.1}", r.fps)
+            } else {
+                "—".to_owned()
+            },
             r.late,
             r.skipped,
             r.faults,
@@ -359,6 +364,19 @@ mod tests {
                 && lines[2].contains("420 µs")
                 && lines[2].contains("1.50 ms")
         );
+        assert_eq!(lines[2].chars().count(), lines[3].chars().count());
+    }
+
+    #[test]
+    fn an_unknown_rate_is_a_dash_in_its_column() {
+        let unknown = ActorRow {
+            fps: f64::NAN,
+            ..row()
+        };
+        let text = table(&[row(), unknown]);
+        let lines: Vec<_> = text.lines().collect();
+        assert!(!lines[3].contains("NaN"), "{}", lines[3]);
+        assert!(lines[3].contains("     — "), "{}", lines[3]);
         assert_eq!(lines[2].chars().count(), lines[3].chars().count());
     }
 
