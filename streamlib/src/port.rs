@@ -103,9 +103,21 @@ pub(crate) trait Graph: Send + Sync {
 /// Undoes one connection; returns whether it was still in place.
 pub(crate) type Detach = Arc<dyn Fn() -> bool + Send + Sync>;
 
-/// Called with each value written to an output while installed (what publishes a local output
-/// to other processes); see [`OutputShared::add_tap`].
-pub(crate) type Tap<T> = Arc<dyn Fn(&Arc<T>) + Send + Sync>;
+/// Called with each value written to an output while installed (a queued input, what publishes
+/// a local output to other processes, a recorder); see [`OutputShared::add_tap`]. It takes the
+/// value's `Arc` by value: the last tap of a write gets the writer's own, the others a clone, so
+/// a tap that keeps the value (a queue) costs no reference count of its own.
+pub(crate) type Tap<T> = Arc<dyn Fn(Arc<T>) + Send + Sync>;
+
+/// Hands `value` to every tap of `taps`: a clone to each but the last, the value itself to it.
+fn call_taps<T>(taps: &[(u64, Tap<T>)], value: Arc<T>) {
+    if let Some(((_, last), others)) = taps.split_last() {
+        for (_, tap) in others {
+            tap(value.clone());
+        }
+        last(value);
+    }
+}
 
 /// What an output fed from another process tells its readers; implemented by `remote`, which
 /// sits above ports.
@@ -274,9 +286,7 @@ impl<T> OutputShared<T> {
         }
         self.ring.write_arc(value.clone());
         if let Some(taps) = self.taps.list.read_latest() {
-            for (_, tap) in taps.iter() {
-                tap(&value);
-            }
+            call_taps(&taps, value);
         }
     }
 
@@ -336,8 +346,8 @@ impl<T> OutputShared<T> {
         }
         // SAFETY: as above.
         unsafe { self.ring.write_arc_single_writer(value.clone()) };
-        for (_, tap) in cache.1.iter().flat_map(|list| list.iter()) {
-            tap(&value);
+        if let Some(taps) = &cache.1 {
+            call_taps(taps, value);
         }
     }
 }
@@ -529,7 +539,7 @@ pub(crate) struct InputShared<T> {
 
 /// The tap a queued input installs on its upstream: each value written goes into its queue.
 fn queue_tap<T: Send + Sync + 'static>(queue: Arc<ValueQueue<T>>) -> Tap<T> {
-    Arc::new(move |value: &Arc<T>| queue.push(value.clone()))
+    Arc::new(move |value: Arc<T>| queue.push(value))
 }
 
 impl<T> InputShared<T> {

@@ -284,12 +284,12 @@ impl Recorder {
         let queue = self.queue.clone();
         let shared = Arc::downgrade(&self.shared);
         let sequence = AtomicU32::new(0);
-        let tap = move |value: &Arc<T>| {
+        let tap = move |value: Arc<T>| {
             let item = Item {
                 channel,
                 sequence: sequence.fetch_add(1, Ordering::Relaxed).wrapping_add(1),
                 stamp: current_stamp(),
-                value: value.clone(),
+                value,
                 encode,
             };
             if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) =

@@ -314,7 +314,7 @@ impl<T: Codec> Target<T> for RemoteInput<T> {
         if let Some(latest) = output.shared.ring.read_latest() {
             sender.send(&latest); // the newest value at once, as a local input would read it
         }
-        let tap = Arc::new(move |value: &Arc<T>| sender.send(value));
+        let tap = Arc::new(move |value: Arc<T>| sender.send(&value));
         output.shared.add_tap(connection, tap);
         self.tapped
             .lock()
@@ -441,7 +441,7 @@ fn publish<T: Codec>(port: LocalPort<'_>, publisher: Arc<dyn Publisher>) -> Undo
     let id = crate::pipeline::next_connection_id(); // the tap's id among the output's taps
     output
         .shared
-        .add_tap(id, Arc::new(move |value: &Arc<T>| sender.send(value)));
+        .add_tap(id, Arc::new(move |value: Arc<T>| sender.send(&value)));
     let output = Arc::downgrade(&output.shared);
     Box::new(move || {
         if let Some(output) = output.upgrade() {
