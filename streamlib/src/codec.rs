@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 use crate::message::{
     AudioBuffer, DataMessage, Key, KeyEvent, KeyState, Modifiers, MouseButton, MouseEvent,
-    MouseEventKind, PixelFormat, VideoFrame,
+    MouseEventKind, PixelFormat, SharedBytes, VideoFrame,
 };
 use crate::timestamp::Timestamp;
 
@@ -79,6 +79,14 @@ pub trait Codec: Send + Sync + Sized + 'static {
     /// into one vector anyway. By default, `decode(&bytes)`.
     fn decode_owned(bytes: Vec<u8>) -> Result<Self, DecodeError> {
         Self::decode(&bytes)
+    }
+
+    /// [`decode`](Codec::decode) from `bytes[start..]`, bytes another owner keeps alive (an
+    /// iceoryx2 shared-memory sample, a Zenoh buffer), with the same result: a value that holds
+    /// bytes may keep the owner instead of copying them (a frame borrows its pixels). Links use
+    /// it for every message that arrived in one piece. By default, `decode` of that range.
+    fn decode_shared(bytes: &SharedBytes, start: usize) -> Result<Self, DecodeError> {
+        Self::decode((**bytes).as_ref().get(start..).unwrap_or_default())
     }
 }
 
@@ -300,24 +308,6 @@ fn decode_video_header(
     Ok((width, height, format, r.u64()?, r.u64()?))
 }
 
-/// A frame decoded from `owner`'s bytes `start..` whose pixels stay in `owner` (no copy).
-pub(crate) fn decode_video_borrowing(
-    owner: crate::message::SharedBytes,
-    start: usize,
-) -> Result<VideoFrame, DecodeError> {
-    let bytes = (*owner).as_ref().get(start..).unwrap_or_default();
-    let mut r = Reader::new(bytes, VideoFrame::PAYLOAD_TYPE);
-    let (width, height, format, timestamp, frame_number) = decode_video_header(&mut r)?;
-    VideoFrame::borrowing(
-        (width, height, format),
-        owner.clone(),
-        start + VIDEO_HEADER_LEN,
-        Timestamp::from_nanos(timestamp),
-        frame_number,
-    )
-    .map_err(|e| DecodeError::new(VideoFrame::PAYLOAD_TYPE, e.to_string()))
-}
-
 const PIXEL_FORMATS: [PixelFormat; 6] = [
     PixelFormat::Rgba8,
     PixelFormat::Bgra8,
@@ -347,7 +337,21 @@ impl Codec for VideoFrame {
     }
     /// The frame borrows its pixels from `bytes` (no copy).
     fn decode_owned(bytes: Vec<u8>) -> Result<Self, DecodeError> {
-        decode_video_borrowing(Arc::new(bytes), 0)
+        Self::decode_shared(&(Arc::new(bytes) as SharedBytes), 0)
+    }
+    /// The frame borrows its pixels from `bytes` (no copy).
+    fn decode_shared(bytes: &SharedBytes, start: usize) -> Result<Self, DecodeError> {
+        let header = (**bytes).as_ref().get(start..).unwrap_or_default();
+        let mut r = Reader::new(header, Self::PAYLOAD_TYPE);
+        let (width, height, format, timestamp, frame_number) = decode_video_header(&mut r)?;
+        VideoFrame::borrowing(
+            (width, height, format),
+            bytes.clone(),
+            start + VIDEO_HEADER_LEN,
+            Timestamp::from_nanos(timestamp),
+            frame_number,
+        )
+        .map_err(|e| DecodeError::new(Self::PAYLOAD_TYPE, e.to_string()))
     }
     fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(bytes, Self::PAYLOAD_TYPE);
@@ -679,6 +683,20 @@ mod tests {
             "pixels borrowed, not copied"
         );
         assert_eq!(i64::decode_owned(5i64.to_le_bytes().to_vec()).unwrap(), 5);
+        // From bytes another owner keeps, after a prefix (an envelope): the same values.
+        let mut kept = b"env".to_vec();
+        frame.encode(&mut kept);
+        let kept: SharedBytes = Arc::new(kept);
+        let back = VideoFrame::decode_shared(&kept, 3).unwrap();
+        assert_eq!(back, frame);
+        let at = (*kept).as_ref().as_ptr() as usize + 3 + VIDEO_HEADER_LEN;
+        assert_eq!(
+            back.data().as_ptr() as usize,
+            at,
+            "pixels borrowed from the owner"
+        );
+        let number: SharedBytes = Arc::new([0u8, 7, 0, 0, 0, 0, 0, 0, 0].to_vec());
+        assert_eq!(i64::decode_shared(&number, 1).unwrap(), 7);
         assert!(VideoFrame::decode_owned(vec![0; 3]).is_err());
     }
 

@@ -36,8 +36,7 @@ mod video;
 pub use audio::AudioBuffer;
 pub use data::DataMessage;
 pub use event::{Key, KeyEvent, KeyState, Modifiers, MouseButton, MouseEvent, MouseEventKind};
-pub(crate) use video::SharedBytes;
-pub use video::{PixelFormat, VideoFrame};
+pub use video::{PixelFormat, SharedBytes, VideoFrame};
 
 use crate::error::Error;
 

@@ -234,8 +234,9 @@ impl fmt::Debug for VideoFrame {
     }
 }
 
-/// Bytes another owner keeps alive (a shared-memory sample, a Zenoh buffer).
-pub(crate) type SharedBytes = Arc<dyn AsRef<[u8]> + Send + Sync>;
+/// Bytes another owner keeps alive (a shared-memory sample, a Zenoh buffer), which a value
+/// decoded from them may keep instead of copying them ([`Codec::decode_shared`](crate::Codec::decode_shared)).
+pub type SharedBytes = Arc<dyn AsRef<[u8]> + Send + Sync>;
 
 /// The bytes of a frame: its own `Arc`, or a range of a [`SharedBytes`].
 #[derive(Clone)]

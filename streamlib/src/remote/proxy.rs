@@ -26,7 +26,6 @@ type Undo = Box<dyn FnOnce() + Send>;
 type LocalPort<'a> = &'a (dyn Any + Send + Sync);
 use crate::codec::{Codec, DecodeError};
 use crate::error::{Error, Result};
-use crate::message::VideoFrame;
 use crate::port::{InputRef, Origin, OutputRef, OutputShared, Target};
 use crate::ring::RingBuffer;
 use crate::uri::PortAddress;
@@ -178,24 +177,18 @@ fn decode<T: Codec>(message: Message<'_>) -> std::result::Result<(Envelope, T), 
     Ok((envelope, T::decode_owned(payload)?))
 }
 
-/// Checks and decodes a message in one piece. A frame whose message an engine lets us keep
-/// (`shared`, the same bytes as `message`) borrows its pixels from it instead of copying them.
+/// Checks and decodes a message in one piece; `shared`, when the engine has one, owns the same
+/// bytes as `message` and may be kept by the value ([`Codec::decode_shared`]).
 fn decode_whole<T: Codec>(
     message: &[u8],
     shared: Option<&SharedBytes>,
 ) -> std::result::Result<(Envelope, T), DecodeError> {
     let (envelope, payload) = wire::open(message, T::PAYLOAD_TYPE)?;
-    if let Some(shared) = shared.filter(|_| TypeId::of::<T>() == TypeId::of::<VideoFrame>()) {
-        let start = message.len() - payload.len();
-        let mut frame = Some(crate::codec::decode_video_borrowing(shared.clone(), start)?);
-        if let Some(value) = (&mut frame as &mut dyn Any)
-            .downcast_mut::<Option<T>>()
-            .and_then(Option::take)
-        {
-            return Ok((envelope, value));
-        }
-    }
-    Ok((envelope, T::decode(payload)?))
+    let value = match shared {
+        Some(shared) => T::decode_shared(shared, message.len() - payload.len())?,
+        None => T::decode(payload)?,
+    };
+    Ok((envelope, value))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -545,7 +538,7 @@ pub(crate) fn intern(name: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::PixelFormat;
+    use crate::message::{PixelFormat, VideoFrame};
     use crate::timestamp::Timestamp;
 
     struct Local;

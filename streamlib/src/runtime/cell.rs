@@ -243,8 +243,9 @@ impl RuntimeCell {
         }
     }
 
-    /// What an outcome of user code asks of the runtime: nothing, the actor's fault policy with
-    /// the fault (logged and counted here), or the actor's own request to stop (neither).
+    /// What an outcome of user code asks of the runtime: nothing (success, or a fault under
+    /// [`FaultPolicy::Continue`], logged and counted here all the same), the actor's fault policy
+    /// with the fault, or the actor's own request to stop (neither).
     fn fault(
         &self,
         outcome: std::thread::Result<crate::ProcessResult>,
@@ -281,6 +282,9 @@ impl RuntimeCell {
                 format!("panicked: {message}")
             }
         };
+        if self.config.fault_policy == FaultPolicy::Continue {
+            return None;
+        }
         Some(Fault {
             key: self.key,
             policy: self.config.fault_policy,
@@ -297,9 +301,6 @@ impl RuntimeCell {
     /// fault thread gets to it. For the actor's own request to stop itself, `on_stop` runs now,
     /// on this thread; after a fault, the fault thread runs it with the rest of the stop.
     fn stop_at_once(&self, fault: &Fault, state: &mut CellState) {
-        if fault.policy == FaultPolicy::Continue {
-            return;
-        }
         self.entry.running.store(false, Ordering::Release);
         if fault.error.is_none() && fault.policy == FaultPolicy::Stop {
             self.stop_locked(state);

@@ -91,7 +91,7 @@ impl Counters {
 #[derive(Debug)]
 pub(crate) struct Fault {
     pub(crate) key: ActorKey,
-    /// `Stop` or `StopRuntime` (`Continue` is never sent).
+    /// `Stop` or `StopRuntime` (a fault under `Continue` is counted and logged, never sent).
     pub(crate) policy: FaultPolicy,
     /// What failed, for a fault; `None` for an actor's own request, which is no fault.
     pub(crate) error: Option<Error>,
@@ -326,9 +326,7 @@ impl TickRun {
     }
 
     pub(crate) fn fault(&self, fault: Fault) {
-        if fault.policy != FaultPolicy::Continue {
-            let _ = self.faults.send(fault);
-        }
+        let _ = self.faults.send(fault);
     }
 }
 
