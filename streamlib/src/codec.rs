@@ -284,7 +284,7 @@ impl Codec for Vec<u8> {
 }
 
 /// Bytes of a [`VideoFrame`]'s encoding before its pixels.
-pub(crate) const VIDEO_HEADER_LEN: usize = 25;
+const VIDEO_HEADER_LEN: usize = 25;
 
 /// The part of a frame's encoding before its pixels.
 fn encode_video_header(frame: &VideoFrame, out: &mut Vec<u8>) {

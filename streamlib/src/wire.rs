@@ -160,6 +160,21 @@ pub(crate) fn data_key(actor_path: &str, output: bool, port: &str) -> String {
     format!("streamlib/v1/data/{actor_path}/{dir}/{port}")
 }
 
+/// What [`data_key`] wrote into `key`: `(host, whether the port is an output)`; `None` for a key
+/// of another kind. The direction is read from its own segment, right before the port's name,
+/// so a host or an instance named `in` or `out` does not confuse it.
+pub(crate) fn data_key_parts(key: &str) -> Option<(&str, bool)> {
+    let rest = key.strip_prefix("streamlib/v1/data/")?;
+    let host = rest.split('/').next()?;
+    let mut tail = rest.rsplitn(3, '/');
+    let (_port, dir) = (tail.next()?, tail.next()?);
+    match dir {
+        "out" => Some((host, true)),
+        "in" => Some((host, false)),
+        _ => None,
+    }
+}
+
 /// `streamlib/v1/stats/<actor>`.
 pub(crate) fn stats_key(actor_path: &str) -> String {
     format!("streamlib/v1/stats/{actor_path}")
@@ -168,9 +183,31 @@ pub(crate) fn stats_key(actor_path: &str) -> String {
 /// Prefix of every liveliness token.
 pub(crate) const LIVE_PREFIX: &str = "streamlib/v1/live/";
 
+/// The host of a liveliness token's key (`streamlib/v1/live/<host>/...`).
+pub(crate) fn live_key_host(key: &str) -> Option<&str> {
+    key.strip_prefix(LIVE_PREFIX)?.split('/').next()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_data_key_gives_back_its_host_and_direction() {
+        let key = data_key("cam-box/Camera/cam0", true, "video");
+        assert_eq!(data_key_parts(&key), Some(("cam-box", true)));
+        let key = data_key("cam-box/Camera/cam0", false, "gain");
+        assert_eq!(data_key_parts(&key), Some(("cam-box", false)));
+        // A host and an instance named like directions: the output stays an output.
+        let key = data_key("in/Camera/in", true, "video");
+        assert_eq!(data_key_parts(&key), Some(("in", true)));
+        assert_eq!(data_key_parts("streamlib/v1/stats/a/B/c"), None);
+        assert_eq!(
+            live_key_host("streamlib/v1/live/cam/Camera/c0/-"),
+            Some("cam")
+        );
+        assert_eq!(live_key_host("nothing"), None);
+    }
 
     #[test]
     fn header_is_documented_length_and_checked() {

@@ -16,6 +16,7 @@ use parking_lot::Mutex;
 
 use super::{Deliver, Guard, Publisher, SharedBytes, TokenChanged, Transport};
 use crate::error::Result;
+use crate::wire;
 
 /// The two engines and where each host is reached.
 pub(crate) struct Both {
@@ -35,11 +36,6 @@ struct Route {
     deliver: Arc<Deliver>,
     /// (over the local engine?, its guard)
     current: Mutex<Option<(bool, Guard)>>,
-}
-
-/// `streamlib/v1/<kind>/<host>/...` → `<host>`.
-fn host_of(key: &str) -> &str {
-    key.split('/').nth(3).unwrap_or("")
 }
 
 impl Both {
@@ -135,7 +131,7 @@ impl Transport for Both {
             let routes = self.routes.clone();
             let (local, wide) = (self.local.clone(), self.wide.clone());
             move |key: &str, alive: bool| {
-                let host = host_of(key).to_owned();
+                let host = wire::live_key_host(key).unwrap_or_default().to_owned();
                 {
                     let mut hosts = hosts.lock();
                     let count = hosts.entry(host.clone()).or_insert(0);
@@ -174,7 +170,8 @@ impl Transport for Both {
     }
 
     fn subscribe(&self, key: &str, deliver: Deliver) -> Result<Guard> {
-        if key.contains("/in/") {
+        let (host, output) = wire::data_key_parts(key).unwrap_or(("", true));
+        if !output {
             // Writes into a local input: from whichever engine is allowed to bring them.
             let deliver = Arc::new(deliver);
             let mut guards: Vec<Guard> = Vec::new();
@@ -191,13 +188,14 @@ impl Transport for Both {
         }
         let route = Arc::new(Route {
             key: key.to_owned(),
-            host: host_of(key).to_owned(),
+            host: host.to_owned(),
             deliver: Arc::new(deliver),
             current: Mutex::new(None),
         });
         Both::place(&route, &self.local, &self.wide, &self.local_hosts)?;
-        self.routes.lock().push(Arc::downgrade(&route));
-        self.routes.lock().retain(|r| r.strong_count() > 0);
+        let mut routes = self.routes.lock();
+        routes.retain(|r| r.strong_count() > 0);
+        routes.push(Arc::downgrade(&route));
         Ok(Box::new(route))
     }
 
@@ -212,17 +210,5 @@ impl Transport for Both {
     fn close(&self) {
         self.local.close();
         self.wide.close();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hosts_come_from_keys() {
-        assert_eq!(host_of("streamlib/v1/data/cam/Camera/c0/out/video"), "cam");
-        assert_eq!(host_of("streamlib/v1/live/cam/Camera/c0/-"), "cam");
-        assert_eq!(host_of("nothing"), "");
     }
 }

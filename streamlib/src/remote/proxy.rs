@@ -53,7 +53,7 @@ impl Sender {
     /// never waits for the network. A value that holds the end of its encoding (a frame's
     /// pixels, a byte vector: [`Codec::tail`]) of at least [`LEND_TAIL_FROM`] bytes lends it to
     /// the engine instead of copying it into the message.
-    fn send<T: Codec>(&self, value: &Arc<T>) {
+    fn send<T: Codec>(&self, value: Arc<T>) {
         let mut message = Vec::with_capacity(wire::HEADER_LEN + 64);
         let envelope = Envelope {
             epoch: self.epoch,
@@ -63,8 +63,7 @@ impl Sender {
         wire::seal(&mut message, self.payload_type, envelope);
         if value.tail().len() >= LEND_TAIL_FROM {
             value.encode_head(&mut message);
-            self.publisher
-                .put(message, Some(Arc::new(Tail(value.clone()))));
+            self.publisher.put(message, Some(Arc::new(Tail(value))));
         } else {
             value.encode(&mut message);
             self.publisher.put(message, None);
@@ -305,9 +304,9 @@ impl<T: Codec> Target<T> for RemoteInput<T> {
             return;
         };
         if let Some(latest) = output.shared.ring.read_latest() {
-            sender.send(&latest); // the newest value at once, as a local input would read it
+            sender.send(latest); // the newest value at once, as a local input would read it
         }
-        let tap = Arc::new(move |value: Arc<T>| sender.send(&value));
+        let tap = Arc::new(move |value: Arc<T>| sender.send(value));
         output.shared.add_tap(connection, tap);
         self.tapped
             .lock()
@@ -429,12 +428,12 @@ fn publish<T: Codec>(port: LocalPort<'_>, publisher: Arc<dyn Publisher>) -> Undo
     // What the actor wrote before it was announced (its first ticks run meanwhile) goes out
     // now, so a late joiner finds it; a write racing this line goes out with the next one.
     if let Some(latest) = output.shared.ring.read_latest() {
-        sender.send(&latest);
+        sender.send(latest);
     }
     let id = crate::pipeline::next_connection_id(); // the tap's id among the output's taps
     output
         .shared
-        .add_tap(id, Arc::new(move |value: Arc<T>| sender.send(&value)));
+        .add_tap(id, Arc::new(move |value: Arc<T>| sender.send(value)));
     let output = Arc::downgrade(&output.shared);
     Box::new(move || {
         if let Some(output) = output.upgrade() {
