@@ -226,7 +226,8 @@ impl ActorStatsCell {
         if skipped > 0 {
             add(&self.skipped, skipped);
         }
-        self.process_time.record(took);
+        // One writer: the actor's cell runs one tick at a time, under its lock.
+        self.process_time.record_one_writer(took);
     }
 
     /// Counts a tick this actor ran more than a period after its deadline.
@@ -317,8 +318,21 @@ impl Default for Histogram {
 }
 
 impl Histogram {
-    /// Adds one value.
+    /// Adds one value; any number of threads may record at once.
     pub fn record(&self, value: Duration) {
+        self.record_with(value, false);
+    }
+
+    /// [`record`](Self::record) for a histogram only one thread records into at a time (an
+    /// actor's process times, recorded under its cell's lock, like the [`add`] counters beside
+    /// them): plain loads and stores instead of a compare-and-swap loop on every value. Two
+    /// threads at once would lose counts, never corrupt memory.
+    pub(crate) fn record_one_writer(&self, value: Duration) {
+        self.record_with(value, true);
+    }
+
+    #[inline]
+    fn record_with(&self, value: Duration, one_writer: bool) {
         let nanos = u64::try_from(value.as_nanos()).unwrap_or(u64::MAX);
         let bucket = bucket_of(nanos);
         let (octave, lane) = (bucket / SUB_BUCKETS, bucket % SUB_BUCKETS);
@@ -334,12 +348,18 @@ impl Histogram {
             } else {
                 window + (1 << shift)
             };
-            match self.window.compare_exchange_weak(
-                window,
-                next,
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            ) {
+            let swapped = if one_writer {
+                self.window.store(next, Ordering::Relaxed);
+                Ok(window)
+            } else {
+                self.window.compare_exchange_weak(
+                    window,
+                    next,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                )
+            };
+            match swapped {
                 Ok(_) => {
                     if starts_anew {
                         self.flush(window);
@@ -350,7 +370,11 @@ impl Histogram {
             }
         }
         if nanos > self.max_nanos.load(Ordering::Relaxed) {
-            self.max_nanos.fetch_max(nanos, Ordering::Relaxed);
+            if one_writer {
+                self.max_nanos.store(nanos, Ordering::Relaxed);
+            } else {
+                self.max_nanos.fetch_max(nanos, Ordering::Relaxed);
+            }
         }
     }
 
@@ -377,8 +401,13 @@ impl Histogram {
 
     /// Values recorded.
     pub fn count(&self) -> u64 {
+        self.total(self.in_use())
+    }
+
+    /// Values recorded in the octaves of `in_use`.
+    fn total(&self, in_use: (u64, u64)) -> u64 {
         let mut total = 0;
-        self.each_octave(self.in_use(), |_, counts| {
+        self.each_octave(in_use, |_, counts| {
             total += counts.iter().sum::<u64>();
             true
         });
@@ -422,11 +451,7 @@ impl Histogram {
     /// walks can only bring a rank earlier; one not reached takes the maximum.
     fn percentiles<const N: usize>(&self, ps: [u64; N]) -> [Duration; N] {
         let in_use = self.in_use();
-        let mut total = 0;
-        self.each_octave(in_use, |_, counts| {
-            total += counts.iter().sum::<u64>();
-            true
-        });
+        let total = self.total(in_use);
         let max = self.max_nanos.load(Ordering::Relaxed);
         let mut found = [Duration::from_nanos(max); N];
         if total == 0 {
@@ -561,6 +586,21 @@ mod tests {
             s.process_p99
         );
         assert_eq!(s.process_max, Duration::from_millis(5));
+    }
+
+    #[test]
+    fn the_one_writer_path_counts_like_the_shared_one() {
+        let (shared, one) = (Histogram::default(), Histogram::default());
+        for i in 0..3_000u64 {
+            let value = Duration::from_nanos((i * 7_919) % 2_000_000 + i % 3);
+            shared.record(value);
+            one.record_one_writer(value);
+        }
+        assert_eq!(one.count(), shared.count());
+        assert_eq!(one.max(), shared.max());
+        for p in [1, 50, 90, 99, 100] {
+            assert_eq!(one.percentile(p), shared.percentile(p), "p{p}");
+        }
     }
 
     #[test]
