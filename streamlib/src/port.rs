@@ -581,7 +581,7 @@ impl<T: Send + Sync + 'static> InputShared<T> {
         let feeds = self.feeds.lock();
         let capacity = *self.queue_capacity.get_or_init(|| capacity);
         if !self.many && self.queue.get().is_none() {
-            let queue = Arc::new(ValueQueue::new(capacity)?);
+            let queue = Arc::new(ValueQueue::new(capacity));
             let _ = self.queue.set(queue.clone());
             // Connected before it became queued: values from now on are queued.
             for feed in feeds.iter() {

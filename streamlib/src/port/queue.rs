@@ -27,13 +27,14 @@ pub(crate) struct ValueQueue<T> {
 }
 
 impl<T> ValueQueue<T> {
-    /// A queue of `capacity` values; `1..=MAX_QUEUE`, else [`Error::InvalidOption`].
-    pub(crate) fn new(capacity: usize) -> Result<ValueQueue<T>> {
-        check_capacity(capacity)?;
-        Ok(ValueQueue {
+    /// A queue of `capacity` values, which [`check_capacity`] accepted (its one caller checks it
+    /// before the size is kept for good).
+    pub(crate) fn new(capacity: usize) -> ValueQueue<T> {
+        debug_assert!(check_capacity(capacity).is_ok(), "{capacity}");
+        ValueQueue {
             values: ArrayQueue::new(capacity),
             dropped: AtomicU64::new(0),
-        })
+        }
     }
 
     /// Appends `value`; if the queue is full, drops the oldest pending value and counts it.
@@ -80,7 +81,7 @@ mod tests {
 
     #[test]
     fn keeps_order_and_drops_the_oldest_when_full() {
-        let queue = ValueQueue::new(3).unwrap();
+        let queue = ValueQueue::new(3);
         for v in 0..5u32 {
             queue.push(Arc::new(v));
         }
@@ -93,13 +94,16 @@ mod tests {
     #[test]
     fn refuses_sizes_that_cannot_work() {
         for bad in [0, MAX_QUEUE + 1] {
-            let error = ValueQueue::<u8>::new(bad).err().expect("refused");
+            let error = check_capacity(bad).expect_err("refused");
             let text = error.to_string();
             assert!(text.contains(&bad.to_string()), "{text}");
             assert!(text.contains("queue"), "{text}");
         }
         assert_eq!(
-            ValueQueue::<u8>::new(MAX_QUEUE).unwrap().values.capacity(),
+            {
+                check_capacity(MAX_QUEUE).unwrap();
+                ValueQueue::<u8>::new(MAX_QUEUE).values.capacity()
+            },
             MAX_QUEUE
         );
     }

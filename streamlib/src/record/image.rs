@@ -28,13 +28,13 @@ int32 sec
 uint32 nanosec
 ";
 
-/// The `sensor_msgs` encoding and bytes per pixel of a packed format.
-fn encoding(format: PixelFormat) -> Option<(&'static str, u32)> {
+/// The `sensor_msgs` encoding of a packed format.
+fn encoding(format: PixelFormat) -> Option<&'static str> {
     match format {
-        PixelFormat::Rgba8 => Some(("rgba8", 4)),
-        PixelFormat::Bgra8 => Some(("bgra8", 4)),
-        PixelFormat::Rgb8 => Some(("rgb8", 3)),
-        PixelFormat::Gray8 => Some(("mono8", 1)),
+        PixelFormat::Rgba8 => Some("rgba8"),
+        PixelFormat::Bgra8 => Some("bgra8"),
+        PixelFormat::Rgb8 => Some("rgb8"),
+        PixelFormat::Gray8 => Some("mono8"),
         PixelFormat::I420 | PixelFormat::Nv12 => None,
     }
 }
@@ -45,7 +45,7 @@ pub(super) fn encode(value: &(dyn Any + Send + Sync), stamp: Stamp, out: &mut Ve
     let Some(frame) = value.downcast_ref::<VideoFrame>() else {
         return;
     };
-    let Some((name, bytes_per_pixel)) = encoding(frame.format()) else {
+    let (Some(name), Some(step)) = (encoding(frame.format()), frame.stride()) else {
         return;
     };
     let nanos = stamp.timestamp.as_nanos();
@@ -58,7 +58,7 @@ pub(super) fn encode(value: &(dyn Any + Send + Sync), stamp: Stamp, out: &mut Ve
     cdr.u32(frame.width());
     cdr.string(name);
     cdr.out.push(0); // is_bigendian
-    cdr.u32(frame.width() * bytes_per_pixel);
+    cdr.u32(step as u32);
     cdr.u32(frame.data().len() as u32);
     cdr.out.extend_from_slice(frame.data());
 }
