@@ -231,7 +231,7 @@ pub fn run(args: &Args) -> Result<Report, DemoError> {
         .map(|r| *r.value)
         .collect();
     let key_log = KeyLog {
-        keys: Input::queued(64)?,
+        keys: Input::new(), // queued by its attribute when spawned
         seen: Default::default(),
     };
     let seen_keys = key_log.seen.clone();

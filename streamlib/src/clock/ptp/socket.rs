@@ -86,7 +86,7 @@ impl PtpSocket {
         // SAFETY: `fd` is a freshly created descriptor that nothing else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
         let raw = fd.as_raw_fd();
-        set_option(raw, libc::SOL_SOCKET, libc::SO_REUSEADDR, &1i32)?;
+        sys::set_socket_option(raw, libc::SOL_SOCKET, libc::SO_REUSEADDR, &1i32)?;
         // Without SO_BINDTODEVICE (needs CAP_NET_RAW) the multicast membership still selects the
         // interface for most traffic; bind when allowed so that another interface's PTP traffic
         // on the same ports never reaches this slave.
@@ -99,7 +99,7 @@ impl PtpSocket {
             | libc::SOF_TIMESTAMPING_TX_SOFTWARE
             | libc::SOF_TIMESTAMPING_SOFTWARE
             | libc::SOF_TIMESTAMPING_OPT_TSONLY;
-        set_option(
+        sys::set_socket_option(
             raw,
             libc::SOL_SOCKET,
             libc::SO_TIMESTAMPING,
@@ -131,19 +131,19 @@ impl PtpSocket {
             imr_address: libc::in_addr { s_addr: 0 },
             imr_ifindex: interface.index as i32,
         };
-        set_option(
+        sys::set_socket_option(
             raw,
             libc::IPPROTO_IP,
             libc::IP_ADD_MEMBERSHIP,
             &membership(PRIMARY_MULTICAST),
         )?;
-        set_option(
+        sys::set_socket_option(
             raw,
             libc::IPPROTO_IP,
             libc::IP_ADD_MEMBERSHIP,
             &membership(PDELAY_MULTICAST),
         )?;
-        set_option(
+        sys::set_socket_option(
             raw,
             libc::IPPROTO_IP,
             libc::IP_MULTICAST_IF,
@@ -224,10 +224,6 @@ impl PtpSocket {
     pub(super) fn fd(&self) -> RawFd {
         self.socket.as_raw_fd()
     }
-}
-
-fn set_option<T>(fd: RawFd, level: i32, name: i32, value: &T) -> io::Result<()> {
-    sys::set_socket_option(fd, level, name, value)
 }
 
 fn bind_to_device(fd: RawFd, name: &str) -> io::Result<()> {
