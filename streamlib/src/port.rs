@@ -190,11 +190,9 @@ pub(crate) struct OutputShared<T> {
 /// none.
 struct Taps<T> {
     active: AtomicBool,
-    /// Bumped (Release) after every change of `list`, so an [`Output`] can keep its own copy
-    /// of the list and re-read it only when this moved.
-    version: AtomicU64,
-    /// The current list, read without a lock by every write (a ring buffer of one list: a write
-    /// clones one `Arc`); replaced whole, under `change`, when a tap comes or goes.
+    /// The current list, replaced whole, under `change`, when a tap comes or goes. Its
+    /// sequence number counts the changes, so an [`Output`] keeps its own copy of the list and
+    /// re-reads it only when that number moved.
     list: RingBuffer<Vec<(u64, Tap<T>)>>,
     change: Mutex<()>,
 }
@@ -254,7 +252,6 @@ impl<T> OutputShared<T> {
             origin,
             taps: Taps {
                 active: AtomicBool::new(false),
-                version: AtomicU64::new(0),
                 list: RingBuffer::default(),
                 change: Mutex::new(()),
             },
@@ -300,8 +297,8 @@ impl<T> OutputShared<T> {
         self.edit_taps(|list| list.retain(|(tap, _)| *tap != id));
     }
 
-    /// Replaces the tap list by a copy changed by `edit` (one change at a time), then tells the
-    /// writer: `active` for its one-load fast path, `version` (last, Release) for its own copy.
+    /// Replaces the tap list by a copy changed by `edit` (one change at a time), and tells the
+    /// writer: `active` for its one-load fast path, the list's new sequence number for its copy.
     fn edit_taps(&self, edit: impl FnOnce(&mut Vec<(u64, Tap<T>)>)) {
         let _change = self.taps.change.lock();
         let mut list = self
@@ -312,12 +309,11 @@ impl<T> OutputShared<T> {
         edit(&mut list);
         self.taps.active.store(!list.is_empty(), Ordering::Relaxed);
         self.taps.list.write(list);
-        self.taps.version.fetch_add(1, Ordering::Release);
     }
 
     /// As [`write_arc`](Self::write_arc), for the output's one writer, which keeps its own copy
-    /// of the tap list in `cache` (`(version, list)`): while no tap comes or goes, a write
-    /// reads one counter instead of the shared list; and the ring buffer takes the write on its
+    /// of the tap list in `cache` (`(sequence number, list)`): while no tap comes or goes, a
+    /// write reads the list's sequence number instead of the list; and the ring buffer takes the write on its
     /// one-writer path.
     ///
     /// # Safety
@@ -340,9 +336,12 @@ impl<T> OutputShared<T> {
             // SAFETY: the caller is the output's one writer (see `write_arc_cached`).
             return unsafe { self.ring.write_arc_single_writer(value) };
         }
-        let version = self.taps.version.load(Ordering::Acquire);
-        if cache.0 != version {
-            *cache = (version, self.taps.list.read_latest());
+        if cache.0 != self.taps.list.seq() {
+            // The number and the list read together, so a change meanwhile is not missed.
+            *cache = match self.taps.list.read_latest_with_seq() {
+                Some((seq, list)) => (seq, Some(list)),
+                None => (0, None),
+            };
         }
         // SAFETY: as above.
         unsafe { self.ring.write_arc_single_writer(value.clone()) };
@@ -372,7 +371,7 @@ pub struct Output<T> {
     taps: RefCell<TapCache<T>>,
 }
 
-/// An output's copy of its tap list: the version it was read at, and the list.
+/// An output's copy of its tap list: the list's sequence number when read, and the list.
 type TapCache<T> = (u64, Option<Arc<Vec<(u64, Tap<T>)>>>);
 
 impl<T: Send + Sync + 'static> Output<T> {
