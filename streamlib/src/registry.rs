@@ -236,11 +236,15 @@ impl Registry {
     /// `actor://local/..`, `actor://localhost/..`, `actor://127.0.0.1/..`, `actor://[::1]/..` and
     /// this runtime's own host name all name this runtime's actors.
     pub fn lookup(&self, uri: &str) -> Result<Option<ActorRef>> {
-        let uri = ActorUri::parse(uri)?;
+        self.lookup_uri(&ActorUri::parse(uri)?)
+    }
+
+    /// [`lookup`](Self::lookup) of a URI already parsed.
+    pub(crate) fn lookup_uri(&self, uri: &ActorUri) -> Result<Option<ActorRef>> {
         let own_host = self.network.get().is_some_and(|n| n.host == uri.host());
         {
             let actors = self.actors.read();
-            if let Some(found) = actors.get(&uri) {
+            if let Some(found) = actors.get(uri) {
                 return Ok(Some(found.clone()));
             }
             if uri.is_local() || own_host {
@@ -248,7 +252,7 @@ impl Registry {
                 return Ok(actors.get(&local).cloned());
             }
         }
-        Ok(self.network.get().and_then(|n| n.lookup(&uri)))
+        Ok(self.network.get().and_then(|n| n.lookup(uri)))
     }
 
     /// Waits until [`lookup`](Self::lookup) finds `uri` (an actor of this runtime, or one another

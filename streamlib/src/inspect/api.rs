@@ -483,7 +483,7 @@ pub(crate) fn tap(registry: &Registry, port: &str, after: u64) -> Result<Value, 
             {
                 Some(from) => {
                     let upstream = registry
-                        .lookup(&from.actor().to_string())
+                        .lookup_uri(from.actor())
                         .ok()
                         .flatten()
                         .and_then(|a| find(&a, from.port(), Direction::Output))
