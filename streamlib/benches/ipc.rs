@@ -212,21 +212,6 @@ fn publisher_main(role: &str) {
     }
 }
 
-/// The publisher process's CPU time so far (user + system, from `/proc/<pid>/stat`).
-fn cpu_time_of(publisher: &Publisher) -> Duration {
-    let stat =
-        std::fs::read_to_string(format!("/proc/{}/stat", publisher.0.id())).unwrap_or_default();
-    let after = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
-    let fields: Vec<u64> = after
-        .split_whitespace()
-        .map(|f| f.parse().unwrap_or(0))
-        .collect();
-    // SAFETY: sysconf has no preconditions.
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
-    let total = fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0);
-    Duration::from_nanos(total * 1_000_000_000 / ticks)
-}
-
 // ---------------------------------------------------------------------------------------------
 // The receiver
 
@@ -262,7 +247,11 @@ fn cpu_of(publisher: &Publisher, poll: &mut Poll<'_>) -> (f64, f64) {
         std::thread::sleep(Duration::from_millis(5));
     }
     std::thread::sleep(WARMUP);
-    let (pub0, me0, t0) = (cpu_time_of(publisher), cpu::cpu_time(), Instant::now());
+    let (pub0, me0, t0) = (
+        cpu::process_cpu_time(publisher.0.id()),
+        cpu::cpu_time(),
+        Instant::now(),
+    );
     while t0.elapsed() < Duration::from_secs(5) {
         let _ = poll();
         std::thread::sleep(Duration::from_millis(5));
@@ -270,7 +259,7 @@ fn cpu_of(publisher: &Publisher, poll: &mut Poll<'_>) -> (f64, f64) {
     let wall = t0.elapsed().as_secs_f64();
     let pct = |d: Duration| 100.0 * d.as_secs_f64() / wall;
     (
-        pct(cpu_time_of(publisher) - pub0),
+        pct(cpu::process_cpu_time(publisher.0.id()) - pub0),
         pct(cpu::cpu_time() - me0),
     )
 }

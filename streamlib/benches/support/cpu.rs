@@ -13,19 +13,36 @@ pub fn cpu_time() -> Duration {
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
+/// The clock ticks of `/proc/*/stat`'s times, per second.
+fn ticks_per_second() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if hz > 0 {
+        hz as u64
+    } else {
+        100
+    }
+}
+
+/// The name and the user + system clock ticks of a `/proc/*/stat` line; `None` if malformed.
+fn stat_name_and_ticks(stat: &str) -> Option<(&str, u64)> {
+    // `pid (comm) state ...`: the name may hold spaces, so split at the last ')'.
+    let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+    let fields: Vec<&str> = stat.get(close + 2..)?.split(' ').collect();
+    // Fields 14 and 15 of stat (utime, stime) are 11 and 12 after `state`.
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Some((&stat[open + 1..close], field(11) + field(12)))
+}
+
 /// CPU time so far of this process's threads whose name starts with `prefix` (Linux names are
 /// cut to 15 bytes), from `/proc/self/task/*/stat`; threads that ended are not counted.
 #[allow(dead_code)] // not every bench that includes this file asks
 pub fn threads_cpu_time(prefix: &str) -> Duration {
-    let ticks_per_second = {
-        // SAFETY: sysconf has no preconditions.
-        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-        if hz > 0 {
-            hz as u64
-        } else {
-            100
-        }
-    };
     let mut ticks = 0;
     for task in std::fs::read_dir("/proc/self/task")
         .into_iter()
@@ -35,22 +52,19 @@ pub fn threads_cpu_time(prefix: &str) -> Duration {
         let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
             continue;
         };
-        // `pid (comm) state ...`: the name may hold spaces, so split at the last ')'.
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        if !stat[open + 1..close].starts_with(prefix) {
-            continue;
+        if let Some((name, used)) = stat_name_and_ticks(&stat) {
+            if name.starts_with(prefix) {
+                ticks += used;
+            }
         }
-        let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
-        // Fields 14 and 15 of stat (utime, stime) are 11 and 12 after `state`.
-        let field = |i: usize| {
-            fields
-                .get(i)
-                .and_then(|f| f.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
-        ticks += field(11) + field(12);
     }
-    Duration::from_nanos(ticks * 1_000_000_000 / ticks_per_second)
+    Duration::from_nanos(ticks * 1_000_000_000 / ticks_per_second())
+}
+
+/// CPU time so far of another process, whole (user + system, from `/proc/<pid>/stat`).
+#[allow(dead_code)] // not every bench that includes this file asks
+pub fn process_cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let ticks = stat_name_and_ticks(&stat).map_or(0, |(_, used)| used);
+    Duration::from_nanos(ticks * 1_000_000_000 / ticks_per_second())
 }
