@@ -142,6 +142,14 @@ struct Slot<T> {
 /// value, so every write is published and `seq` only grows), release the claim and drop the
 /// replaced `Arc` outside the slot.
 ///
+/// *One writer* ([`write_arc_single_writer`](RingBuffer::write_arc_single_writer), an output's
+/// path). Nobody else publishes, so `latest` stays `p` without a re-check and a plain store
+/// (Release) publishes. The claim is a CAS 0 → 0 (AcqRel): it still proves no reader is inside
+/// slot `j` and is still the Release that a later reader's count-in synchronises with (the
+/// argument below holds as it is), but it sets no bit, so nothing is released afterwards: one
+/// read-modify-write per write instead of two. The shared paths' claim bit still keeps two
+/// writers apart; the two paths never run at once (the one-writer method's safety contract).
+///
 /// *Why a reader never reads a slot while a writer writes it.* A writer touches slot `j` only
 /// while holding its claim, which it got when no reader was counted there. A reader counted in
 /// before the claim had counted out first, and its Release synchronises with the claim. A reader
@@ -273,7 +281,8 @@ impl<T> RingBuffer<T> {
     /// Publishes `value` as [`write_arc`](Self::write_arc) does, for a buffer whose writes all
     /// come from one thread at a time (an [`Output`](crate::Output), which is not `Sync`, owns
     /// its buffer's writes): no other writer can publish, so the claim needs no re-check of
-    /// `latest` and the publication is a plain store instead of a compare-and-swap.
+    /// `latest`, sets no bit that must be released again, and the publication is a plain store
+    /// instead of a compare-and-swap (see *One writer* in the type's docs).
     ///
     /// # Safety
     ///
@@ -307,7 +316,8 @@ impl<T> RingBuffer<T> {
             }
         };
         let cell = &self.header.slots[slot].value;
-        // SAFETY: this thread holds slot `slot`'s claim, taken when no reader was counted in and
+        // SAFETY: this thread holds slot `slot`'s claim (with one writer, the CAS 0 → 0 that
+        // stands for it), taken when no reader was counted in and
         // with `latest` still at `expected` (re-checked, or unmoved with one writer), which names
         // another slot (see the type's docs). No reader reads the cell until `slot` is published
         // below, and no other writer can claim it, so this is the only access.
@@ -317,10 +327,10 @@ impl<T> RingBuffer<T> {
             self.header.latest.store(next, Ordering::Release);
         } else {
             self.publish(expected, slot);
+            self.header.slots[slot]
+                .state
+                .fetch_sub(CLAIMED, Ordering::Release);
         }
-        self.header.slots[slot]
-            .state
-            .fetch_sub(CLAIMED, Ordering::Release);
         drop(replaced);
     }
 
@@ -343,8 +353,12 @@ impl<T> RingBuffer<T> {
                 candidate => candidate,
             };
             let state = &self.header.slots[candidate].state;
+            // The one writer's claim leaves the word at 0: it only has to learn, with a
+            // read-modify-write that readers' counts synchronise with, that no reader is inside
+            // the slot; no other writer exists to keep out, so there is no claim to release.
+            let claimed = if one_writer { 0 } else { CLAIMED };
             if state
-                .compare_exchange(0, CLAIMED, Ordering::AcqRel, Ordering::Relaxed)
+                .compare_exchange(0, claimed, Ordering::AcqRel, Ordering::Relaxed)
                 .is_err()
             {
                 continue;
