@@ -162,7 +162,9 @@ pub(crate) fn data_key(actor_path: &str, output: bool, port: &str) -> String {
 
 /// What [`data_key`] wrote into `key`: `(host, whether the port is an output)`; `None` for a key
 /// of another kind. The direction is read from its own segment, right before the port's name,
-/// so a host or an instance named `in` or `out` does not confuse it.
+/// so a host or an instance named `in` or `out` does not confuse it. (Read where both engines
+/// share a runtime: `remote::both`.)
+#[cfg(any(test, all(feature = "net", feature = "ipc")))]
 pub(crate) fn data_key_parts(key: &str) -> Option<(&str, bool)> {
     let rest = key.strip_prefix("streamlib/v1/data/")?;
     let host = rest.split('/').next()?;
@@ -183,7 +185,8 @@ pub(crate) fn stats_key(actor_path: &str) -> String {
 /// Prefix of every liveliness token.
 pub(crate) const LIVE_PREFIX: &str = "streamlib/v1/live/";
 
-/// The host of a liveliness token's key (`streamlib/v1/live/<host>/...`).
+/// The host of a liveliness token's key (`streamlib/v1/live/<host>/...`); read by `remote::both`.
+#[cfg(any(test, all(feature = "net", feature = "ipc")))]
 pub(crate) fn live_key_host(key: &str) -> Option<&str> {
     key.strip_prefix(LIVE_PREFIX)?.split('/').next()
 }
