@@ -1,5 +1,6 @@
 //! The "over" operator: [`blend_over`] defines it for one pixel, [`over_row`] applies it to a
-//! row of pixels four at a time with the SIMD vectors of the `wide` crate.
+//! row of pixels four at a time with the SIMD vectors of the `wide` crate, and [`mix_row`] to
+//! one plane of an opaque picture (I420), sixteen samples at a time.
 //!
 //! Frames between the reference actors carry **straight** alpha (as PNG files do); the picture
 //! a compositor accumulates is **premultiplied** (each colour already scaled by its alpha), so
@@ -199,6 +200,89 @@ fn over_block(dst: u8x16, src: u8x16, opacity: u8) -> u8x16 {
     u8x16::narrow_i16x8(bytemuck::cast(low), bytemuck::cast(high))
 }
 
+/// Mixes the samples `src` into `dst`, one plane of an opaque picture (a Y′, Cb or Cr plane of
+/// I420): `dst = div255(src × a + dst × (255 − a))` with `a = opacity`, or with `alpha`, each
+/// sample's `div255(alpha × opacity)`. Rounded as [`blend_over`] rounds, sixteen samples at a
+/// time; a block whose `a` is all 0 is left, all 255 copied. All slices have one length.
+///
+/// ```
+/// use streamlib_examples::actors::blend::mix_row;
+///
+/// let mut row = [100; 3];
+/// mix_row(&mut row, &[200; 3], None, 153); // opacity 0.6
+/// assert_eq!(row, [160; 3]);
+/// mix_row(&mut row, &[0; 3], Some(&[0, 255, 128]), 255);
+/// assert_eq!(row, [160, 0, 80]);
+/// ```
+pub fn mix_row(dst: &mut [u8], src: &[u8], alpha: Option<&[u8]>, opacity: u8) {
+    assert_eq!(dst.len(), src.len(), "rows of different lengths");
+    if let Some(alpha) = alpha {
+        assert_eq!(alpha.len(), src.len(), "an alpha per sample");
+    }
+    if opacity == 0 {
+        return;
+    }
+    if alpha.is_none() && opacity == 255 {
+        return dst.copy_from_slice(src);
+    }
+    let whole = dst.len() / 16 * 16;
+    let (dst_blocks, dst_tail) = dst.split_at_mut(whole);
+    let (src_blocks, src_tail) = src.split_at(whole);
+    for (i, (d, s)) in dst_blocks
+        .chunks_exact_mut(16)
+        .zip(src_blocks.chunks_exact(16))
+        .enumerate()
+    {
+        let a = match alpha {
+            None => u8x16::splat(opacity),
+            Some(alpha) => scale_alphas(load(&alpha[i * 16..i * 16 + 16]), opacity),
+        };
+        let bytes = a.to_array();
+        if bytes == [0; 16] {
+            continue;
+        }
+        if bytes == [255; 16] {
+            d.copy_from_slice(s);
+            continue;
+        }
+        d.copy_from_slice(&mix_block(load(d), load(s), a).to_array());
+    }
+    for (i, (d, &s)) in dst_tail.iter_mut().zip(src_tail).enumerate() {
+        let a = alpha.map_or(u32::from(opacity), |alpha| {
+            mul_255(alpha[whole + i], opacity)
+        });
+        let v = u32::from(s) * a + u32::from(*d) * (255 - a) + 128;
+        *d = ((v + (v >> 8)) >> 8) as u8;
+    }
+}
+
+/// Sixteen alphas times `opacity`, each `div255`-rounded.
+fn scale_alphas(alpha: u8x16, opacity: u8) -> u8x16 {
+    if opacity == 255 {
+        return alpha;
+    }
+    let opacity = u16x8::splat(u16::from(opacity));
+    let low = div255(u16x8::from_u8x16_low(alpha) * opacity);
+    let high = div255(u16x8::from_u8x16_high(alpha) * opacity);
+    u8x16::narrow_i16x8(bytemuck::cast(low), bytemuck::cast(high))
+}
+
+/// Sixteen samples: `div255(src × a + dst × (255 − a))`.
+fn mix_block(dst: u8x16, src: u8x16, a: u8x16) -> u8x16 {
+    let mix = |d: u16x8, s: u16x8, a: u16x8| div255(s * a + d * (u16x8::splat(255) - a));
+    let low = mix(
+        u16x8::from_u8x16_low(dst),
+        u16x8::from_u8x16_low(src),
+        u16x8::from_u8x16_low(a),
+    );
+    let high = mix(
+        u16x8::from_u8x16_high(dst),
+        u16x8::from_u8x16_high(src),
+        u16x8::from_u8x16_high(a),
+    );
+    u8x16::narrow_i16x8(bytemuck::cast(low), bytemuck::cast(high))
+}
+
 /// `v / 255` rounded to nearest, exact for `v ≤ 255 × 255`.
 fn div255(v: u16x8) -> u16x8 {
     let v = v + u16x8::splat(128);
@@ -312,6 +396,41 @@ mod tests {
         let mut row = [1, 2, 3, 255].repeat(3);
         over_row(&mut row, &[9, 9, 9, 255].repeat(3), 0);
         assert_eq!(row, [1, 2, 3, 255].repeat(3), "opacity 0 leaves it");
+    }
+
+    #[test]
+    fn the_plane_kernel_equals_the_definition_for_every_alpha_and_length() {
+        let definition = |d: u8, s: u8, a: u32| {
+            ((u32::from(s) * a + u32::from(d) * (255 - a)) as f64 / 255.0).round() as u8
+        };
+        for len in [1, 15, 16, 17, 40] {
+            let src: Vec<u8> = (0..len).map(|i| (i * 97 % 256) as u8).collect();
+            let dst: Vec<u8> = (0..len).map(|i| (255 - i * 31 % 256) as u8).collect();
+            for opacity in [255u8, 254, 153, 128, 1, 0] {
+                let mut row = dst.clone();
+                mix_row(&mut row, &src, None, opacity);
+                for i in 0..len {
+                    let want = definition(dst[i], src[i], u32::from(opacity));
+                    assert_eq!(row[i], want, "sample {i} of {len} at {opacity}");
+                }
+                for alpha_seed in [0usize, 255, 7] {
+                    let alpha: Vec<u8> = (0..len)
+                        .map(|i| match alpha_seed {
+                            0 => 0,
+                            255 => 255,
+                            seed => (i * seed * 13 % 256) as u8,
+                        })
+                        .collect();
+                    let mut row = dst.clone();
+                    mix_row(&mut row, &src, Some(&alpha), opacity);
+                    for i in 0..len {
+                        let a = mul_255(alpha[i], opacity);
+                        let want = definition(dst[i], src[i], a);
+                        assert_eq!(row[i], want, "sample {i} of {len}, alpha {}", alpha[i]);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

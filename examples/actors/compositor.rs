@@ -16,6 +16,15 @@
 //! with the frame's own alpha) and its [`Placement`] — so a frame of another size than the output
 //! is scaled to fit, stretched, or placed at a position, never rejected. The first time a layer
 //! arrives at a size other than the output's, the compositor logs where it puts it.
+//!
+//! **I420 output.** [`Compositor::with_format`]`(PixelFormat::I420)` composites in 4:2:0
+//! instead (1.5 bytes a pixel, as GStreamer's `compositor` does for I420): each plane of a layer
+//! is mixed into the picture's with [`mix_row`](super::blend::mix_row). An I420 layer at its
+//! drawn size is used as it arrives (no conversion, no copy) and is opaque, so its opacity is
+//! all there is; a layer in another format or size is converted (and scaled) through RGBA8 and
+//! keeps its per-pixel alpha, averaged over each 2×2 block for the chroma planes. The picture is
+//! opaque (I420 has no alpha; the background's alpha is ignored), and a layer's rectangle is
+//! moved to even coordinates and sides (whole chroma blocks).
 
 use fast_image_resize::{MulDiv, PixelType, Resizer};
 use streamlib::prelude::*;
@@ -23,6 +32,7 @@ use streamlib::{PixelFormat, VideoFrame};
 
 use super::blend::{over_color_row, over_rect};
 use super::canvas::{frame_to_rgba, opacity_u8, resize_rgba, rgba_frame, Rgba, UnsupportedFormat};
+use super::i420::{self, check_output, color_to_yuv, i420_frame, Converted, OutputFormatError};
 use super::pool::FramePool;
 
 /// Where a layer of another size than the output goes.
@@ -116,11 +126,13 @@ pub struct Compositor {
     /// `z` says otherwise).
     #[input]
     pub layers: Inputs<VideoFrame>,
-    /// The composite, `width × height`, sent once any layer has a frame.
+    /// The composite, `width × height`, sent once any layer has a frame: RGBA8, or I420 after
+    /// [`with_format`](Compositor::with_format).
     #[output]
     pub video: Output<VideoFrame>,
     width: u32,
     height: u32,
+    format: PixelFormat,
     background: Rgba,
     /// How each layer is drawn, by index; a layer without a setting gets `Layer::new(index)`.
     settings: Vec<Layer>,
@@ -140,6 +152,8 @@ struct Scratch {
     rgba: Vec<u8>,
     scaled: Vec<u8>,
     resizer: Resizer,
+    /// For an I420 output: the layer converted from RGBA8, with its alpha.
+    converted: Converted,
 }
 
 impl Scratch {
@@ -148,25 +162,62 @@ impl Scratch {
     fn prepare<'a>(
         &'a mut self,
         frame: &'a VideoFrame,
-        (width, height): (u32, u32),
+        size: (u32, u32),
     ) -> Result<&'a [u8], UnsupportedFormat> {
-        let native = (frame.width(), frame.height());
-        let rgba = if frame.format() == PixelFormat::Rgba8 {
-            frame.data()
-        } else {
-            frame_to_rgba(frame, &mut self.rgba)?;
-            &self.rgba
-        };
-        if native == (width, height) {
-            return Ok(rgba);
-        }
-        resize_rgba(
+        rgba_at(
+            &mut self.rgba,
+            &mut self.scaled,
             &mut self.resizer,
-            (rgba, native.0, native.1),
-            (&mut self.scaled, width, height),
-        );
-        Ok(&self.scaled)
+            frame,
+            size,
+        )
     }
+
+    /// `frame` as I420 at `size` (even sides) and its alpha planes if it has any: its own
+    /// bytes when it is I420 of that size, else converted (and scaled) through RGBA8.
+    fn prepare_i420<'a>(
+        &'a mut self,
+        frame: &'a VideoFrame,
+        size: (u32, u32),
+    ) -> Result<(&'a [u8], i420::Alpha<'a>), UnsupportedFormat> {
+        if frame.format() == PixelFormat::I420 && (frame.width(), frame.height()) == size {
+            return Ok((frame.data(), None));
+        }
+        let rgba = rgba_at(
+            &mut self.rgba,
+            &mut self.scaled,
+            &mut self.resizer,
+            frame,
+            size,
+        )?;
+        self.converted.convert(rgba, size);
+        let c = &self.converted;
+        let alpha = (!c.alpha.is_empty()).then_some((&c.alpha[..], &c.chroma_alpha[..]));
+        Ok((&c.i420, alpha))
+    }
+}
+
+/// `frame` as straight RGBA8 at `(width, height)`: its own bytes when it already is, else
+/// converted into `rgba` and, at another size, scaled into `scaled`.
+fn rgba_at<'a>(
+    rgba: &'a mut Vec<u8>,
+    scaled: &'a mut Vec<u8>,
+    resizer: &mut Resizer,
+    frame: &'a VideoFrame,
+    (width, height): (u32, u32),
+) -> Result<&'a [u8], UnsupportedFormat> {
+    let native = (frame.width(), frame.height());
+    let rgba = if frame.format() == PixelFormat::Rgba8 {
+        frame.data()
+    } else {
+        frame_to_rgba(frame, rgba)?;
+        rgba
+    };
+    if native == (width, height) {
+        return Ok(rgba);
+    }
+    resize_rgba(resizer, (rgba, native.0, native.1), (scaled, width, height));
+    Ok(scaled)
 }
 
 impl Compositor {
@@ -177,6 +228,7 @@ impl Compositor {
             video: Output::new(),
             width,
             height,
+            format: PixelFormat::Rgba8,
             background: [0, 0, 0, 255],
             settings: Vec::new(),
             logged_size: Vec::new(),
@@ -184,6 +236,23 @@ impl Compositor {
             scratch: Vec::new(),
             frames: Vec::new(),
         }
+    }
+
+    /// Composites and sends `format` frames: [`PixelFormat::Rgba8`] (the default) or
+    /// [`PixelFormat::I420`] (even sizes only; see the [module docs](self)).
+    ///
+    /// # Errors
+    ///
+    /// [`OutputFormatError`] for another format, or I420 at an odd size.
+    pub fn with_format(mut self, format: PixelFormat) -> Result<Compositor, OutputFormatError> {
+        let size = (self.width, self.height);
+        check_output(format, size)?;
+        self.format = format;
+        self.pool = FramePool::new(match format {
+            PixelFormat::I420 => i420::len(size),
+            _ => size.0 as usize * size.1 as usize * 4,
+        });
+        Ok(self)
     }
 
     /// Sets how layer `index` (the `index`-th connection, from 0) is drawn; any index works,
@@ -268,6 +337,9 @@ impl Compositor {
         if self.scratch.len() < frames.len() {
             self.scratch.resize_with(frames.len(), Scratch::default);
         }
+        if self.format == PixelFormat::I420 {
+            return self.composite_i420(frames, tick);
+        }
         // Each layer as straight RGBA8 at the size it is drawn, bottom to top.
         let order = self.stacking_order(frames.len());
         let settings: Vec<Layer> = (0..frames.len()).map(|i| self.setting(i)).collect();
@@ -313,6 +385,58 @@ impl Compositor {
         );
         let frame = rgba_frame(output, data, tick)?;
         self.video.write(frame);
+        Ok(())
+    }
+}
+
+impl Compositor {
+    /// [`composite`](Self::composite) for an I420 output: each layer as I420 planes (and alpha
+    /// planes when it has alpha) on even coordinates, mixed in bottom to top.
+    fn composite_i420(
+        &mut self,
+        frames: &[Option<std::sync::Arc<VideoFrame>>],
+        tick: &Tick,
+    ) -> ProcessResult {
+        let output = (self.width, self.height);
+        let order = self.stacking_order(frames.len());
+        let settings: Vec<Layer> = (0..frames.len()).map(|i| self.setting(i)).collect();
+        let mut scratch: Vec<Option<&mut Scratch>> = self.scratch.iter_mut().map(Some).collect();
+        let mut drawn: Vec<i420::Source<'_>> = Vec::with_capacity(frames.len());
+        for index in order {
+            let (Some(frame), Some(scratch)) = (&frames[index], scratch[index].take()) else {
+                continue;
+            };
+            let layer = settings[index];
+            let (x, y, w, h) = layer
+                .placement
+                .rect((frame.width(), frame.height()), output);
+            let size = ((w & !1).max(2), (h & !1).max(2));
+            let (i420, alpha) = scratch.prepare_i420(frame, size)?;
+            drawn.push(i420::Source {
+                i420,
+                size,
+                alpha,
+                at: (x & !1, y & !1),
+                opacity: opacity_u8(layer.opacity),
+            });
+        }
+        let background = color_to_yuv(self.background);
+        let data = self.pool.fill(
+            |_| {},
+            |picture, ()| {
+                // An opaque bottom layer over the whole picture leaves no background to fill.
+                let covers = drawn.first().is_some_and(|s| {
+                    s.size == output && s.at == (0, 0) && s.alpha.is_none() && s.opacity == 255
+                });
+                if !covers {
+                    i420::fill_rect(picture, output, (0, 0, output.0, output.1), background);
+                }
+                for source in &drawn {
+                    i420::draw(picture, output, source);
+                }
+            },
+        );
+        self.video.write(i420_frame(output, data, tick)?);
         Ok(())
     }
 }
@@ -380,6 +504,128 @@ mod tests {
             height: 4,
         };
         assert_eq!(rect.rect((10, 10), (40, 20)), (1, 2, 3, 4));
+    }
+
+    use crate::actors::{Pattern, TestPattern};
+    use streamlib::{connect, Rate};
+
+    /// `mix` composites one tick of `layers` (connected in order); returns its frame.
+    fn composite(mut mix: Compositor, layers: &[VideoFrame]) -> std::sync::Arc<VideoFrame> {
+        let outputs: Vec<Output<VideoFrame>> = layers.iter().map(|_| Output::new()).collect();
+        for (output, frame) in outputs.iter().zip(layers) {
+            connect(&output.to_ref(), &mix.layers.to_ref()).expect("connects");
+            output.write(frame.clone());
+        }
+        mix.process(&Tick::for_test(0, Rate::fps(30).unwrap()))
+            .expect("composited");
+        mix.video.to_ref().read_latest().expect("sent")
+    }
+
+    /// One frame of `pattern` without the marker, `size`, in `format`.
+    fn pattern_frame(pattern: Pattern, size: (u32, u32), format: PixelFormat) -> VideoFrame {
+        let mut source = TestPattern::new(size.0, size.1)
+            .with_pattern(pattern)
+            .with_marker(false)
+            .with_format(format)
+            .expect("a drawable format");
+        source
+            .process(&Tick::for_test(0, Rate::fps(30).unwrap()))
+            .expect("drawn");
+        let frame = source.video.to_ref().read_latest().expect("sent");
+        (*frame).clone()
+    }
+
+    #[test]
+    fn i420_layers_mix_plane_by_plane_at_their_opacity() {
+        let size = (8, 4);
+        let blue = pattern_frame(Pattern::Solid([0, 0, 255, 255]), size, PixelFormat::I420);
+        let red = pattern_frame(Pattern::Solid([255, 0, 0, 255]), size, PixelFormat::I420);
+        let mix = Compositor::new(8, 4)
+            .with_format(PixelFormat::I420)
+            .expect("even")
+            .with_layer(1, Layer::new(1).opacity(0.6));
+        let out = composite(mix, &[blue.clone(), red.clone()]);
+        assert_eq!(out.format(), PixelFormat::I420);
+        let (b, r) = (
+            i420::planes(blue.data(), size),
+            i420::planes(red.data(), size),
+        );
+        for (plane, got) in i420::planes(out.data(), size).into_iter().enumerate() {
+            let want = (u32::from(r[plane][0]) * 153 + u32::from(b[plane][0]) * 102) as f64;
+            let want = (want / 255.0).round() as u8;
+            assert!(
+                got.iter().all(|&v| v == want),
+                "plane {plane}: {got:?}, want {want}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_rgba_layer_on_an_i420_picture_keeps_its_alpha_and_place() {
+        let size = (8, 4);
+        let blue = pattern_frame(Pattern::Solid([0, 0, 255, 255]), size, PixelFormat::I420);
+        let half_red = pattern_frame(Pattern::Solid([255, 0, 0, 128]), (2, 2), PixelFormat::Rgba8);
+        let at = Placement::At { x: 4, y: 2 };
+        let mix = Compositor::new(8, 4)
+            .with_format(PixelFormat::I420)
+            .expect("even")
+            .with_layer(1, Layer::new(1).placement(at));
+        let out = composite(mix, &[blue.clone(), half_red]);
+        let [y, u, _] = i420::planes(out.data(), size);
+        let [blue_y, blue_u, _] = i420::planes(blue.data(), size);
+        let red_y = color_to_yuv([255, 0, 0, 255])[0];
+        let half = ((u32::from(red_y) * 128 + u32::from(blue_y[0]) * 127) as f64 / 255.0).round();
+        for row in 0..4 {
+            for x in 0..8 {
+                let got = y[row * 8 + x];
+                let want = if row >= 2 && (4..6).contains(&x) {
+                    half as u8
+                } else {
+                    blue_y[0]
+                };
+                assert_eq!(got, want, "luma ({x}, {row})");
+            }
+        }
+        assert_eq!(u[..2], blue_u[..2], "the top chroma row is untouched");
+        assert_ne!(u[6], blue_u[6], "the block under the layer is mixed");
+    }
+
+    #[test]
+    fn i420_composite_matches_the_rgba_one() {
+        let size = (64, 36);
+        let layers = |format| {
+            let bars = pattern_frame(Pattern::SmpteBars, size, format);
+            let ramp = pattern_frame(Pattern::Ramp, size, format);
+            [bars, ramp]
+        };
+        let compositor = || Compositor::new(64, 36).with_layer(1, Layer::new(1).opacity(0.6));
+        let rgba = composite(compositor(), &layers(PixelFormat::Rgba8));
+        let i420 = composite(
+            compositor().with_format(PixelFormat::I420).expect("even"),
+            &layers(PixelFormat::I420),
+        );
+        let mut want = Vec::new();
+        i420::rgba_to_i420(rgba.data(), size, &mut want);
+        for (plane, (got, want)) in i420::planes(i420.data(), size)
+            .into_iter()
+            .zip(i420::planes(&want, size))
+            .enumerate()
+        {
+            let worst = got.iter().zip(want).map(|(g, w)| g.abs_diff(*w)).max();
+            assert!(worst <= Some(3), "plane {plane} differs by up to {worst:?}");
+        }
+    }
+
+    #[test]
+    fn formats_it_cannot_draw_are_refused() {
+        assert!(Compositor::new(5, 4)
+            .with_format(PixelFormat::I420)
+            .is_err());
+        let error = Compositor::new(4, 4)
+            .with_format(PixelFormat::Bgra8)
+            .err()
+            .unwrap();
+        assert!(error.to_string().contains("BGRA8"), "{error}");
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //!
 //! | actor | ports | what it does |
 //! | --- | --- | --- |
-//! | [`TestPattern`] | out `video` | SMPTE 75 % bars, grey ramp, solid colours, a moving marker |
+//! | [`TestPattern`] | out `video` | SMPTE 75 % bars, grey ramp, solid colours, a moving marker; RGBA8 or I420 |
 //! | [`Drawing`] | out `video` | an animated vector overlay (shapes and text) on a transparent canvas |
-//! | [`Compositor`] | in `layers` (an input set: any number), out `video` | per-pixel alpha blending, layer order and opacity, scaling or positioning |
+//! | [`Compositor`] | in `layers` (an input set: any number), out `video` | per-pixel alpha blending, layer order and opacity, scaling or positioning; composites in RGBA8 or I420 |
 //! | [`Display`] | in `video`, out `closed` | a window on a dedicated thread; headless without a display |
 //! | [`PngSnapshot`] | in `video` | writes a frame as PNG now and then, and the last one at stop |
 //! | [`Y4mRecorder`] | in `video`, out `progress` | records the stream as a `.y4m` file any player opens |
@@ -12,7 +12,7 @@
 //! | [`AudioMeter`] | in `audio`, out `level` | RMS and peak level of each buffer |
 //! | [`WavRecorder`] | in `audio`, out `progress` | records audio as a 16-bit `.wav` file |
 //!
-//! The pixel work lives in plain functions and types ([`Canvas`], [`blend`], [`FramePool`],
+//! The pixel work lives in plain functions and types ([`Canvas`], [`blend`], [`i420`], [`FramePool`],
 //! [`font`], [`color`], [`y4m`], [`wav`]) with unit tests of their own, so each `process` stays
 //! short. Conversion, scaling and blending run on well-kept SIMD crates (`yuv`,
 //! `fast_image_resize`, `wide`, tiny-skia), and the actors on a frame's path draw into reused
@@ -26,6 +26,7 @@ pub mod compositor;
 pub mod display;
 pub mod drawing;
 pub mod font;
+pub mod i420;
 pub mod png_snapshot;
 pub mod pool;
 pub mod test_pattern;

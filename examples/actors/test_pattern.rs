@@ -14,15 +14,21 @@
 //! buffers ([`FramePool`]), each of which already holds the pattern and the marker where it was
 //! a few frames ago: only that square is put back from the pattern and the marker drawn where
 //! the tick's time puts it.
+//!
+//! Frames are RGBA8 by default; [`TestPattern::with_format`] makes them I420 (the pattern is
+//! converted once, and the marker, black and white, is drawn into the planes on even
+//! coordinates so that it covers whole chroma blocks): 1.5 bytes a pixel to move instead of 4,
+//! for a pipeline that composites in I420 (see [`Compositor::with_format`](super::Compositor::with_format)).
 
 use std::f64::consts::PI;
 use std::sync::Arc;
 
 use streamlib::prelude::*;
-use streamlib::VideoFrame;
+use streamlib::{PixelFormat, VideoFrame};
 
 use super::canvas::{copy_rect, fill_rect, rgba_frame, Canvas, Rgba};
 use super::clock_seconds;
+use super::i420::{self, check_output, even_rect, i420_frame, OutputFormatError};
 use super::pool::FramePool;
 
 /// The seven 75 % bars, left to right.
@@ -61,14 +67,15 @@ pub enum Pattern {
 /// Sends a test pattern frame of any size on every tick.
 #[actor]
 pub struct TestPattern {
-    /// One RGBA8 frame per tick.
+    /// One frame per tick, RGBA8 unless [`with_format`](TestPattern::with_format) says I420.
     #[output]
     pub video: Output<VideoFrame>,
     width: u32,
     height: u32,
     pattern: Pattern,
     marker: bool,
-    /// The pattern without the marker, drawn once, shared by every frame.
+    format: PixelFormat,
+    /// The pattern without the marker, drawn once in `format`, shared by every frame.
     background: Arc<[u8]>,
     /// Buffers of the frames with a marker, each noting where its marker is.
     pool: FramePool<Option<MarkerRect>>,
@@ -86,6 +93,7 @@ impl TestPattern {
             height,
             pattern: Pattern::SmpteBars,
             marker: true,
+            format: PixelFormat::Rgba8,
             background: smpte_bars(width, height).into_pixels().into(),
             pool: FramePool::new(width as usize * height as usize * 4),
         }
@@ -94,11 +102,36 @@ impl TestPattern {
     /// Shows `pattern` instead of the bars.
     pub fn with_pattern(mut self, pattern: Pattern) -> TestPattern {
         self.pattern = pattern;
-        self.background = render(pattern, self.width, self.height)
-            .into_pixels()
-            .into();
-        self.pool = FramePool::new(self.background.len());
+        self.redraw_background();
         self
+    }
+
+    /// Sends `format` frames: [`PixelFormat::Rgba8`] (the default) or [`PixelFormat::I420`]
+    /// (even sizes only).
+    ///
+    /// # Errors
+    ///
+    /// [`OutputFormatError`] for another format, or I420 at an odd size.
+    pub fn with_format(mut self, format: PixelFormat) -> Result<TestPattern, OutputFormatError> {
+        check_output(format, (self.width, self.height))?;
+        self.format = format;
+        self.redraw_background();
+        Ok(self)
+    }
+
+    /// Draws the pattern without the marker in the output format, and empties the pool.
+    fn redraw_background(&mut self) {
+        let size = (self.width, self.height);
+        let rgba = render(self.pattern, size.0, size.1).into_pixels();
+        self.background = match self.format {
+            PixelFormat::I420 => {
+                let mut planes = Vec::new();
+                i420::rgba_to_i420(&rgba, size, &mut planes);
+                planes.into()
+            }
+            _ => rgba.into(),
+        };
+        self.pool = FramePool::new(self.background.len());
     }
 
     /// Draws the moving marker or not (default: drawn).
@@ -111,6 +144,7 @@ impl TestPattern {
 impl Process for TestPattern {
     fn process(&mut self, tick: &Tick) -> ProcessResult {
         let size = (self.width, self.height);
+        let i420 = self.format == PixelFormat::I420;
         let data = if self.marker {
             let marker = marker_rect(size.0, size.1, clock_seconds(tick));
             let background = &self.background;
@@ -118,15 +152,25 @@ impl Process for TestPattern {
                 |fresh| fresh.copy_from_slice(background),
                 |pixels, drawn| {
                     if let Some((x, y, side)) = drawn.replace(marker) {
-                        copy_rect(pixels, background, size, (x.into(), y.into(), side, side));
+                        let rect = (x.into(), y.into(), side, side);
+                        match i420 {
+                            true => i420::copy_rect(pixels, background, size, even_rect(rect)),
+                            false => copy_rect(pixels, background, size, rect),
+                        }
                     }
-                    draw_marker(pixels, size, marker);
+                    match i420 {
+                        true => draw_marker_i420(pixels, size, marker),
+                        false => draw_marker(pixels, size, marker),
+                    }
                 },
             )
         } else {
             self.background.clone()
         };
-        let frame = rgba_frame(size, data, tick)?;
+        let frame = match i420 {
+            true => i420_frame(size, data, tick)?,
+            false => rgba_frame(size, data, tick)?,
+        };
         self.video.write(frame);
         Ok(())
     }
@@ -186,6 +230,19 @@ fn draw_marker(pixels: &mut [u8], size: (u32, u32), (x, y, side): MarkerRect) {
         (x + border, y + border, inner, inner),
         white,
     );
+}
+
+/// Draws the marker at `(x, y, side)` on the I420 picture `pixels` of `size`: the black square
+/// grown to even coordinates (whole chroma blocks; black and white share their chroma), the
+/// white one inside it exactly as [`draw_marker`] places it.
+fn draw_marker_i420(pixels: &mut [u8], size: (u32, u32), (x, y, side): MarkerRect) {
+    let border = (side / 6).max(1);
+    let outer = even_rect((x.into(), y.into(), side, side));
+    i420::fill_rect(pixels, size, outer, i420::color_to_yuv([0, 0, 0, 255]));
+    let inner = side - 2 * border;
+    let (x, y) = (i64::from(x + border), i64::from(y + border));
+    let white = i420::color_to_yuv([255, 255, 255, 255]);
+    i420::fill_rect(pixels, size, (x, y, inner, inner), white);
 }
 
 /// Equal-width columns of `colors` between rows `top` and `bottom`.
@@ -262,6 +319,73 @@ mod tests {
             canvas.pixel(x + side / 2, y + side / 2),
             [255, 255, 255, 255]
         );
+    }
+
+    #[test]
+    fn i420_frames_show_the_same_picture() {
+        use crate::actors::canvas::frame_to_rgba;
+        use streamlib::Rate;
+
+        let (w, h) = (320, 180);
+        let mut pattern = TestPattern::new(w, h)
+            .with_format(PixelFormat::I420)
+            .expect("even size");
+        let tick = Tick::for_test(30, Rate::fps(60).unwrap()); // 0.5 s into the clock
+        pattern.process(&tick).expect("drawn");
+        let frame = pattern.video.to_ref().read_latest().expect("sent");
+        assert_eq!(frame.format(), PixelFormat::I420);
+        let mut rgba = Vec::new();
+        frame_to_rgba(&frame, &mut rgba).expect("I420 reads");
+        let pixel = |x: u32, y: u32| -> Rgba {
+            let at = (y * w + x) as usize * 4;
+            rgba[at..at + 4].try_into().unwrap()
+        };
+        let near = |got: Rgba, want: Rgba| got.iter().zip(want).all(|(g, w)| g.abs_diff(w) <= 3);
+        for (i, color) in BARS_75.iter().enumerate() {
+            let got = pixel(bar_center(w, i as u32), 10);
+            assert!(near(got, *color), "bar {i}: {got:?} for {color:?}");
+        }
+        let (x, y, side) = marker_rect(w, h, 0.5);
+        assert!(
+            near(pixel(x + side / 2, y + side / 2), [255; 4]),
+            "marker centre"
+        );
+        assert!(near(pixel(x + 1, y + 1), [0, 0, 0, 255]), "marker border");
+        assert_eq!(frame.data().len(), i420::len((w, h)));
+
+        // Later frames reuse buffers once the output lets go of them: each old square is put
+        // back, so outside the newest marker every byte is the pattern's.
+        drop(frame);
+        for n in 31..=60 {
+            pattern
+                .process(&Tick::for_test(n, tick.rate))
+                .expect("drawn");
+        }
+        assert!(
+            pattern.pool.buffers() <= 5,
+            "{} buffers",
+            pattern.pool.buffers()
+        );
+        let frame = pattern.video.to_ref().read_latest().expect("sent");
+        let (nx, ny, nside) = marker_rect(w, h, 1.0);
+        let (mx, my, mw, mh) = even_rect((nx.into(), ny.into(), nside, nside));
+        let inside = |x: u32, y: u32| {
+            (mx..mx + i64::from(mw)).contains(&x.into())
+                && (my..my + i64::from(mh)).contains(&y.into())
+        };
+        for (i, (got, want)) in frame.data()[..(w * h) as usize]
+            .iter()
+            .zip(&pattern.background[..])
+            .enumerate()
+        {
+            let (x, y) = (i as u32 % w, i as u32 / w);
+            if !inside(x, y) {
+                assert_eq!(got, want, "luma at ({x}, {y})");
+            }
+        }
+        assert!(TestPattern::new(7, 4)
+            .with_format(PixelFormat::I420)
+            .is_err());
     }
 
     #[test]

@@ -145,8 +145,13 @@ impl<W: Write> Y4mWriter<W> {
     }
 }
 
-/// RGBA8 to Y′, Cb and Cr planes, one after the other in `planes`.
-fn to_planes(rgba: &[u8], (width, height): (u32, u32), chroma: Chroma, planes: &mut [u8]) {
+/// RGBA8 to Y′, Cb and Cr planes, one after the other in `planes` (limited-range BT.601).
+pub(crate) fn to_planes(
+    rgba: &[u8],
+    (width, height): (u32, u32),
+    chroma: Chroma,
+    planes: &mut [u8],
+) {
     let (cw, ch) = chroma.plane_size(width, height);
     let (y_plane, chroma_planes) = planes.split_at_mut(width as usize * height as usize);
     let (u_plane, v_plane) = chroma_planes.split_at_mut(cw * ch);

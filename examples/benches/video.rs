@@ -17,6 +17,10 @@
 //!   pipeline, whose late ticks are skipped, so each tick starts as soon as the previous one is
 //!   done; GStreamer with `sync=false`), frames per second of wall time.
 //!
+//! streamlib runs twice: in RGBA8 (the reference actors' default) and in I420
+//! (`TestPattern::with_format` and `Compositor::with_format`), the format GStreamer's I420 row
+//! uses too.
+//!
 //! GStreamer runs as a child `gst-launch-1.0` process (its CPU time read with
 //! `getrusage(RUSAGE_CHILDREN)`, start-up included, as streamlib's includes building its
 //! pipeline), once with `format=RGBA` (the pixel format of the reference actors) and once with
@@ -30,7 +34,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use streamlib::prelude::*;
-use streamlib::{Rate, SoftwareClock, VideoFrame};
+use streamlib::{PixelFormat, Rate, SoftwareClock, VideoFrame};
 use streamlib_examples::actors::{Compositor, Layer, TestPattern};
 use streamlib_examples::demos::report::{children_cpu_time, process_cpu_time};
 
@@ -87,11 +91,16 @@ trait Contender {
     fn run(&self, shape: Shape) -> Result<Measured, String>;
 }
 
-struct Streamlib;
+struct Streamlib {
+    format: PixelFormat,
+}
 
 impl Contender for Streamlib {
     fn name(&self) -> String {
-        "streamlib".into()
+        match self.format {
+            PixelFormat::Rgba8 => "streamlib RGBA".into(),
+            format => format!("streamlib {format}"),
+        }
     }
 
     fn run(&self, shape: Shape) -> Result<Measured, String> {
@@ -101,10 +110,17 @@ impl Contender for Streamlib {
         let rate = if synced { FPS } else { UNSYNCED_FPS };
         let clock = SoftwareClock::new(Rate::fps(rate).map_err(|e| e.to_string())?);
         let rt = Runtime::new();
+        let format = self.format;
+        let invalid = |e: streamlib_examples::actors::i420::OutputFormatError| e.to_string();
+        let pattern = || TestPattern::new(width, height).with_format(format);
+        let (a, b) = (pattern().map_err(invalid)?, pattern().map_err(invalid)?);
+        let mix = Compositor::new(width, height)
+            .with_format(format)
+            .map_err(invalid)?
+            .with_layer(1, Layer::new(1).opacity(OPACITY));
         let spawn = || -> streamlib::Result<_> {
-            let a = rt.spawn_on(TestPattern::new(width, height), "a", &clock)?;
-            let b = rt.spawn_on(TestPattern::new(width, height), "b", &clock)?;
-            let mix = Compositor::new(width, height).with_layer(1, Layer::new(1).opacity(OPACITY));
+            let a = rt.spawn_on(a, "a", &clock)?;
+            let b = rt.spawn_on(b, "b", &clock)?;
             let mix = rt.spawn_on(mix, "mix", &clock)?;
             let sink = FrameSink {
                 video: Input::new(),
@@ -258,7 +274,14 @@ fn options() -> Options {
 
 fn main() {
     let options = options();
-    let mut contenders: Vec<Box<dyn Contender>> = vec![Box::new(Streamlib)];
+    let mut contenders: Vec<Box<dyn Contender>> = vec![
+        Box::new(Streamlib {
+            format: PixelFormat::Rgba8,
+        }),
+        Box::new(Streamlib {
+            format: PixelFormat::I420,
+        }),
+    ];
     match gstreamer_missing() {
         None => {
             contenders.push(Box::new(GStreamer { format: "RGBA" }));
@@ -273,7 +296,7 @@ fn main() {
     for (name, size) in &options.sizes {
         let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); contenders.len()];
         let mut fps: Vec<Vec<f64>> = vec![Vec::new(); contenders.len()];
-        let mut actors = Vec::new();
+        let mut actors = vec![Vec::new(); contenders.len()];
         for _ in 0..options.runs {
             for (i, contender) in contenders.iter().enumerate() {
                 for synced in [true, false] {
@@ -286,7 +309,7 @@ fn main() {
                         Ok(m) if synced => {
                             cpu[i].push(m.cpu_per_frame.as_secs_f64() * 1e3);
                             if !m.actors.is_empty() {
-                                actors = m.actors;
+                                actors[i] = m.actors;
                             }
                         }
                         Ok(m) => fps[i].push(m.fps),
@@ -296,32 +319,59 @@ fn main() {
             }
         }
         println!(
-            "\n{name} ({}x{})  {:<16} {:>16} {:>14} {:>14} {:>16}",
-            size.0, size.1, "", "CPU/frame @60", "share of core", "vs streamlib", "unsynced fps"
+            "\n{name} ({}x{})  {:<16} {:>16} {:>14} {:>18} {:>16}",
+            size.0,
+            size.1,
+            "",
+            "CPU/frame @60",
+            "share of core",
+            "÷ GStreamer, same format",
+            "unsynced fps"
         );
-        let ours = median(cpu[0].clone());
+        let medians: Vec<Option<f64>> = cpu
+            .iter()
+            .zip(&fps)
+            .map(|(cpu, fps)| (!cpu.is_empty() && !fps.is_empty()).then(|| median(cpu.clone())))
+            .collect();
         for (i, contender) in contenders.iter().enumerate() {
-            if cpu[i].is_empty() || fps[i].is_empty() {
-                continue;
-            }
-            let ms = median(cpu[i].clone());
+            let Some(ms) = medians[i] else { continue };
+            // A streamlib row against the GStreamer row of its pixel format.
+            let format = contender
+                .name()
+                .rsplit(' ')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            let peer = contenders.iter().zip(&medians).find_map(|(other, ms)| {
+                (other.name() == format!("GStreamer {format}")
+                    && !contender.name().starts_with("GStreamer"))
+                .then_some(*ms)
+                .flatten()
+            });
+            let ratio = peer.map_or("—".to_owned(), |peer| format!("{:.2}x", ms / peer));
             println!(
-                "  {:<28} {:>13.2} ms {:>13.1} % {:>13.2}x {:>16.0}",
+                "  {:<28} {:>13.2} ms {:>13.1} % {:>24} {:>16.0}",
                 contender.name(),
                 ms,
                 ms * f64::from(FPS) / 10.0,
-                ms / ours,
+                ratio,
                 median(fps[i].clone())
             );
         }
-        println!(
-            "  streamlib process p50 per actor (last synced run): {}",
-            actors
-                .iter()
-                .map(|(class, p50)| format!("{class} {:.2} ms", p50.as_secs_f64() * 1e3))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        for (contender, actors) in contenders.iter().zip(&actors) {
+            if actors.is_empty() {
+                continue;
+            }
+            println!(
+                "  {} process p50 per actor (last synced run): {}",
+                contender.name(),
+                actors
+                    .iter()
+                    .map(|(class, p50)| format!("{class} {:.2} ms", p50.as_secs_f64() * 1e3))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         println!(
             "  runs (CPU ms/frame): {}",
             contenders
