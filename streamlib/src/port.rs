@@ -176,11 +176,10 @@ fn describe(address: Option<PortAddress>, direction: Direction) -> String {
 pub(crate) struct OutputShared<T> {
     pub(crate) ring: RingBuffer<T>,
     pub(crate) binding: OnceLock<Binding>,
-    /// What inputs have read, for "overwritten before any read"; written by readers only, so
-    /// a write touches nothing but its ring buffer.
+    /// What inputs have read, for "overwritten before any read", and how many inputs are
+    /// connected; written by readers and by wiring only, so a write touches nothing but its
+    /// ring buffer.
     reads: CachePadded<ReadMarks>,
-    /// Inputs currently connected.
-    readers: AtomicUsize,
     /// Set for an output that stands for another process's output.
     pub(crate) origin: Option<Arc<dyn Origin>>,
     taps: Taps<T>,
@@ -212,12 +211,21 @@ struct Taps<T> {
 /// may still be counted as overwritten (a late mark never counts twice). The table fits in the
 /// cache line(s) `CachePadded` gives the struct anyway, and a read that is not the first of its
 /// value touches only one entry.
+///
+/// The sole connected input (the common case) marks with plain stores: no other input writes
+/// the table then, and the two read-modify-writes of the shared path were a third of the cost of
+/// reading a new value. While a second input connects, the first may still take the plain path
+/// for a read or two (its count of readers is read without synchronising); a mark that races
+/// then can be lost or counted twice, so `overwritten_unread` can be off by about one around a
+/// connection. Marks never affect which values are delivered.
 #[derive(Default)]
 struct ReadMarks {
     /// Per entry, the newest sequence number read among those `≡ entry (mod RECENT_MARKS)`.
     recent: [AtomicU64; RECENT_MARKS],
     /// Distinct values read by at least one input.
     values: AtomicU64,
+    /// Inputs currently connected.
+    readers: AtomicUsize,
 }
 
 /// Entries of [`ReadMarks::recent`].
@@ -231,7 +239,14 @@ impl ReadMarks {
     /// An input read value `seq`: count it if no input had.
     fn mark(&self, seq: u64) {
         let entry = self.entry(seq);
-        if entry.load(Ordering::Relaxed) < seq && entry.fetch_max(seq, Ordering::Relaxed) < seq {
+        if entry.load(Ordering::Relaxed) >= seq {
+            return;
+        }
+        if self.readers.load(Ordering::Relaxed) == 1 {
+            // The sole reader: nobody else writes these words (see the type's docs).
+            entry.store(seq, Ordering::Relaxed);
+            add(&self.values, 1);
+        } else if entry.fetch_max(seq, Ordering::Relaxed) < seq {
             self.values.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -248,7 +263,6 @@ impl<T> OutputShared<T> {
             ring,
             binding: OnceLock::new(),
             reads: CachePadded::new(ReadMarks::default()),
-            readers: AtomicUsize::new(0),
             origin,
             taps: Taps {
                 active: AtomicBool::new(false),
@@ -273,7 +287,7 @@ impl<T> OutputShared<T> {
     /// A connected input reads it, or a tap (a link to another process, a recorder) takes
     /// its values.
     fn is_connected(&self) -> bool {
-        self.readers.load(Ordering::Relaxed) > 0 || self.taps.active.load(Ordering::Relaxed)
+        self.reads.readers.load(Ordering::Relaxed) > 0 || self.taps.active.load(Ordering::Relaxed)
     }
 
     /// Publishes `value` to the ring buffer, then to every tap (queued inputs among them).
@@ -624,7 +638,7 @@ impl<T: Send + Sync + 'static> InputShared<T> {
 
     /// `output` starts feeding this (single) input through connection `id`.
     fn feed_starts(&self, id: u64, output: &Arc<OutputShared<T>>) {
-        output.readers.fetch_add(1, Ordering::Relaxed);
+        output.reads.readers.fetch_add(1, Ordering::Relaxed);
         if let Some(queue) = self.queue.get() {
             output.add_tap(id, queue_tap(queue.clone()));
         }
@@ -632,7 +646,7 @@ impl<T: Send + Sync + 'static> InputShared<T> {
 
     /// `output` stops feeding this (single) input.
     fn feed_ends(&self, id: u64, output: &OutputShared<T>) {
-        output.readers.fetch_sub(1, Ordering::Relaxed);
+        output.reads.readers.fetch_sub(1, Ordering::Relaxed);
         if self.queue.get().is_some() {
             output.remove_tap(id);
         }
@@ -762,8 +776,13 @@ impl<T: Send + Sync + 'static> InputShared<T> {
 struct ReadCache<T> {
     version: u64,
     upstream: Option<Arc<OutputShared<T>>>,
-    /// Sequence number and value of the newest value read from `upstream`.
-    latest: Option<(u64, Arc<T>)>,
+    /// Sequence number of the newest value read from `upstream`; 0 for none.
+    latest_seq: u64,
+    /// That value, kept from its second read on, so that further reads of an unchanged value
+    /// skip the ring buffer. A first read keeps nothing: when every read finds a new value (the
+    /// common case of a reader as fast as its writer), keeping it would cost a reference count
+    /// taken and given back per read.
+    latest: Option<Arc<T>>,
     /// The output `returned` counts in: the last upstream, kept through a disconnected gap so
     /// that reconnecting the same output does not return its values again. Weak, so that a
     /// disconnected input keeps no output alive; compared only after an upgrade, so an output
@@ -778,6 +797,7 @@ impl<T> ReadCache<T> {
         ReadCache {
             version: 0,
             upstream: None,
+            latest_seq: 0,
             latest: None,
             returned_from: Weak::new(),
             returned: 0,
@@ -803,6 +823,7 @@ impl<T> ReadCache<T> {
         // Values of another output, or from before a gap, say nothing about what comes next
         // (and a disconnected input must not keep a payload alive).
         self.latest = None;
+        self.latest_seq = 0;
         if let Some(new) = &upstream {
             let same_as_before = self
                 .returned_from
@@ -963,8 +984,8 @@ impl<T: Send + Sync + 'static> Input<T> {
     /// [`wire`](crate::wire) for when two hosts' timestamps compare). `None` for local values.
     pub fn stamp(&self) -> Option<Stamp> {
         let cache = self.cache.borrow();
-        let (seq, _) = cache.latest.as_ref()?;
-        cache.upstream.as_ref()?.origin.as_ref()?.stamp(*seq)
+        let seq = Some(cache.latest_seq).filter(|&seq| seq != 0)?;
+        cache.upstream.as_ref()?.origin.as_ref()?.stamp(seq)
     }
 
     /// Counters of this port.
@@ -988,25 +1009,35 @@ impl<T: Send + Sync + 'static> Input<T> {
         // Borrow the cached upstream rather than clone its `Arc`: a read takes no locked
         // instruction of its own when nothing new was written.
         let ReadCache {
-            upstream, latest, ..
+            upstream,
+            latest_seq,
+            latest,
+            ..
         } = &mut *cache;
         let upstream = upstream.as_ref()?;
         let stats = &*self.shared;
         add(&stats.reads, 1);
-        let seq = upstream.ring.seq();
-        if let Some((cached_seq, value)) = latest.as_ref() {
-            if *cached_seq == seq {
-                add(&stats.stale_reads, 1);
-                return Some((seq, value.clone()));
-            }
+        if let Some(value) = latest
+            .as_ref()
+            .filter(|_| upstream.ring.seq() == *latest_seq)
+        {
+            add(&stats.stale_reads, 1);
+            return Some((*latest_seq, value.clone()));
         }
         let (seq, value) = upstream.ring.read_latest_with_seq()?;
-        let previous = latest.as_ref().map_or(0, |(s, _)| *s);
+        if seq == *latest_seq {
+            // Read again, unchanged: keep it for the reads after this one.
+            add(&stats.stale_reads, 1);
+            *latest = Some(value.clone());
+            return Some((seq, value));
+        }
+        let previous = *latest_seq;
         if previous != 0 && seq > previous + 1 && stats.queue.get().is_none() {
             add(&stats.missed, seq - previous - 1);
         }
         upstream.reads.mark(seq);
-        *latest = Some((seq, value.clone()));
+        *latest_seq = seq;
+        *latest = None;
         Some((seq, value))
     }
 }
@@ -1237,6 +1268,55 @@ mod tests {
         let stats = out.stats();
         assert_eq!(stats.writes, 3);
         assert_eq!(stats.overwritten_unread, 1, "only 1 was never read");
+    }
+
+    #[test]
+    fn an_unchanged_value_is_kept_from_its_second_read_on() {
+        let out = Output::new();
+        let inp = Input::new();
+        wire(&out, &inp, 1);
+        out.write(7u32);
+        let first = inp.read_latest().unwrap();
+        assert!(
+            inp.cache.borrow().latest.is_none(),
+            "a first read keeps nothing"
+        );
+        let second = inp.read_latest().unwrap();
+        assert!(
+            inp.cache.borrow().latest.is_some(),
+            "a repeat keeps the value"
+        );
+        let third = inp.read_latest().unwrap();
+        assert!(Arc::ptr_eq(&first, &second) && Arc::ptr_eq(&second, &third));
+        out.write(8);
+        assert_eq!(*inp.read_latest().unwrap(), 8);
+        assert!(
+            inp.cache.borrow().latest.is_none(),
+            "a new value drops the kept one"
+        );
+        // Ours three and the ring buffer's (it keeps its last values): the input keeps none.
+        assert_eq!(Arc::strong_count(&first), 4);
+        assert_eq!(inp.stats().stale_reads, 2);
+    }
+
+    #[test]
+    fn with_two_readers_a_value_read_by_either_is_read() {
+        let out = Output::new();
+        let (a, b) = (Input::new(), Input::new());
+        wire(&out, &a, 1);
+        wire(&out, &b, 2);
+        out.write(1u64);
+        assert_eq!(*a.read_latest().unwrap(), 1);
+        out.write(2);
+        assert_eq!(*b.read_latest().unwrap(), 2);
+        assert_eq!(*a.read_latest().unwrap(), 2, "read by both: counted once");
+        out.write(3);
+        out.write(4);
+        assert_eq!(*a.read_latest().unwrap(), 4);
+        let stats = out.stats();
+        assert_eq!(stats.writes, 4);
+        assert_eq!(stats.overwritten_unread, 1, "only 3 was never read");
+        assert_eq!(out.shared.reads.values.load(Ordering::Relaxed), 3);
     }
 
     #[test]
