@@ -4,6 +4,11 @@
 //! design (one sleeping thread per actor); and B independent chains of L busy actors on one
 //! 100 Hz clock, with the rate achieved.
 //!
+//! Two kinds of near-idle actor: `Idle` writes one value per tick (the least a real actor does:
+//! an allocation, a ring buffer publication, the value it replaces freed), `Empty` has no ports
+//! and returns at once — the scheduler's own cost per actor-tick, the floor's exact counterpart
+//! (`streamlib_empty_2_workers`).
+//!
 //! Each "iteration" sleeps 100 ms of wall time and reports the process CPU time consumed, so the
 //! figure criterion prints as time per iteration is CPU per 100 ms: 10 ms means 10 % of one core.
 //!
@@ -45,6 +50,27 @@ impl Actor for Idle {
 impl Process for Idle {
     fn process(&mut self, tick: &Tick) -> ProcessResult {
         self.value.write(tick.frame_number);
+        Ok(())
+    }
+}
+
+/// An actor that does nothing: what scheduling one costs, and nothing else.
+#[derive(Default)]
+struct Empty;
+
+impl Actor for Empty {
+    type Inputs = ();
+    type Outputs = ();
+    fn class_name() -> &'static str {
+        "Empty"
+    }
+    fn bind_ports(&self, _: &mut PortBinder<'_>) -> ((), ()) {
+        ((), ())
+    }
+}
+
+impl Process for Empty {
+    fn process(&mut self, _tick: &Tick) -> ProcessResult {
         Ok(())
     }
 }
@@ -127,7 +153,7 @@ fn floor_loop(n: usize) -> (Arc<AtomicBool>, std::thread::JoinHandle<()>) {
     (stop, thread)
 }
 
-fn measure_runtime(
+fn measure_runtime<A: Actor + Process + Default>(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     n: usize,
     workers: usize,
@@ -136,10 +162,7 @@ fn measure_runtime(
     let rt = Runtime::builder().workers(workers).build().unwrap();
     let clock = SoftwareClock::new(Rate::fps(60).unwrap());
     let handles: Vec<_> = (0..n)
-        .map(|i| {
-            rt.spawn_on(Idle::default(), &format!("a{i}"), &clock)
-                .unwrap()
-        })
+        .map(|i| rt.spawn_on(A::default(), &format!("a{i}"), &clock).unwrap())
         .collect();
     std::thread::sleep(Duration::from_millis(500));
     let skipped_before: u64 = handles.iter().map(|h| h.stats().skipped_ticks).sum();
@@ -181,8 +204,9 @@ fn scheduler_cost(c: &mut Criterion) {
         });
         stop.store(true, Ordering::Relaxed);
         let _ = thread.join();
+        measure_runtime::<Empty>(&mut group, n, 2, "streamlib_empty_2_workers");
         for &workers in &worker_counts {
-            measure_runtime(
+            measure_runtime::<Idle>(
                 &mut group,
                 n,
                 workers,
