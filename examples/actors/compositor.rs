@@ -341,18 +341,11 @@ impl Compositor {
             return self.composite_i420(frames, tick);
         }
         // Each layer as straight RGBA8 at the size it is drawn, bottom to top.
-        let order = self.stacking_order(frames.len());
-        let settings: Vec<Layer> = (0..frames.len()).map(|i| self.setting(i)).collect();
-        let mut scratch: Vec<Option<&mut Scratch>> = self.scratch.iter_mut().map(Some).collect();
+        let order = self.layers_bottom_up(frames.len());
         let mut drawn: Vec<Drawn> = Vec::with_capacity(frames.len());
-        for index in order {
-            let (Some(frame), Some(scratch)) = (&frames[index], scratch[index].take()) else {
-                continue;
-            };
-            let layer = settings[index];
-            let (x, y, w, h) = layer
-                .placement
-                .rect((frame.width(), frame.height()), output);
+        for (frame, scratch, layer, (x, y, w, h)) in
+            stacked(&order, frames, &mut self.scratch, output)
+        {
             let pixels = scratch.prepare(frame, (w, h))?;
             drawn.push((pixels, (w, h), (x, y), opacity_u8(layer.opacity)));
         }
@@ -389,7 +382,39 @@ impl Compositor {
     }
 }
 
+/// A layer to draw: its frame, its scratch buffers, its setting, the rectangle it covers.
+type Stacked<'a> = (&'a VideoFrame, &'a mut Scratch, Layer, (i64, i64, u32, u32));
+
+/// The layers of `frames` that have a frame, bottom to top in `order` (index and setting of
+/// each), with the scratch buffers of each (`scratch` has one per frame) and the rectangle it
+/// covers in an `output`-sized picture.
+fn stacked<'a>(
+    order: &[(usize, Layer)],
+    frames: &'a [Option<std::sync::Arc<VideoFrame>>],
+    scratch: &'a mut [Scratch],
+    output: (u32, u32),
+) -> Vec<Stacked<'a>> {
+    let mut scratch: Vec<Option<&mut Scratch>> = scratch.iter_mut().map(Some).collect();
+    let mut stacked = Vec::with_capacity(order.len());
+    for &(index, layer) in order {
+        let (Some(frame), Some(scratch)) = (&frames[index], scratch[index].take()) else {
+            continue;
+        };
+        let rect = layer
+            .placement
+            .rect((frame.width(), frame.height()), output);
+        stacked.push((&**frame, scratch, layer, rect));
+    }
+    stacked
+}
+
 impl Compositor {
+    /// Index and setting of each of `count` layers, bottom to top.
+    fn layers_bottom_up(&self, count: usize) -> Vec<(usize, Layer)> {
+        let order = self.stacking_order(count);
+        order.into_iter().map(|i| (i, self.setting(i))).collect()
+    }
+
     /// [`composite`](Self::composite) for an I420 output: each layer as I420 planes (and alpha
     /// planes when it has alpha) on even coordinates, mixed in bottom to top.
     fn composite_i420(
@@ -398,18 +423,11 @@ impl Compositor {
         tick: &Tick,
     ) -> ProcessResult {
         let output = (self.width, self.height);
-        let order = self.stacking_order(frames.len());
-        let settings: Vec<Layer> = (0..frames.len()).map(|i| self.setting(i)).collect();
-        let mut scratch: Vec<Option<&mut Scratch>> = self.scratch.iter_mut().map(Some).collect();
+        let order = self.layers_bottom_up(frames.len());
         let mut drawn: Vec<i420::Source<'_>> = Vec::with_capacity(frames.len());
-        for index in order {
-            let (Some(frame), Some(scratch)) = (&frames[index], scratch[index].take()) else {
-                continue;
-            };
-            let layer = settings[index];
-            let (x, y, w, h) = layer
-                .placement
-                .rect((frame.width(), frame.height()), output);
+        for (frame, scratch, layer, (x, y, w, h)) in
+            stacked(&order, frames, &mut self.scratch, output)
+        {
             let size = ((w & !1).max(2), (h & !1).max(2));
             let (i420, alpha) = scratch.prepare_i420(frame, size)?;
             drawn.push(i420::Source {
