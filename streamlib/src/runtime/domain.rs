@@ -209,39 +209,56 @@ impl Domain {
         }
     }
 
+    /// At most one chunk per thread that can run one (the workers and this thread), and no more
+    /// than the machine has cores: a chunk beyond that only waits for a core, and moves its
+    /// actors' data between caches.
+    fn max_chunks(&self) -> u64 {
+        static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+        let cores =
+            *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        (self.pool.threads + 1).min(cores).max(1) as u64
+    }
+
     /// Splits the roots into chunks of about equal measured cost (each at least [`MIN_CHUNK`],
-    /// at most one per worker plus this thread), queues all but the first, returns the first.
+    /// at most [`max_chunks`](Self::max_chunks)), queues all but the first, returns the first.
     fn queue_chunks(&self, run: &Arc<TickRun>) -> std::ops::Range<u32> {
         let schedule = &run.schedule;
-        let roots = schedule.roots.len() as u32;
-        let total: u64 = schedule.roots.iter().map(|&r| schedule.cost(r)).sum();
-        let chunks = (total / MIN_CHUNK.as_nanos() as u64).clamp(1, self.pool.threads as u64 + 1);
-        if chunks == 1 {
-            return 0..roots;
-        }
-        let target = total / chunks;
+        let costs = || schedule.roots.iter().map(|&r| schedule.cost(r));
+        let total: u64 = costs().sum();
+        let chunks = (total / MIN_CHUNK.as_nanos() as u64).clamp(1, self.max_chunks());
         let mut first = None;
-        let (mut start, mut cost) = (0u32, 0u64);
-        for (i, &root) in schedule.roots.iter().enumerate() {
-            cost += schedule.cost(root);
-            let end = i as u32 + 1;
-            if cost >= target && end < roots {
-                if first.is_none() {
-                    first = Some(start..end);
-                } else {
-                    run.offer(Work::Roots(start..end), &self.pool.outside());
-                }
-                (start, cost) = (end, 0);
-            }
-        }
-        match first {
-            None => 0..roots,
-            Some(first) => {
-                run.offer(Work::Roots(start..roots), &self.pool.outside());
-                first
-            }
-        }
+        split_by_cost(costs(), total, chunks, |chunk| match first {
+            None => first = Some(chunk),
+            Some(_) => run.offer(Work::Roots(chunk), &self.pool.outside()),
+        });
+        first.unwrap_or(0..0)
     }
+}
+
+/// Cuts items of the given `costs` (summing to `total`) into `chunks` consecutive ranges of
+/// about equal cost and hands each to `chunk`, in order; with one chunk, or nothing to cut, the
+/// whole range. An item goes to the chunk its middle falls in, so two items of nearly equal
+/// cost split in two whichever is the larger.
+fn split_by_cost(
+    costs: impl Iterator<Item = u64>,
+    total: u64,
+    chunks: u64,
+    mut chunk: impl FnMut(std::ops::Range<u32>),
+) {
+    let target = total / chunks.max(1);
+    let (mut start, mut before, mut boundary) = (0u32, 0u64, target);
+    let (mut count, mut cuts) = (0u32, 0u64);
+    for (i, cost) in costs.enumerate() {
+        let i = i as u32;
+        // Item `i` starts a new chunk when its middle lies past the boundary.
+        if i > start && target > 0 && cuts + 1 < chunks && before + cost / 2 >= boundary {
+            chunk(start..i);
+            (start, boundary, cuts) = (i, boundary + target, cuts + 1);
+        }
+        before += cost;
+        count = i + 1;
+    }
+    chunk(start..count);
 }
 
 /// Emits one `streamlib::stats` debug event per actor, if anyone listens.
@@ -264,5 +281,45 @@ fn report_stats(schedule: &Schedule) {
             process_max_us = s.process_max.as_micros() as u64,
             "actor stats"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_by_cost;
+
+    fn split(costs: &[u64], chunks: u64) -> Vec<std::ops::Range<u32>> {
+        let mut out = Vec::new();
+        let total = costs.iter().sum();
+        split_by_cost(costs.iter().copied(), total, chunks, |c| out.push(c));
+        out
+    }
+
+    #[test]
+    fn two_nearly_equal_items_split_in_two_whichever_is_larger() {
+        assert_eq!(split(&[5_900, 6_100], 2), [0..1, 1..2]);
+        assert_eq!(split(&[6_100, 5_900], 2), [0..1, 1..2]);
+        assert_eq!(split(&[6_000, 6_000], 3), [0..1, 1..2], "no empty chunk");
+    }
+
+    #[test]
+    fn many_cheap_items_split_evenly_and_cover_everything() {
+        let costs = vec![10; 1000];
+        assert_eq!(split(&costs, 2), [0..500, 500..1000]);
+        assert_eq!(split(&costs, 4), [0..250, 250..500, 500..750, 750..1000]);
+        assert_eq!(split(&costs, 1), vec![(0..1000)]);
+        // A total that does not divide: still at most `chunks` chunks.
+        assert_eq!(split(&[3, 3, 3, 1], 3).len(), 3);
+    }
+
+    #[test]
+    fn one_heavy_item_stands_alone() {
+        assert_eq!(split(&[1, 1, 100, 1, 1], 2), [0..2, 2..5]);
+        assert_eq!(
+            split(&[0, 0, 0], 2),
+            vec![(0..3)],
+            "nothing measured yet: one chunk"
+        );
+        assert_eq!(split(&[], 2), vec![(0..0)]);
     }
 }
