@@ -370,8 +370,8 @@ mod tests {
         let (nx, ny, nside) = marker_rect(w, h, 1.0);
         let (mx, my, mw, mh) = even_rect((nx.into(), ny.into(), nside, nside));
         let inside = |x: u32, y: u32| {
-            (mx..mx + i64::from(mw)).contains(&x.into())
-                && (my..my + i64::from(mh)).contains(&y.into())
+            (mx..mx + i64::from(mw)).contains(&i64::from(x))
+                && (my..my + i64::from(mh)).contains(&i64::from(y))
         };
         for (i, (got, want)) in frame.data()[..(w * h) as usize]
             .iter()
