@@ -84,7 +84,9 @@ struct Classes {
     by_class: HashMap<&'static str, &'static str>,
 }
 
-/// A type argument as the class writes it: its name with every path cut to its last segment.
+/// A type argument as the class writes it: its name with every path cut to its last segment
+/// (`alloc::sync::Arc<streamlib::message::VideoFrame>` → `Arc<VideoFrame>`); the pipeline
+/// graph labels its connections' payloads with it too.
 pub(crate) fn type_argument(type_name: &str) -> String {
     let mut out = String::with_capacity(type_name.len());
     let mut segment = String::new();

@@ -88,7 +88,7 @@ impl GraphModel {
                 "{} → {} : {}",
                 port_name(link.from.as_ref()),
                 port_name(link.to.as_ref()),
-                short_type(link.payload)
+                crate::class::type_argument(link.payload)
             );
             dot.push_str(&format!("  {from:?} -> {to:?} [label={label:?}];\n"));
         }
@@ -117,40 +117,12 @@ fn port_name(end: Option<&PortAddress>) -> &str {
     end.map_or("", PortAddress::port)
 }
 
-/// `alloc::sync::Arc<streamlib::message::VideoFrame>` → `Arc<VideoFrame>`.
-pub(crate) fn short_type(full: &str) -> String {
-    let mut out = String::new();
-    let mut word = String::new();
-    for ch in full.chars().chain(std::iter::once(' ')) {
-        if ch.is_alphanumeric() || ch == '_' || ch == ':' {
-            word.push(ch);
-        } else {
-            out.push_str(word.rsplit("::").next().unwrap_or(&word));
-            word.clear();
-            if ch != ' ' || !out.is_empty() {
-                out.push(ch);
-            }
-        }
-    }
-    out.trim_end().to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn port(uri: &str, port: &'static str) -> PortAddress {
         PortAddress::new(ActorUri::parse(uri).unwrap(), port)
-    }
-
-    #[test]
-    fn short_type_names() {
-        assert_eq!(short_type("i64"), "i64");
-        assert_eq!(
-            short_type("alloc::sync::Arc<streamlib::message::VideoFrame>"),
-            "Arc<VideoFrame>"
-        );
-        assert_eq!(short_type("(u8, alloc::string::String)"), "(u8, String)");
     }
 
     #[test]
