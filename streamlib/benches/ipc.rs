@@ -6,7 +6,8 @@
 //! **publisher** process (`STREAMLIB_BENCH_IPC_ROLE`) and kills it when the case ends. Every run
 //! has its own iceoryx2 prefix and directory, removed at the end.
 //!
-//! - **Payloads**: 8 B and 64 KiB as `Vec<u8>`, a 1920×1080 RGBA `VideoFrame` (8,294,400 B).
+//! - **Payloads**: 8 B and 64 KiB as `Vec<u8>`, 64 KiB in a `DataMessage` (which the receiver
+//!   reads in place: it borrows the sample), a 1920×1080 RGBA `VideoFrame` (8,294,400 B).
 //!   The first 8 bytes carry the sequence number and the send time (`CLOCK_MONOTONIC`), written
 //!   right before the value is handed over.
 //! - **Publisher**: streamlib: an actor on a software clock at the case's rate writing a value
@@ -35,7 +36,7 @@ use streamlib::ipc::iceoryx2::port::subscriber::Subscriber;
 use streamlib::ipc::iceoryx2::prelude::*;
 use streamlib::ipc::iceoryx2::sample::Sample;
 use streamlib::prelude::*;
-use streamlib::{IpcConfig, NetConfig, VideoFrame};
+use streamlib::{DataMessage, IpcConfig, NetConfig, VideoFrame};
 
 #[path = "support/hop.rs"]
 mod hop;
@@ -83,6 +84,7 @@ impl Path {
 const CASES: &[Case] = &[
     Case::new(Payload::Small, 1000, 3),
     Case::new(Payload::Medium, 1000, 3),
+    Case::new(Payload::Message, 1000, 3),
     Case::new(Payload::Frame, 60, 6),
 ];
 
@@ -386,17 +388,17 @@ fn run_path(
             remote.wait_until_running(Duration::from_secs(20)).ok()?;
             let mut frames = Input::<VideoFrame>::new();
             let mut bytes = Input::<Vec<u8>>::new();
+            let mut messages = Input::<DataMessage>::new();
             let _links = (
                 streamlib::connect(&remote.outputs.frame, &frames.to_ref()).expect("connect"),
                 streamlib::connect(&remote.outputs.bytes, &bytes.to_ref()).expect("connect"),
+                streamlib::connect(&remote.outputs.message, &messages.to_ref()).expect("connect"),
             );
-            let video = case.payload == Payload::Frame;
-            let poll: Poll<'_> = Box::new(|| {
-                if video {
-                    frames.read_new().map(|f| parse(f.data()))
-                } else {
-                    bytes.read_new().map(|b| parse(&b))
-                }
+            let payload = case.payload;
+            let poll: Poll<'_> = Box::new(move || match payload {
+                Payload::Frame => frames.read_new().map(|f| parse(f.data())),
+                Payload::Message => messages.read_new().map(|m| parse(m.bytes())),
+                _ => bytes.read_new().map(|b| parse(&b)),
             });
             let result = figures_or_cpu(case, cpu, poll);
             rt.shutdown();

@@ -425,13 +425,31 @@ impl Codec for DataMessage {
     }
     fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(bytes, Self::PAYLOAD_TYPE);
-        let timestamp = r.u64()?;
-        let topic = std::str::from_utf8(r.sized()?).map_err(|e| {
-            DecodeError::new(Self::PAYLOAD_TYPE, format!("topic is not UTF-8: {e}"))
-        })?;
-        DataMessage::new(topic, r.rest(), Timestamp::from_nanos(timestamp))
+        let (timestamp, topic) = decode_data_head(&mut r)?;
+        DataMessage::new(topic, r.rest(), timestamp)
             .map_err(|e| DecodeError::new(Self::PAYLOAD_TYPE, e.to_string()))
     }
+    /// The message keeps `bytes` and reads its payload from them (no copy).
+    fn decode_owned(bytes: Vec<u8>) -> Result<Self, DecodeError> {
+        Self::decode_shared(&(Arc::new(bytes) as SharedBytes), 0)
+    }
+    /// The message borrows its payload from `bytes` (no copy).
+    fn decode_shared(bytes: &SharedBytes, start: usize) -> Result<Self, DecodeError> {
+        let encoded = (**bytes).as_ref().get(start..).unwrap_or_default();
+        let mut r = Reader::new(encoded, Self::PAYLOAD_TYPE);
+        let (timestamp, topic) = decode_data_head(&mut r)?;
+        let payload = start + encoded.len() - r.rest().len();
+        DataMessage::borrowing(topic, bytes.clone(), payload, timestamp)
+            .map_err(|e| DecodeError::new(Self::PAYLOAD_TYPE, e.to_string()))
+    }
+}
+
+/// What [`DataMessage`]'s `encode_head` wrote: its timestamp and topic.
+fn decode_data_head<'a>(r: &mut Reader<'a>) -> Result<(Timestamp, &'a str), DecodeError> {
+    let timestamp = Timestamp::from_nanos(r.u64()?);
+    let topic =
+        std::str::from_utf8(r.sized()?).map_err(|e| r.error(format!("topic is not UTF-8: {e}")))?;
+    Ok((timestamp, topic))
 }
 
 /// `(tag u8, value u32)`: 0 `Character` (the scalar value), 1–19 the named keys in declaration
@@ -698,6 +716,54 @@ mod tests {
         let number: SharedBytes = Arc::new([0u8, 7, 0, 0, 0, 0, 0, 0, 0].to_vec());
         assert_eq!(i64::decode_shared(&number, 1).unwrap(), 7);
         assert!(VideoFrame::decode_owned(vec![0; 3]).is_err());
+    }
+
+    #[test]
+    fn a_data_message_borrows_its_payload_from_the_bytes_it_arrived_in() {
+        let message = DataMessage::new("lidar/a", vec![9u8; 64], Timestamp::from_nanos(5)).unwrap();
+        let mut kept = b"env".to_vec();
+        message.encode(&mut kept);
+        let head = kept.len() - 64;
+        let kept: SharedBytes = Arc::new(kept);
+        let back = DataMessage::decode_shared(&kept, 3).unwrap();
+        assert_eq!(back, message);
+        assert_eq!(
+            (back.topic(), back.timestamp()),
+            ("lidar/a", message.timestamp())
+        );
+        let payload_at = (*kept).as_ref().as_ptr() as usize + head;
+        assert_eq!(
+            back.bytes().as_ptr() as usize,
+            payload_at,
+            "borrowed, not copied"
+        );
+        // An `Arc<[u8]>` of it is a copy, made once.
+        let arc = back.bytes_arc().clone();
+        assert_ne!(arc.as_ptr() as usize, payload_at);
+        assert!(Arc::ptr_eq(&arc, back.bytes_arc()));
+        assert_eq!(&arc[..], message.bytes());
+
+        let mut encoded = Vec::new();
+        message.encode(&mut encoded);
+        let at = encoded.as_ptr() as usize + head - 3;
+        let owned = DataMessage::decode_owned(encoded).unwrap();
+        assert_eq!(
+            (owned.bytes().as_ptr() as usize, &owned),
+            (at, &message),
+            "the same vector"
+        );
+
+        // Cut inside the topic, or a topic that is not valid: errors naming the type.
+        let short: SharedBytes = Arc::new(vec![0u8; 10]);
+        let error = DataMessage::decode_shared(&short, 0).unwrap_err();
+        assert_eq!(error.payload_type, "streamlib.DataMessage");
+        let mut bad = Vec::new();
+        message.encode(&mut bad);
+        bad[12] = 0xff; // the topic's first byte
+        assert!(DataMessage::decode_owned(bad)
+            .unwrap_err()
+            .reason
+            .contains("UTF-8"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use streamlib::prelude::*;
-use streamlib::{PixelFormat, Rate, Timestamp, VideoFrame};
+use streamlib::{DataMessage, PixelFormat, Rate, Timestamp, VideoFrame};
 
 pub const FRAME_W: u32 = 1920;
 pub const FRAME_H: u32 = 1080;
@@ -75,6 +75,8 @@ pub fn parse_header(bytes: &[u8]) -> (u64, u64) {
 pub enum Payload {
     Small,
     Medium,
+    /// 64 KiB in a `DataMessage` (which borrows the buffer it arrives in).
+    Message,
     Frame,
 }
 
@@ -82,7 +84,7 @@ impl Payload {
     pub fn len(self) -> usize {
         match self {
             Payload::Small => 8,
-            Payload::Medium => 64 * 1024,
+            Payload::Medium | Payload::Message => 64 * 1024,
             Payload::Frame => (FRAME_W * FRAME_H * 4) as usize,
         }
     }
@@ -91,6 +93,7 @@ impl Payload {
         match self {
             Payload::Small => "8B",
             Payload::Medium => "64KiB",
+            Payload::Message => "64KiB DataMessage",
             Payload::Frame => "1080p RGBA",
         }
     }
@@ -100,6 +103,7 @@ impl Payload {
         match self {
             Payload::Small => "small",
             Payload::Medium => "medium",
+            Payload::Message => "message",
             Payload::Frame => "frame",
         }
     }
@@ -108,6 +112,7 @@ impl Payload {
         match code {
             "small" => Payload::Small,
             "medium" => Payload::Medium,
+            "message" => Payload::Message,
             "frame" => Payload::Frame,
             other => panic!("unknown payload {other}"),
         }
@@ -135,14 +140,16 @@ impl Case {
 // ---------------------------------------------------------------------------------------------
 // The publisher process
 
-/// Writes one payload per tick on `bytes` (8 B, 64 KiB) or `frame` (1080p).
+/// Writes one payload per tick on `bytes` (8 B, 64 KiB), `message` (64 KiB) or `frame` (1080p).
 #[actor]
 pub struct Pub {
     #[output]
     pub bytes: Output<Vec<u8>>,
     #[output]
+    pub message: Output<DataMessage>,
+    #[output]
     pub frame: Output<VideoFrame>,
-    pub video: bool,
+    pub payload: Payload,
     pub template: Vec<u8>,
     pub seq: u64,
     pub base: u64,
@@ -151,7 +158,7 @@ pub struct Pub {
 impl Process for Pub {
     fn process(&mut self, _: &Tick) -> ProcessResult {
         self.seq += 1;
-        if self.video {
+        if self.payload == Payload::Frame {
             let mut data: Arc<[u8]> = Arc::from(&self.template[..]);
             let pixels = Arc::get_mut(&mut data).expect("a fresh Arc is unique");
             pixels[..8].copy_from_slice(&header(self.seq, self.base));
@@ -168,7 +175,12 @@ impl Process for Pub {
         } else {
             let mut value = self.template.clone();
             value[..8].copy_from_slice(&header(self.seq, self.base));
-            self.bytes.write(value);
+            if self.payload == Payload::Message {
+                let message = DataMessage::new("bench", value, Timestamp::from_nanos(0));
+                self.message.write(message.expect("a valid topic"));
+            } else {
+                self.bytes.write(value);
+            }
         }
         Ok(())
     }
@@ -263,8 +275,9 @@ pub fn run_pub(rt: Runtime, job: &Job, template: Vec<u8>, running: impl Fn() -> 
     let clock = rt.default_clock(Rate::new(job.hz, 1).unwrap());
     let actor = Pub {
         bytes: Output::new(),
+        message: Output::new(),
         frame: Output::new(),
-        video: job.payload == Payload::Frame,
+        payload: job.payload,
         template,
         seq: 0,
         base: job.base,

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::bytes::{MessageBytes, SharedBytes};
 use super::invalid;
 use crate::error::quoted;
 use crate::error::Result;
@@ -16,10 +17,15 @@ use crate::timestamp::Timestamp;
 /// logged and used as a key as is: it cannot break a log line, reorder the text around it on
 /// screen or hide characters. Emoji ZWJ sequences are refused with the rest. Cloning shares
 /// topic and bytes.
+///
+/// A message received from another process borrows the buffer it arrived in (feature `ipc`: the
+/// shared-memory sample; feature `net`: Zenoh's receive buffer) for as long as any clone of it
+/// lives: its bytes are not copied, unless [`bytes_arc`](Self::bytes_arc) is asked for (then
+/// once, on first call).
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct DataMessage {
     topic: Arc<str>,
-    bytes: Arc<[u8]>,
+    bytes: MessageBytes,
     timestamp: Timestamp,
 }
 
@@ -32,6 +38,25 @@ impl DataMessage {
     pub fn new(
         topic: impl Into<Arc<str>>,
         bytes: impl Into<Arc<[u8]>>,
+        timestamp: Timestamp,
+    ) -> Result<DataMessage> {
+        DataMessage::with_bytes(topic, MessageBytes::Owned(bytes.into()), timestamp)
+    }
+
+    /// A message whose bytes are `owner`'s from `start` on, kept alive by `owner` (a received
+    /// buffer); checked as [`new`](Self::new) does.
+    pub(crate) fn borrowing(
+        topic: &str,
+        owner: SharedBytes,
+        start: usize,
+        timestamp: Timestamp,
+    ) -> Result<DataMessage> {
+        DataMessage::with_bytes(topic, MessageBytes::borrowing(owner, start), timestamp)
+    }
+
+    fn with_bytes(
+        topic: impl Into<Arc<str>>,
+        bytes: MessageBytes,
         timestamp: Timestamp,
     ) -> Result<DataMessage> {
         let topic = topic.into();
@@ -53,7 +78,7 @@ impl DataMessage {
         }
         Ok(DataMessage {
             topic,
-            bytes: bytes.into(),
+            bytes,
             timestamp,
         })
     }
@@ -70,12 +95,14 @@ impl DataMessage {
 
     /// The payload bytes.
     pub fn bytes(&self) -> &[u8] {
-        &self.bytes
+        self.bytes.as_slice()
     }
 
-    /// The shared payload bytes, to hand on without copying.
+    /// The shared payload bytes, to hand on without copying. For a message that borrows a
+    /// received buffer (see the type's docs) this copies the bytes once, at the first call;
+    /// [`bytes`](Self::bytes) never copies.
     pub fn bytes_arc(&self) -> &Arc<[u8]> {
-        &self.bytes
+        self.bytes.arc()
     }
 
     /// When it was produced, on the clock of its source.

@@ -29,14 +29,16 @@
 //! ```
 
 mod audio;
+mod bytes;
 mod data;
 mod event;
 mod video;
 
 pub use audio::AudioBuffer;
+pub use bytes::SharedBytes;
 pub use data::DataMessage;
 pub use event::{Key, KeyEvent, KeyState, Modifiers, MouseButton, MouseEvent, MouseEventKind};
-pub use video::{PixelFormat, SharedBytes, VideoFrame};
+pub use video::{PixelFormat, VideoFrame};
 
 use crate::error::Error;
 

@@ -1,8 +1,9 @@
 //! Video frames and their pixel formats.
 
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
+use super::bytes::{MessageBytes, SharedBytes};
 use super::invalid;
 use crate::error::Result;
 use crate::timestamp::Timestamp;
@@ -89,7 +90,7 @@ pub struct VideoFrame {
     width: u32,
     height: u32,
     format: PixelFormat,
-    data: FrameBytes,
+    data: MessageBytes,
     timestamp: Timestamp,
     frame_number: u64,
 }
@@ -112,7 +113,7 @@ impl VideoFrame {
         timestamp: Timestamp,
         frame_number: u64,
     ) -> Result<VideoFrame> {
-        let data = FrameBytes::Owned(data.into());
+        let data = MessageBytes::Owned(data.into());
         VideoFrame::with_bytes(width, height, format, data, timestamp, frame_number)
     }
 
@@ -125,14 +126,7 @@ impl VideoFrame {
         timestamp: Timestamp,
         frame_number: u64,
     ) -> Result<VideoFrame> {
-        let total = (*owner).as_ref().len();
-        let len = total.saturating_sub(start);
-        let data = FrameBytes::Borrowed(Arc::new(Borrowed {
-            owner,
-            start: start.min(total),
-            len,
-            copied: OnceLock::new(),
-        }));
+        let data = MessageBytes::borrowing(owner, start);
         VideoFrame::with_bytes(width, height, format, data, timestamp, frame_number)
     }
 
@@ -140,7 +134,7 @@ impl VideoFrame {
         width: u32,
         height: u32,
         format: PixelFormat,
-        data: FrameBytes,
+        data: MessageBytes,
         timestamp: Timestamp,
         frame_number: u64,
     ) -> Result<VideoFrame> {
@@ -233,53 +227,6 @@ impl fmt::Debug for VideoFrame {
             .finish()
     }
 }
-
-/// Bytes another owner keeps alive (a shared-memory sample, a Zenoh buffer), which a value
-/// decoded from them may keep instead of copying them ([`Codec::decode_shared`](crate::Codec::decode_shared)).
-pub type SharedBytes = Arc<dyn AsRef<[u8]> + Send + Sync>;
-
-/// The bytes of a frame: its own `Arc`, or a range of a [`SharedBytes`].
-#[derive(Clone)]
-enum FrameBytes {
-    Owned(Arc<[u8]>),
-    Borrowed(Arc<Borrowed>),
-}
-
-struct Borrowed {
-    owner: SharedBytes,
-    start: usize,
-    len: usize,
-    /// The bytes copied out, made at the first `data_arc()`.
-    copied: OnceLock<Arc<[u8]>>,
-}
-
-impl FrameBytes {
-    fn as_slice(&self) -> &[u8] {
-        match self {
-            FrameBytes::Owned(bytes) => bytes,
-            FrameBytes::Borrowed(b) => &(*b.owner).as_ref()[b.start..b.start + b.len],
-        }
-    }
-
-    fn arc(&self) -> &Arc<[u8]> {
-        match self {
-            FrameBytes::Owned(bytes) => bytes,
-            FrameBytes::Borrowed(b) => b.copied.get_or_init(|| Arc::from(self.as_slice())),
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.as_slice().len()
-    }
-}
-
-impl PartialEq for FrameBytes {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_slice() == other.as_slice()
-    }
-}
-
-impl Eq for FrameBytes {}
 
 #[cfg(test)]
 mod tests {
