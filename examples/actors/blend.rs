@@ -112,11 +112,8 @@ fn blend_row(dst: &mut [u8], src: &[u8], opacity: u8, background: Option<u8x16>)
     // The last 1–3 pixels, through the same kernel on a padded copy.
     let (d, s) = (dst_blocks.into_remainder(), src_blocks.remainder());
     if !d.is_empty() {
-        let (mut dp, mut sp) = ([0u8; 16], [0u8; 16]);
-        dp[..d.len()].copy_from_slice(d);
-        sp[..s.len()].copy_from_slice(s);
-        let below = background.unwrap_or(u8x16::from(dp));
-        let out = over_block(below, u8x16::from(sp), opacity).to_array();
+        let below = background.unwrap_or(padded(d));
+        let out = over_block(below, padded(s), opacity).to_array();
         d.copy_from_slice(&out[..d.len()]);
     }
 }
@@ -247,13 +244,22 @@ pub fn mix_row(dst: &mut [u8], src: &[u8], alpha: Option<&[u8]>, opacity: u8) {
         }
         d.copy_from_slice(&mix_block(load(d), load(s), a).to_array());
     }
-    for (i, (d, &s)) in dst_tail.iter_mut().zip(src_tail).enumerate() {
-        let a = alpha.map_or(u32::from(opacity), |alpha| {
-            mul_255(alpha[whole + i], opacity)
-        });
-        let v = u32::from(s) * a + u32::from(*d) * (255 - a) + 128;
-        *d = ((v + (v >> 8)) >> 8) as u8;
+    // The last 1–15 samples, through the same kernel on padded copies.
+    if !dst_tail.is_empty() {
+        let a = match alpha {
+            None => u8x16::splat(opacity),
+            Some(alpha) => scale_alphas(padded(&alpha[whole..]), opacity),
+        };
+        let mixed = mix_block(padded(dst_tail), padded(src_tail), a).to_array();
+        dst_tail.copy_from_slice(&mixed[..dst_tail.len()]);
     }
+}
+
+/// Up to 16 bytes, zeros after them.
+fn padded(bytes: &[u8]) -> u8x16 {
+    let mut block = [0u8; 16];
+    block[..bytes.len()].copy_from_slice(bytes);
+    u8x16::from(block)
 }
 
 /// Sixteen alphas times `opacity`, each `div255`-rounded.
