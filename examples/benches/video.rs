@@ -88,7 +88,21 @@ struct Shape {
 /// One side of the comparison at one size.
 trait Contender {
     fn name(&self) -> String;
+    /// The pixel format it composites in.
+    fn format(&self) -> PixelFormat;
+    /// Whether it is the peer (GStreamer) the others are compared with.
+    fn is_peer(&self) -> bool {
+        false
+    }
     fn run(&self, shape: Shape) -> Result<Measured, String>;
+}
+
+/// The format's name in GStreamer caps (and in the tables).
+fn caps_name(format: PixelFormat) -> &'static str {
+    match format {
+        PixelFormat::Rgba8 => "RGBA",
+        _ => format.name(),
+    }
 }
 
 struct Streamlib {
@@ -97,10 +111,11 @@ struct Streamlib {
 
 impl Contender for Streamlib {
     fn name(&self) -> String {
-        match self.format {
-            PixelFormat::Rgba8 => "streamlib RGBA".into(),
-            format => format!("streamlib {format}"),
-        }
+        format!("streamlib {}", caps_name(self.format))
+    }
+
+    fn format(&self) -> PixelFormat {
+        self.format
     }
 
     fn run(&self, shape: Shape) -> Result<Measured, String> {
@@ -162,19 +177,27 @@ impl Contender for Streamlib {
 }
 
 struct GStreamer {
-    format: &'static str,
+    format: PixelFormat,
 }
 
 impl Contender for GStreamer {
     fn name(&self) -> String {
-        format!("GStreamer {}", self.format)
+        format!("GStreamer {}", caps_name(self.format))
+    }
+
+    fn format(&self) -> PixelFormat {
+        self.format
+    }
+
+    fn is_peer(&self) -> bool {
+        true
     }
 
     fn run(&self, shape: Shape) -> Result<Measured, String> {
         let ((width, height), frames, synced) = (shape.size, shape.frames, shape.synced);
         let caps = format!(
             "video/x-raw,format={},width={width},height={height},framerate={FPS}/1",
-            self.format
+            caps_name(self.format)
         );
         let source = format!("videotestsrc num-buffers={frames} ! {caps}");
         let launch = format!(
@@ -284,8 +307,12 @@ fn main() {
     ];
     match gstreamer_missing() {
         None => {
-            contenders.push(Box::new(GStreamer { format: "RGBA" }));
-            contenders.push(Box::new(GStreamer { format: "I420" }));
+            contenders.push(Box::new(GStreamer {
+                format: PixelFormat::Rgba8,
+            }));
+            contenders.push(Box::new(GStreamer {
+                format: PixelFormat::I420,
+            }));
         }
         Some(reason) => println!("GStreamer skipped: {reason}"),
     }
@@ -336,17 +363,9 @@ fn main() {
         for (i, contender) in contenders.iter().enumerate() {
             let Some(ms) = medians[i] else { continue };
             // A streamlib row against the GStreamer row of its pixel format.
-            let format = contender
-                .name()
-                .rsplit(' ')
-                .next()
-                .unwrap_or_default()
-                .to_owned();
             let peer = contenders.iter().zip(&medians).find_map(|(other, ms)| {
-                (other.name() == format!("GStreamer {format}")
-                    && !contender.name().starts_with("GStreamer"))
-                .then_some(*ms)
-                .flatten()
+                let same = other.is_peer() && other.format() == contender.format();
+                (same && !contender.is_peer()).then_some(*ms).flatten()
             });
             let ratio = peer.map_or("—".to_owned(), |peer| format!("{:.2}x", ms / peer));
             println!(
