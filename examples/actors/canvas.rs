@@ -245,8 +245,18 @@ impl fmt::Debug for Canvas {
 
 /// An RGBA8 frame of `size` over `data` (shared, not copied), numbered and timed from `tick`.
 pub fn rgba_frame(size: (u32, u32), data: Arc<[u8]>, tick: &Tick) -> streamlib::Result<VideoFrame> {
+    tick_frame(PixelFormat::Rgba8, size, data, tick)
+}
+
+/// A `format` frame of `size` over `data` (shared, not copied), numbered and timed from `tick`.
+pub fn tick_frame(
+    format: PixelFormat,
+    size: (u32, u32),
+    data: Arc<[u8]>,
+    tick: &Tick,
+) -> streamlib::Result<VideoFrame> {
     let (timestamp, number) = (tick.timestamp, tick.frame_number);
-    VideoFrame::new(size.0, size.1, PixelFormat::Rgba8, data, timestamp, number)
+    VideoFrame::new(size.0, size.1, format, data, timestamp, number)
 }
 
 /// Paints the rectangle `(x, y, width, height)` of the RGBA8 `picture` (of `size`) with

@@ -31,8 +31,8 @@ use streamlib::prelude::*;
 use streamlib::{PixelFormat, VideoFrame};
 
 use super::blend::{over_color_row, over_rect};
-use super::canvas::{frame_to_rgba, opacity_u8, resize_rgba, rgba_frame, Rgba, UnsupportedFormat};
-use super::i420::{self, check_output, color_to_yuv, i420_frame, Converted, OutputFormatError};
+use super::canvas::{frame_to_rgba, opacity_u8, resize_rgba, tick_frame, Rgba, UnsupportedFormat};
+use super::i420::{self, check_output, color_to_yuv, Converted, OutputFormatError};
 use super::pool::FramePool;
 
 /// Where a layer of another size than the output goes.
@@ -245,13 +245,8 @@ impl Compositor {
     ///
     /// [`OutputFormatError`] for another format, or I420 at an odd size.
     pub fn with_format(mut self, format: PixelFormat) -> Result<Compositor, OutputFormatError> {
-        let size = (self.width, self.height);
-        check_output(format, size)?;
+        self.pool = FramePool::new(check_output(format, (self.width, self.height))?);
         self.format = format;
-        self.pool = FramePool::new(match format {
-            PixelFormat::I420 => i420::len(size),
-            _ => size.0 as usize * size.1 as usize * 4,
-        });
         Ok(self)
     }
 
@@ -376,7 +371,7 @@ impl Compositor {
                 }
             },
         );
-        let frame = rgba_frame(output, data, tick)?;
+        let frame = tick_frame(self.format, output, data, tick)?;
         self.video.write(frame);
         Ok(())
     }
@@ -454,7 +449,8 @@ impl Compositor {
                 }
             },
         );
-        self.video.write(i420_frame(output, data, tick)?);
+        self.video
+            .write(tick_frame(self.format, output, data, tick)?);
         Ok(())
     }
 }

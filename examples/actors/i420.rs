@@ -24,18 +24,15 @@
 //! ```
 
 use std::fmt;
-use std::sync::Arc;
 
-use streamlib::{PixelFormat, Tick, VideoFrame};
+use streamlib::PixelFormat;
 
 use super::blend::{clip, mix_row};
 use super::canvas::Rgba;
 use super::y4m::{to_planes, Chroma};
 
-/// Bytes of an I420 picture of `size` (even sides).
-pub fn len((width, height): (u32, u32)) -> usize {
-    width as usize * height as usize * 3 / 2
-}
+/// A rectangle as `(x0, y0, x1, y1)`, exclusive ends, inside a picture or a plane.
+type Area = (u32, u32, u32, u32);
 
 /// The Y′, Cb and Cr planes of the I420 picture `data` of `size`.
 pub fn planes(data: &[u8], (width, height): (u32, u32)) -> [&[u8]; 3] {
@@ -53,16 +50,11 @@ pub fn planes_mut(data: &mut [u8], (width, height): (u32, u32)) -> [&mut [u8]; 3
     [y, u, &mut v[..luma / 4]]
 }
 
-/// An I420 frame of `size` over `data` (shared, not copied), numbered and timed from `tick`.
-pub fn i420_frame(size: (u32, u32), data: Arc<[u8]>, tick: &Tick) -> streamlib::Result<VideoFrame> {
-    let (timestamp, number) = (tick.timestamp, tick.frame_number);
-    VideoFrame::new(size.0, size.1, PixelFormat::I420, data, timestamp, number)
-}
-
 /// The straight RGBA8 picture `rgba` of `size` (even sides) as I420 in `out` (resized to fit,
 /// its allocation reused); alpha is ignored.
 pub fn rgba_to_i420(rgba: &[u8], size: (u32, u32), out: &mut Vec<u8>) {
-    out.resize(len(size), 0);
+    let len = PixelFormat::I420.bytes_for(size.0, size.1);
+    out.resize(len.expect("an I420 picture has even sides"), 0);
     to_planes(rgba, size, Chroma::C420jpeg, out);
 }
 
@@ -82,9 +74,17 @@ pub fn even_rect((x, y, width, height): (i64, i64, u32, u32)) -> (i64, i64, u32,
     (x0, y0, (x1 - x0) as u32, (y1 - y0) as u32)
 }
 
-/// The chroma samples that the luma rectangle `(x0, y0, x1, y1)` (exclusive ends) touches.
-fn chroma_rect((x0, y0, x1, y1): (u32, u32, u32, u32)) -> (u32, u32, u32, u32) {
-    (x0 / 2, y0 / 2, x1.div_ceil(2), y1.div_ceil(2))
+/// Per plane (Y′, Cb, Cr) of a picture of `size`: its bytes a row, and the part of it that the
+/// luma rectangle `luma` touches (for chroma, every 2×2 block it overlaps).
+fn plane_areas(size: (u32, u32), luma: Area) -> [(usize, Area); 3] {
+    let (x0, y0, x1, y1) = luma;
+    let chroma = (x0 / 2, y0 / 2, x1.div_ceil(2), y1.div_ceil(2));
+    let (width, chroma_width) = (size.0 as usize, size.0 as usize / 2);
+    [
+        (width, luma),
+        (chroma_width, chroma),
+        (chroma_width, chroma),
+    ]
 }
 
 /// Paints the rectangle `rect` of the I420 picture `data` of `size` with `yuv`; what falls
@@ -93,12 +93,10 @@ pub fn fill_rect(data: &mut [u8], size: (u32, u32), rect: (i64, i64, u32, u32), 
     let Some(luma) = clip(size, rect.0, rect.1, rect.2, rect.3) else {
         return;
     };
-    let chroma = chroma_rect(luma);
-    let widths = [size.0 as usize, size.0 as usize / 2, size.0 as usize / 2];
     for ((plane, value), (width, area)) in planes_mut(data, size)
         .into_iter()
         .zip(yuv)
-        .zip(widths.into_iter().zip([luma, chroma, chroma]))
+        .zip(plane_areas(size, luma))
     {
         for row in rows_mut(plane, width, area) {
             row.fill(value);
@@ -113,27 +111,24 @@ pub fn copy_rect(to: &mut [u8], from: &[u8], size: (u32, u32), rect: (i64, i64, 
     let Some(luma) = clip(size, rect.0, rect.1, rect.2, rect.3) else {
         return;
     };
-    let chroma = chroma_rect(luma);
-    let widths = [size.0 as usize, size.0 as usize / 2, size.0 as usize / 2];
-    let areas = [luma, chroma, chroma];
-    for (i, (to, from)) in planes_mut(to, size)
+    for ((to, from), (width, area)) in planes_mut(to, size)
         .into_iter()
         .zip(planes(from, size))
-        .enumerate()
+        .zip(plane_areas(size, luma))
     {
-        let (x0, y0, x1, _) = areas[i];
-        let source = from.chunks_exact(widths[i]).skip(y0 as usize);
-        for (to, from) in rows_mut(to, widths[i], areas[i]).zip(source) {
+        let (x0, y0, x1, _) = area;
+        let source = from.chunks_exact(width).skip(y0 as usize);
+        for (to, from) in rows_mut(to, width, area).zip(source) {
             to.copy_from_slice(&from[x0 as usize..x1 as usize]);
         }
     }
 }
 
-/// The rows of `(x0, y0, x1, y1)` in a plane of `width` bytes a row.
+/// The rows of `area` in a plane of `width` bytes a row.
 fn rows_mut(
     plane: &mut [u8],
     width: usize,
-    (x0, y0, x1, y1): (u32, u32, u32, u32),
+    (x0, y0, x1, y1): Area,
 ) -> impl Iterator<Item = &mut [u8]> {
     plane
         .chunks_exact_mut(width)
@@ -203,24 +198,26 @@ pub fn draw(picture: &mut [u8], size: (u32, u32), source: &Source<'_>) {
     let Some(luma) = clip(size, source.at.0, source.at.1, w, h) else {
         return;
     };
-    let offset = (
-        (i64::from(luma.0) - source.at.0) as usize,
-        (i64::from(luma.1) - source.at.1) as usize,
+    // The same rectangle in the source's own pixels (even, as `at` is).
+    let (sx, sy) = (
+        (i64::from(luma.0) - source.at.0) as u32,
+        (i64::from(luma.1) - source.at.1) as u32,
     );
-    let chroma = chroma_rect(luma);
+    let in_source = (sx, sy, sx + luma.2 - luma.0, sy + luma.3 - luma.1);
     let planes_in = planes(source.i420, source.size);
-    let alpha = source.alpha;
-    for (i, plane) in planes_mut(picture, size).into_iter().enumerate() {
-        let (area, shift) = if i == 0 { (luma, 0) } else { (chroma, 1) };
-        let (width, src_width) = (size.0 as usize >> shift, w as usize >> shift);
-        let (sx, sy) = (offset.0 >> shift, offset.1 >> shift);
-        let bytes = (area.2 - area.0) as usize;
-        let alpha = alpha.map(|(luma, chroma)| if i == 0 { luma } else { chroma });
+    let areas = plane_areas(size, luma).into_iter();
+    let areas_in = plane_areas(source.size, in_source);
+    for (i, (plane, (width, area))) in planes_mut(picture, size).into_iter().zip(areas).enumerate()
+    {
+        let (src_width, (x0, y0, x1, _)) = areas_in[i];
+        let alpha = source
+            .alpha
+            .map(|(luma, chroma)| if i == 0 { luma } else { chroma });
         for (row, dst) in rows_mut(plane, width, area).enumerate() {
-            let start = (sy + row) * src_width + sx;
-            let src = &planes_in[i][start..start + bytes];
-            let alpha = alpha.map(|alpha| &alpha[start..start + bytes]);
-            mix_row(dst, src, alpha, source.opacity);
+            let start = (y0 as usize + row) * src_width + x0 as usize;
+            let span = start..start + (x1 - x0) as usize;
+            let alpha = alpha.map(|alpha| &alpha[span.clone()]);
+            mix_row(dst, &planes_in[i][span], alpha, source.opacity);
         }
     }
 }
@@ -247,20 +244,24 @@ impl fmt::Display for OutputFormatError {
 
 impl std::error::Error for OutputFormatError {}
 
-/// `Ok` for the formats the test pattern and the compositor draw in: RGBA8 at any size, I420
-/// at even sizes.
-pub fn check_output(format: PixelFormat, size: (u32, u32)) -> Result<(), OutputFormatError> {
-    let even = size.0.is_multiple_of(2) && size.1.is_multiple_of(2);
+/// The bytes of one frame, for the formats the test pattern and the compositor draw in: RGBA8
+/// at any size, I420 at even sizes ([`PixelFormat::bytes_for`] refuses odd ones).
+pub fn check_output(format: PixelFormat, size: (u32, u32)) -> Result<usize, OutputFormatError> {
     match format {
-        PixelFormat::Rgba8 => Ok(()),
-        PixelFormat::I420 if even => Ok(()),
-        _ => Err(OutputFormatError { format, size }),
+        PixelFormat::Rgba8 | PixelFormat::I420 => format.bytes_for(size.0, size.1),
+        _ => None,
     }
+    .ok_or(OutputFormatError { format, size })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Bytes of an I420 picture of `size`.
+    fn len((width, height): (u32, u32)) -> usize {
+        PixelFormat::I420.bytes_for(width, height).unwrap()
+    }
 
     /// A 4×2 I420 picture whose every byte says which plane and sample it is.
     fn numbered() -> Vec<u8> {

@@ -26,9 +26,9 @@ use std::sync::Arc;
 use streamlib::prelude::*;
 use streamlib::{PixelFormat, VideoFrame};
 
-use super::canvas::{copy_rect, fill_rect, rgba_frame, Canvas, Rgba};
+use super::canvas::{copy_rect, fill_rect, tick_frame, Canvas, Rgba};
 use super::clock_seconds;
-use super::i420::{self, check_output, even_rect, i420_frame, OutputFormatError};
+use super::i420::{self, check_output, even_rect, OutputFormatError};
 use super::pool::FramePool;
 
 /// The seven 75 % bars, left to right.
@@ -145,6 +145,11 @@ impl Process for TestPattern {
     fn process(&mut self, tick: &Tick) -> ProcessResult {
         let size = (self.width, self.height);
         let i420 = self.format == PixelFormat::I420;
+        let (put_back, draw): (PutBack, DrawMarker) = if i420 {
+            (put_back_i420, draw_marker_i420)
+        } else {
+            (copy_rect, draw_marker)
+        };
         let data = if self.marker {
             let marker = marker_rect(size.0, size.1, clock_seconds(tick));
             let background = &self.background;
@@ -152,26 +157,15 @@ impl Process for TestPattern {
                 |fresh| fresh.copy_from_slice(background),
                 |pixels, drawn| {
                     if let Some((x, y, side)) = drawn.replace(marker) {
-                        let rect = (x.into(), y.into(), side, side);
-                        match i420 {
-                            true => i420::copy_rect(pixels, background, size, even_rect(rect)),
-                            false => copy_rect(pixels, background, size, rect),
-                        }
+                        put_back(pixels, background, size, (x.into(), y.into(), side, side));
                     }
-                    match i420 {
-                        true => draw_marker_i420(pixels, size, marker),
-                        false => draw_marker(pixels, size, marker),
-                    }
+                    draw(pixels, size, marker);
                 },
             )
         } else {
             self.background.clone()
         };
-        let frame = match i420 {
-            true => i420_frame(size, data, tick)?,
-            false => rgba_frame(size, data, tick)?,
-        };
-        self.video.write(frame);
+        self.video.write(tick_frame(self.format, size, data, tick)?);
         Ok(())
     }
 }
@@ -217,32 +211,41 @@ pub fn marker_rect(width: u32, height: u32, seconds: f64) -> (u32, u32, u32) {
     (x, y, side)
 }
 
-/// Draws the marker at `(x, y, side)` on the RGBA8 `pixels` of a picture of `size`.
-fn draw_marker(pixels: &mut [u8], size: (u32, u32), (x, y, side): MarkerRect) {
+/// Puts the pattern `from` back into the rectangle of `to` (both pictures of `size`).
+type PutBack = fn(&mut [u8], &[u8], (u32, u32), (i64, i64, u32, u32));
+/// Draws the marker at a place on a picture of `size`.
+type DrawMarker = fn(&mut [u8], (u32, u32), MarkerRect);
+
+/// The marker's two squares, drawn in this order: black over the whole marker, white inside it.
+fn marker_squares((x, y, side): MarkerRect) -> [((i64, i64, u32, u32), Rgba); 2] {
     let border = (side / 6).max(1);
-    let (x, y) = (i64::from(x), i64::from(y));
-    fill_rect((&mut *pixels, size), (x, y, side, side), [0, 0, 0, 255]);
     let inner = side - 2 * border;
-    let border = i64::from(border);
-    let white = [255, 255, 255, 255];
-    fill_rect(
-        (pixels, size),
-        (x + border, y + border, inner, inner),
-        white,
-    );
+    let (x, y, border) = (i64::from(x), i64::from(y), i64::from(border));
+    [
+        ((x, y, side, side), [0, 0, 0, 255]),
+        ((x + border, y + border, inner, inner), [255, 255, 255, 255]),
+    ]
 }
 
-/// Draws the marker at `(x, y, side)` on the I420 picture `pixels` of `size`: the black square
-/// grown to even coordinates (whole chroma blocks; black and white share their chroma), the
-/// white one inside it exactly as [`draw_marker`] places it.
-fn draw_marker_i420(pixels: &mut [u8], size: (u32, u32), (x, y, side): MarkerRect) {
-    let border = (side / 6).max(1);
-    let outer = even_rect((x.into(), y.into(), side, side));
-    i420::fill_rect(pixels, size, outer, i420::color_to_yuv([0, 0, 0, 255]));
-    let inner = side - 2 * border;
-    let (x, y) = (i64::from(x + border), i64::from(y + border));
-    let white = i420::color_to_yuv([255, 255, 255, 255]);
-    i420::fill_rect(pixels, size, (x, y, inner, inner), white);
+/// Draws the marker at `(x, y, side)` on the RGBA8 `pixels` of a picture of `size`.
+fn draw_marker(pixels: &mut [u8], size: (u32, u32), marker: MarkerRect) {
+    for (rect, color) in marker_squares(marker) {
+        fill_rect((&mut *pixels, size), rect, color);
+    }
+}
+
+/// Draws the marker on the I420 picture `pixels` of `size`: the black square grown to even
+/// coordinates (whole chroma blocks; black and white share their chroma), the white one exactly
+/// where [`draw_marker`] puts it.
+fn draw_marker_i420(pixels: &mut [u8], size: (u32, u32), marker: MarkerRect) {
+    let [(outer, black), (inner, white)] = marker_squares(marker);
+    i420::fill_rect(pixels, size, even_rect(outer), i420::color_to_yuv(black));
+    i420::fill_rect(pixels, size, inner, i420::color_to_yuv(white));
+}
+
+/// [`PutBack`] on I420 pictures: the rectangle grown as [`draw_marker_i420`] grows it.
+fn put_back_i420(to: &mut [u8], from: &[u8], size: (u32, u32), rect: (i64, i64, u32, u32)) {
+    i420::copy_rect(to, from, size, even_rect(rect));
 }
 
 /// Equal-width columns of `colors` between rows `top` and `bottom`.
@@ -351,7 +354,7 @@ mod tests {
             "marker centre"
         );
         assert!(near(pixel(x + 1, y + 1), [0, 0, 0, 255]), "marker border");
-        assert_eq!(frame.data().len(), i420::len((w, h)));
+        assert_eq!(Some(frame.data().len()), PixelFormat::I420.bytes_for(w, h));
 
         // Later frames reuse buffers once the output lets go of them: each old square is put
         // back, so outside the newest marker every byte is the pattern's.
