@@ -441,7 +441,7 @@ fn deliver_payload(payload: &ZBytes, deliver: &Deliver) {
         }
         _ => {
             let owner: SharedBytes = Arc::new(Received(payload.clone()));
-            deliver(Message::Whole((*owner).as_ref(), Some(&owner)));
+            deliver(Message::Kept(&owner));
         }
     }
 }
@@ -632,15 +632,8 @@ mod tests {
         let seen = given.clone();
         let deliver: Deliver = Box::new(move |message| {
             seen.lock().push(match message {
-                Message::Whole(bytes, Some(owner)) => {
-                    assert_eq!(
-                        (**owner).as_ref().as_ptr(),
-                        bytes.as_ptr(),
-                        "owner of the same bytes"
-                    );
-                    vec![bytes.as_ptr() as usize]
-                }
-                Message::Whole(_, None) => panic!("Zenoh's buffer can be kept"),
+                Message::Kept(owner) => vec![(**owner).as_ref().as_ptr() as usize],
+                Message::Lent(_) => panic!("Zenoh's buffer can be kept"),
                 Message::Pieces(pieces) => pieces.iter().map(|p| p.as_ptr() as usize).collect(),
             })
         });

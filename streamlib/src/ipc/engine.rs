@@ -213,9 +213,9 @@ impl Subscription {
                         sample,
                         held: self.held.clone(),
                     });
-                    (self.deliver)(Message::Whole((*shared).as_ref(), Some(&shared)));
+                    (self.deliver)(Message::Kept(&shared));
                 }
-                Ok(Some(sample)) => (self.deliver)(Message::Whole(sample.payload(), None)),
+                Ok(Some(sample)) => (self.deliver)(Message::Lent(sample.payload())),
                 Ok(None) => return,
                 Err(error) => {
                     tracing::debug!(?error, "ipc receive failed");

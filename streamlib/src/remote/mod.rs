@@ -66,12 +66,16 @@ pub(crate) type Deliver = Box<dyn Fn(Message<'_>) + Send + Sync>;
 #[derive(Clone, Copy)]
 #[cfg_attr(not(any(feature = "net", feature = "ipc")), allow(dead_code))]
 pub(crate) enum Message<'a> {
-    /// In one piece, and an owner of the same bytes that can outlive the call when the engine
-    /// has one (iceoryx2's shared-memory sample, Zenoh's buffer): a frame keeps it instead of
-    /// copying its pixels.
-    Whole(&'a [u8], Option<&'a SharedBytes>),
+    /// In one piece, in a buffer that can outlive the call (iceoryx2's shared-memory sample,
+    /// Zenoh's buffer): a value may keep it instead of copying its bytes
+    /// ([`Codec::decode_shared`]).
+    Kept(&'a SharedBytes),
+    /// In one piece, in memory valid only during the call (a sample the engine must have back).
+    #[cfg_attr(not(feature = "ipc"), allow(dead_code))]
+    Lent(&'a [u8]),
     /// In pieces, in order (a Zenoh message that arrived in fragments): joined once, straight
     /// into the bytes the value keeps ([`Codec::decode_owned`]).
+    #[cfg_attr(not(feature = "net"), allow(dead_code))]
     Pieces(&'a [&'a [u8]]),
 }
 /// Called with `(key, alive)` when a liveliness token appears or vanishes.

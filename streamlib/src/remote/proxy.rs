@@ -153,18 +153,30 @@ impl<T: Codec> Receiver<T> {
     }
 }
 
-/// Checks and decodes one message, copying no more than the value needs: a message in pieces is
-/// joined once, into the bytes the value keeps.
+/// Checks and decodes one message, copying no more than the value needs: a message in a buffer
+/// the engine lets us keep is decoded with [`Codec::decode_shared`] (a frame borrows its
+/// pixels), one in pieces is joined once, into the bytes the value keeps.
 fn decode<T: Codec>(message: Message<'_>) -> std::result::Result<(Envelope, T), DecodeError> {
     let pieces = match message {
-        Message::Whole(bytes, shared) => return decode_whole(bytes, shared),
+        Message::Kept(kept) => {
+            let bytes = (**kept).as_ref();
+            let (envelope, payload) = wire::open(bytes, T::PAYLOAD_TYPE)?;
+            return Ok((
+                envelope,
+                T::decode_shared(kept, bytes.len() - payload.len())?,
+            ));
+        }
+        Message::Lent(bytes) => {
+            let (envelope, payload) = wire::open(bytes, T::PAYLOAD_TYPE)?;
+            return Ok((envelope, T::decode(payload)?));
+        }
         Message::Pieces(pieces) => pieces,
     };
     let first = pieces.first().copied().unwrap_or_default();
     if first.len() < wire::HEADER_LEN {
         // The envelope itself is cut (no engine does that today): join everything.
         let joined: SharedBytes = Arc::new(pieces.concat());
-        return decode_whole((*joined).as_ref(), Some(&joined));
+        return decode(Message::Kept(&joined));
     }
     let (envelope, rest) = wire::open(first, T::PAYLOAD_TYPE)?;
     let len = rest.len() + pieces[1..].iter().map(|p| p.len()).sum::<usize>();
@@ -174,20 +186,6 @@ fn decode<T: Codec>(message: Message<'_>) -> std::result::Result<(Envelope, T), 
         payload.extend_from_slice(piece);
     }
     Ok((envelope, T::decode_owned(payload)?))
-}
-
-/// Checks and decodes a message in one piece; `shared`, when the engine has one, owns the same
-/// bytes as `message` and may be kept by the value ([`Codec::decode_shared`]).
-fn decode_whole<T: Codec>(
-    message: &[u8],
-    shared: Option<&SharedBytes>,
-) -> std::result::Result<(Envelope, T), DecodeError> {
-    let (envelope, payload) = wire::open(message, T::PAYLOAD_TYPE)?;
-    let value = match shared {
-        Some(shared) => T::decode_shared(shared, message.len() - payload.len())?,
-        None => T::decode(payload)?,
-    };
-    Ok((envelope, value))
 }
 
 // ---------------------------------------------------------------------------------------------
