@@ -100,7 +100,7 @@ impl RuntimeBuilder {
                 })
             }
             Some(n) => n,
-            None => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            None => super::pool::cores(),
         };
         let host = match self.host {
             Some(host) => host,

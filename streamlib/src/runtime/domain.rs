@@ -209,23 +209,15 @@ impl Domain {
         }
     }
 
-    /// At most one chunk per thread that can run one (the workers and this thread), and no more
-    /// than the machine has cores: a chunk beyond that only waits for a core, and moves its
-    /// actors' data between caches.
-    fn max_chunks(&self) -> u64 {
-        static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-        let cores =
-            *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        (self.pool.threads + 1).min(cores).max(1) as u64
-    }
-
     /// Splits the roots into chunks of about equal measured cost (each at least [`MIN_CHUNK`],
-    /// at most [`max_chunks`](Self::max_chunks)), queues all but the first, returns the first.
+    /// at most the pool's [`parallel_chunks`](Pool::parallel_chunks)), queues all but the first,
+    /// returns the first.
     fn queue_chunks(&self, run: &Arc<TickRun>) -> std::ops::Range<u32> {
         let schedule = &run.schedule;
         let costs = || schedule.roots.iter().map(|&r| schedule.cost(r));
         let total: u64 = costs().sum();
-        let chunks = (total / MIN_CHUNK.as_nanos() as u64).clamp(1, self.max_chunks());
+        let most = self.pool.parallel_chunks.max(1) as u64;
+        let chunks = (total / MIN_CHUNK.as_nanos() as u64).clamp(1, most);
         let mut first = None;
         split_by_cost(costs(), total, chunks, |chunk| match first {
             None => first = Some(chunk),

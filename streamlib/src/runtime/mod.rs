@@ -257,8 +257,7 @@ impl<A: Actor> Spawn for A {}
 impl Runtime {
     /// A runtime with its own registry and scheduler, one worker per core.
     pub fn new() -> Runtime {
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Runtime::with_workers(workers)
+        Runtime::with_workers(pool::cores())
     }
 
     /// A builder for a runtime with options: worker count, host name, network.

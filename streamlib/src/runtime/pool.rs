@@ -23,10 +23,17 @@ use super::tick::{run_job, Job};
 use crate::error::{Error, Result};
 use crate::uri::ActorUri;
 
+/// The cores of this machine, 2 when the system cannot tell: a runtime's default worker count.
+pub(crate) fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
 /// The worker threads shared by all domains of a runtime.
 pub(crate) struct Pool {
-    /// Workers wanted (the runtime's `workers` option).
-    pub(crate) threads: usize,
+    /// How many chunks of one tick can run at once: one per worker and one on the domain's own
+    /// thread, but no more than the machine has cores (a chunk beyond that only waits for a
+    /// core, and moves its actors' data between caches).
+    pub(crate) parallel_chunks: usize,
     injector: Injector<Job>,
     stealers: RwLock<Vec<Stealer<Job>>>,
     /// Workers in (or about to enter) their sleep.
@@ -62,7 +69,7 @@ impl Push<'_> {
 impl Pool {
     pub(crate) fn start(threads: usize) -> Result<Arc<Pool>> {
         let pool = Arc::new(Pool {
-            threads,
+            parallel_chunks: (threads + 1).min(cores()),
             injector: Injector::new(),
             stealers: RwLock::new(Vec::new()),
             sleeping: AtomicUsize::new(0),
