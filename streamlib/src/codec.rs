@@ -253,8 +253,7 @@ impl Codec for String {
         out.extend_from_slice(self.as_bytes());
     }
     fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        String::from_utf8(bytes.to_vec())
-            .map_err(|e| DecodeError::new("String", format!("not UTF-8: {e}")))
+        Self::decode_owned(bytes.to_vec())
     }
     fn tail(&self) -> &[u8] {
         self.as_bytes()

@@ -13,15 +13,12 @@ pub fn cpu_time() -> Duration {
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
-/// The clock ticks of `/proc/*/stat`'s times, per second.
-fn ticks_per_second() -> u64 {
+/// `ticks` of `/proc/*/stat`'s clock as a duration.
+fn from_ticks(ticks: u64) -> Duration {
     // SAFETY: sysconf has no preconditions.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if hz > 0 {
-        hz as u64
-    } else {
-        100
-    }
+    let per_second = if hz > 0 { hz as u64 } else { 100 };
+    Duration::from_nanos(ticks * 1_000_000_000 / per_second)
 }
 
 /// The name and the user + system clock ticks of a `/proc/*/stat` line; `None` if malformed.
@@ -58,7 +55,7 @@ pub fn threads_cpu_time(prefix: &str) -> Duration {
             }
         }
     }
-    Duration::from_nanos(ticks * 1_000_000_000 / ticks_per_second())
+    from_ticks(ticks)
 }
 
 /// CPU time so far of another process, whole (user + system, from `/proc/<pid>/stat`).
@@ -66,5 +63,5 @@ pub fn threads_cpu_time(prefix: &str) -> Duration {
 pub fn process_cpu_time(pid: u32) -> Duration {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let ticks = stat_name_and_ticks(&stat).map_or(0, |(_, used)| used);
-    Duration::from_nanos(ticks * 1_000_000_000 / ticks_per_second())
+    from_ticks(ticks)
 }

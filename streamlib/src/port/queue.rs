@@ -99,11 +99,9 @@ mod tests {
             assert!(text.contains(&bad.to_string()), "{text}");
             assert!(text.contains("queue"), "{text}");
         }
+        check_capacity(MAX_QUEUE).unwrap();
         assert_eq!(
-            {
-                check_capacity(MAX_QUEUE).unwrap();
-                ValueQueue::<u8>::new(MAX_QUEUE).values.capacity()
-            },
+            ValueQueue::<u8>::new(MAX_QUEUE).values.capacity(),
             MAX_QUEUE
         );
     }
