@@ -41,6 +41,14 @@
 //! never outlives either end: connecting a stopped actor is [`Error::ActorNotRunning`], and
 //! actors of two runtimes cannot be connected ([`Error::DifferentRuntimes`]).
 //!
+//! **Many actors.** A tick touches a few cache lines of every actor it runs (the cell's lock
+//! and flags, the registry entry's `running` and stats), on a 4 KiB page or two per actor:
+//! with thousands of actors that is more pages than the processor's translation cache holds,
+//! and the tick waits on page walks. An allocator that backs the heap with huge pages
+//! (mimalloc, where transparent huge pages are enabled) takes a third off the scheduler's CPU
+//! at 10,000 actors (`benches/scheduler_hugepages.rs`, BENCHMARKS.md); the runtime itself uses
+//! whatever global allocator the application sets.
+//!
 //! **Bounds the runtime keeps**:
 //! - `stop()` interrupts the wait for the next tick at once; a `process` or `on_stop` that does
 //!   not return within the actor's stop timeout (1 s by default; `Duration::MAX` saturates) makes
