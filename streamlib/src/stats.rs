@@ -198,7 +198,7 @@ const OCTAVES: usize = 42;
 /// The live counters behind [`ActorStats`], kept by the runtime for each actor.
 ///
 /// `repr(C)`, hot counters first: a steady tick touches `ticks` and the histogram's `max` and
-/// `window`, one cache line (`skipped` and `late` only when there is something to count).
+/// windows, one cache line (`skipped` and `late` only when there is something to count).
 #[derive(Default)]
 #[repr(C)]
 pub(crate) struct ActorStatsCell {
@@ -214,10 +214,12 @@ pub(crate) struct ActorStatsCell {
 
 impl ActorStatsCell {
     /// Bytes from the start of the cell to the end of what a steady tick writes (`ticks`, the
-    /// histogram's `max` and `window`): the owner keeps them in one cache line.
+    /// histogram's `max` and its two windows): the owner keeps them in one cache line.
     #[cfg(test)]
     pub(crate) const HOT_BYTES: usize = std::mem::offset_of!(ActorStatsCell, process_time)
-        + std::mem::offset_of!(Histogram, window)
+        + std::mem::offset_of!(Histogram, older)
+        + std::mem::size_of::<[AtomicU64; OLDER]>()
+        - std::mem::size_of::<AtomicU64>()
         + std::mem::size_of::<AtomicU64>();
 
     /// Records one `process` call that took `took`, after `skipped` skipped ticks.
@@ -290,7 +292,9 @@ impl ActorStatsCell {
 ///
 /// Values in the same power of two as the previous ones (the common case: an actor's process
 /// time is steady) are counted in `window`, next to `max_nanos`, and added to their buckets only
-/// when a value lands in another power of two: most records touch one cache line, not two.
+/// when a value lands in another power of two: most records touch one cache line, not two. With
+/// one writer (an actor's process times) a second window keeps the power of two before, so a
+/// time alternating between two stays in that line too.
 /// Every update is an atomic read-modify-write (a compare-and-swap of the window, atomic adds to
 /// the buckets, an atomic maximum), so concurrent writers lose no value; a reader may see a
 /// flush half done (a few values counted late), never a value counted twice for good.
@@ -300,6 +304,9 @@ pub struct Histogram {
     /// One power of two's 8 buckets not yet added to `buckets`: the octave + 1 in the top 8 bits
     /// (0: empty), then a 7-bit count per bucket.
     window: AtomicU64,
+    /// The windows before, of other powers of two, newest first, kept while values move among
+    /// them (only by [`record_one_writer`](Self::record_one_writer); empty otherwise).
+    older: [AtomicU64; OLDER],
     /// Bit `o` set once octave `o` has counts in `buckets`: a reader copies only those octaves
     /// (a steady actor's one or two cache lines, not the 1.3 KiB of all 42).
     octaves: AtomicU64,
@@ -311,6 +318,7 @@ impl Default for Histogram {
         Histogram {
             max_nanos: AtomicU64::new(0),
             window: AtomicU64::new(0),
+            older: [const { AtomicU64::new(0) }; OLDER],
             octaves: AtomicU64::new(0),
             buckets: [const { AtomicU32::new(0) }; BUCKETS],
         }
@@ -337,6 +345,58 @@ impl Histogram {
         let bucket = bucket_of(nanos);
         let (octave, lane) = (bucket / SUB_BUCKETS, bucket % SUB_BUCKETS);
         let shift = LANE_BITS * lane as u32;
+        if one_writer {
+            self.record_in_windows(octave, shift);
+        } else {
+            self.record_in_window(octave, shift);
+        }
+        if nanos > self.max_nanos.load(Ordering::Relaxed) {
+            if one_writer {
+                self.max_nanos.store(nanos, Ordering::Relaxed);
+            } else {
+                self.max_nanos.fetch_max(nanos, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// One writer: counts the value in `window` or an `older` window, whichever holds its power
+    /// of two with room in its lane; else flushes the oldest window, the others move down one,
+    /// and a new window starts. A time that moves among three powers of two (an empty actor's,
+    /// around 256 ns) touches the buckets once a lane fills (127 values), not on every change:
+    /// with thousands of actors each flush is a cache miss.
+    fn record_in_windows(&self, octave: usize, shift: u32) {
+        let fits = |window: u64| {
+            window_octave(window) == Some(octave) && (window >> shift) & LANE_MAX != LANE_MAX
+        };
+        let window = self.window.load(Ordering::Relaxed);
+        if fits(window) {
+            self.window.store(window + (1 << shift), Ordering::Relaxed);
+            return;
+        }
+        for older in &self.older {
+            let counts = older.load(Ordering::Relaxed);
+            if fits(counts) {
+                older.store(counts + (1 << shift), Ordering::Relaxed);
+                return;
+            }
+        }
+        // A reader between these stores and the flush's may miss the counts moving out (counted
+        // late, as with any flush), never count one twice for good.
+        let oldest = self.older[OLDER - 1].load(Ordering::Relaxed);
+        for i in (1..OLDER).rev() {
+            let newer = self.older[i - 1].load(Ordering::Relaxed);
+            self.older[i].store(newer, Ordering::Relaxed);
+        }
+        self.older[0].store(window, Ordering::Relaxed);
+        self.window.store(
+            ((octave as u64 + 1) << WINDOW_OCTAVE_SHIFT) + (1 << shift),
+            Ordering::Relaxed,
+        );
+        self.flush(oldest, true);
+    }
+
+    /// Any number of writers: one window, swapped by compare-and-swap.
+    fn record_in_window(&self, octave: usize, shift: u32) {
         let mut window = self.window.load(Ordering::Relaxed);
         loop {
             // A value of another power of two, or a full lane, starts a new window; the thread
@@ -348,54 +408,54 @@ impl Histogram {
             } else {
                 window + (1 << shift)
             };
-            let swapped = if one_writer {
-                self.window.store(next, Ordering::Relaxed);
-                Ok(window)
-            } else {
-                self.window.compare_exchange_weak(
-                    window,
-                    next,
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                )
-            };
-            match swapped {
+            match self.window.compare_exchange_weak(
+                window,
+                next,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
                 Ok(_) => {
                     if starts_anew {
-                        self.flush(window);
+                        self.flush(window, false);
                     }
-                    break;
+                    return;
                 }
                 Err(actual) => window = actual,
             }
         }
-        if nanos > self.max_nanos.load(Ordering::Relaxed) {
-            if one_writer {
-                self.max_nanos.store(nanos, Ordering::Relaxed);
-            } else {
-                self.max_nanos.fetch_max(nanos, Ordering::Relaxed);
-            }
-        }
     }
 
-    /// Adds the counts of a window taken out of `window` to their buckets (saturating).
-    fn flush(&self, window: u64) {
+    /// Adds the counts of a window taken out of `window` to their buckets (saturating). With
+    /// `one_writer` (see [`record_one_writer`](Self::record_one_writer)) with plain loads and
+    /// stores: an empty actor's times straddle two powers of two, so it flushes on most ticks,
+    /// and eight locked updates there were a third of the scheduler's cost per actor.
+    fn flush(&self, window: u64, one_writer: bool) {
         let Some(octave) = window_octave(window) else {
             return;
         };
-        // Marked before the counts land, so a reader that sees them reads their octave. Flushes
-        // are rare (a value in another power of two), and the load spares the locked `or` after
-        // the first.
+        // Marked before the counts land, so a reader that sees them reads their octave; the load
+        // spares the write after an octave's first flush.
         let bit = 1 << octave;
-        if self.octaves.load(Ordering::Relaxed) & bit == 0 {
-            self.octaves.fetch_or(bit, Ordering::Relaxed);
+        let octaves = self.octaves.load(Ordering::Relaxed);
+        if octaves & bit == 0 {
+            if one_writer {
+                self.octaves.store(octaves | bit, Ordering::Relaxed);
+            } else {
+                self.octaves.fetch_or(bit, Ordering::Relaxed);
+            }
         }
         for (lane, count) in window_lanes(window) {
             let cell = &self.buckets[octave * SUB_BUCKETS + lane];
             // `count` is at most LANE_MAX, so it fits a u32.
-            let _ = cell.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |total| {
-                Some(total.saturating_add(count as u32))
-            });
+            let count = count as u32;
+            if one_writer {
+                let total = cell.load(Ordering::Relaxed);
+                cell.store(total.saturating_add(count), Ordering::Relaxed);
+            } else {
+                let _ = cell.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |total| {
+                    Some(total.saturating_add(count))
+                });
+            }
         }
     }
 
@@ -405,7 +465,7 @@ impl Histogram {
     }
 
     /// Values recorded in the octaves of `in_use`.
-    fn total(&self, in_use: (u64, u64)) -> u64 {
+    fn total(&self, in_use: InUse) -> u64 {
         let mut total = 0;
         self.each_octave(in_use, |_, counts| {
             total += counts.iter().sum::<u64>();
@@ -414,19 +474,31 @@ impl Histogram {
         total
     }
 
-    /// The octaves with counts (bit `o` for octave `o`) and the pending window, read once.
-    fn in_use(&self) -> (u64, u64) {
-        let window = self.window.load(Ordering::Relaxed);
-        let pending = window_octave(window).map_or(0, |o| 1 << o);
-        (self.octaves.load(Ordering::Relaxed) | pending, window)
+    /// The octaves with counts (bit `o` for octave `o`) and the pending windows, read once.
+    fn in_use(&self) -> InUse {
+        let mut windows = [0; 1 + OLDER];
+        windows[0] = self.window.load(Ordering::Relaxed);
+        for (window, older) in windows[1..].iter_mut().zip(&self.older) {
+            *window = older.load(Ordering::Relaxed);
+        }
+        let pending = windows
+            .iter()
+            .filter_map(|&w| window_octave(w))
+            .fold(0, |bits, o| bits | 1 << o);
+        InUse {
+            octaves: self.octaves.load(Ordering::Relaxed) | pending,
+            windows,
+        }
     }
 
     /// Calls `visit` with the counts of each octave of `in_use`, in ascending order, the
     /// pending window's included, until it returns `false`. Only the buckets in use are read,
     /// and nothing is allocated: reading thousands of histograms stays cheap.
-    fn each_octave(&self, in_use: (u64, u64), mut visit: impl FnMut(usize, [u64; 8]) -> bool) {
-        let (mut octaves, window) = in_use;
-        let pending = window_octave(window);
+    fn each_octave(&self, in_use: InUse, mut visit: impl FnMut(usize, [u64; 8]) -> bool) {
+        let InUse {
+            mut octaves,
+            windows,
+        } = in_use;
         while octaves != 0 {
             let octave = octaves.trailing_zeros() as usize;
             octaves &= octaves - 1;
@@ -435,7 +507,10 @@ impl Histogram {
             for (count, bucket) in counts.iter_mut().zip(lanes) {
                 *count = u64::from(bucket.load(Ordering::Relaxed));
             }
-            if pending == Some(octave) {
+            for &window in windows
+                .iter()
+                .filter(|&&w| window_octave(w) == Some(octave))
+            {
                 for (lane, count) in window_lanes(window) {
                     counts[lane] += count;
                 }
@@ -497,6 +572,16 @@ pub(crate) fn add(counter: &AtomicU64, n: u64) {
         Ordering::Relaxed,
     );
 }
+
+/// What a reader takes of a histogram at once: the octaves with counts, and the windows.
+#[derive(Clone, Copy)]
+struct InUse {
+    octaves: u64,
+    windows: [u64; 1 + OLDER],
+}
+
+/// Windows a one-writer histogram keeps beside `window`.
+const OLDER: usize = 2;
 
 const LANE_BITS: u32 = 7;
 const LANE_MAX: u64 = (1 << LANE_BITS) - 1;
@@ -599,6 +684,38 @@ mod tests {
         assert_eq!(one.count(), shared.count());
         assert_eq!(one.max(), shared.max());
         for p in [1, 50, 90, 99, 100] {
+            assert_eq!(one.percentile(p), shared.percentile(p), "p{p}");
+        }
+    }
+
+    #[test]
+    fn one_writer_values_among_three_powers_of_two_stay_in_the_windows() {
+        let (one, shared) = (Histogram::default(), Histogram::default());
+        let values = [200u64, 300, 600].map(Duration::from_nanos);
+        for i in 0..300 {
+            one.record_one_writer(values[i % 3]);
+            shared.record(values[i % 3]);
+        }
+        // 100 values a power of two, under a lane's 127: no flush, the buckets untouched.
+        assert_eq!(one.octaves.load(Ordering::Relaxed), 0);
+        assert_eq!(one.count(), 300);
+        for p in [1, 34, 50, 67, 100] {
+            assert_eq!(one.percentile(p), shared.percentile(p), "p{p}");
+        }
+        // A fourth power of two flushes the oldest window (200 ns, octave 7), counts intact.
+        one.record_one_writer(Duration::from_nanos(5_000));
+        shared.record(Duration::from_nanos(5_000));
+        assert_eq!(
+            one.octaves.load(Ordering::Relaxed),
+            1 << (bucket_of(200) / SUB_BUCKETS)
+        );
+        // Full lanes flush too: 200 more of one value go through the buckets, none lost.
+        for _ in 0..200 {
+            one.record_one_writer(values[1]);
+            shared.record(values[1]);
+        }
+        assert_eq!(one.count(), 501);
+        for p in [1, 34, 50, 67, 99, 100] {
             assert_eq!(one.percentile(p), shared.percentile(p), "p{p}");
         }
     }
