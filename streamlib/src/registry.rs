@@ -44,28 +44,155 @@ use crate::stats::{ActorStats, ActorStatsCell, PortStatsList};
 use crate::uri::{ActorUri, PortAddress};
 
 /// What the registry knows of one actor (the registry side; see the map in `runtime`'s docs):
-/// URI, ports, stats, `running`. Shared by the runtime's cell, the actor's handle and every
-/// [`ActorRef`] to it.
+/// URI, ports, stats, `running`. Held by the runtime's cell (inside it), and shared through it
+/// with the actor's handle and every [`ActorRef`] to it ([`EntryRef`]).
 ///
-/// `repr(C)` keeps what every tick touches — `running` and the stats counters (`ticks`, the
-/// process-time histogram's `max` and `window`) — at the start, and the 64-byte alignment puts
-/// them in one cache line of their own, whatever address the allocation gets: not split over
-/// two, and not sharing the line of the `Arc`'s reference counts, which every `ActorRef` clone
-/// (a registry listing) writes.
-#[repr(C, align(64))]
+/// What every tick writes — `running` and the stats counters — is an [`EntryHot`], kept apart:
+/// for a local actor in the runtime's dense arena beside the rest of what a tick touches
+/// (`runtime/hot.rs`), for a remote one in a box of its own.
 pub(crate) struct RegistryEntry {
-    pub(crate) running: AtomicBool,
-    pub(crate) stats: ActorStatsCell,
+    hot: Hot,
     pub(crate) uri: ActorUri,
     pub(crate) ports: Vec<PortInfo>,
     pub(crate) clock: String,
+}
+
+/// The part of an actor's entry that every tick touches.
+///
+/// `repr(C)`, `running` then the hot stats counters (`ticks`, the process-time histogram's `max`
+/// and `window`) first: with the 64-byte alignment they lie in one cache line.
+#[repr(C, align(64))]
+#[derive(Default)]
+pub(crate) struct EntryHot {
+    pub(crate) running: AtomicBool,
+    pub(crate) stats: ActorStatsCell,
+}
+
+impl EntryHot {
+    /// A running actor's, counters at zero.
+    pub(crate) fn running() -> EntryHot {
+        EntryHot {
+            running: AtomicBool::new(true),
+            stats: ActorStatsCell::default(),
+        }
+    }
+}
+
+/// Where an entry's [`EntryHot`] lies.
+enum Hot {
+    Own(Box<EntryHot>),
+    /// Kept by whoever holds the entry (the runtime's cell), for as long as the entry lives.
+    Lent(std::ptr::NonNull<EntryHot>),
+}
+
+// SAFETY: `Hot` is a `Box<EntryHot>` or a shared reference to an `EntryHot` that outlives it
+// (the contract of `RegistryEntry::with_hot`); `EntryHot` is atomics and `Sync` data, so
+// sharing or sending either across threads is as safe as sharing `&EntryHot`.
+unsafe impl Send for Hot {}
+// SAFETY: as above.
+unsafe impl Sync for Hot {}
+
+impl RegistryEntry {
+    /// An entry with its hot part in a box of its own.
+    pub(crate) fn new(uri: ActorUri, ports: Vec<PortInfo>, clock: String) -> RegistryEntry {
+        RegistryEntry {
+            hot: Hot::Own(Box::new(EntryHot::running())),
+            uri,
+            ports,
+            clock,
+        }
+    }
+
+    /// An entry whose hot part is `hot`, placed by its holder.
+    ///
+    /// # Safety
+    /// `hot` points to a valid `EntryHot` that stays in place, alive and not mutably borrowed, for
+    /// as long as the returned entry lives.
+    pub(crate) unsafe fn with_hot(
+        hot: std::ptr::NonNull<EntryHot>,
+        uri: ActorUri,
+        ports: Vec<PortInfo>,
+        clock: String,
+    ) -> RegistryEntry {
+        RegistryEntry {
+            hot: Hot::Lent(hot),
+            uri,
+            ports,
+            clock,
+        }
+    }
+
+    /// `running` and the stats.
+    #[inline]
+    pub(crate) fn hot(&self) -> &EntryHot {
+        match &self.hot {
+            Hot::Own(hot) => hot,
+            // SAFETY: the contract of `with_hot`: the pointee outlives `self`.
+            Hot::Lent(hot) => unsafe { hot.as_ref() },
+        }
+    }
+
+    /// The actor's live counters.
+    #[inline]
+    pub(crate) fn stats(&self) -> &ActorStatsCell {
+        &self.hot().stats
+    }
+
+    /// Whether the actor runs (cleared when it stops).
+    #[inline]
+    pub(crate) fn running(&self) -> &AtomicBool {
+        &self.hot().running
+    }
+}
+
+/// What holds an actor's [`RegistryEntry`]: the entry alone (a remote actor's), or the runtime's
+/// cell of the actor, which keeps the entry's hot part in the arena beside its own.
+pub(crate) trait HoldsEntry: Send + Sync {
+    fn entry(&self) -> &RegistryEntry;
+}
+
+impl HoldsEntry for RegistryEntry {
+    fn entry(&self) -> &RegistryEntry {
+        self
+    }
+}
+
+/// A shared reference to a [`RegistryEntry`], whatever holds it; reads as the entry.
+#[derive(Clone)]
+pub(crate) struct EntryRef(Arc<dyn HoldsEntry>);
+
+impl EntryRef {
+    pub(crate) fn new(holder: Arc<dyn HoldsEntry>) -> EntryRef {
+        EntryRef(holder)
+    }
+
+    #[cfg(feature = "inspect")]
+    /// The entry's address: the same for every reference to it, and taken by no other entry
+    /// while one is held.
+    pub(crate) fn address(&self) -> usize {
+        self.0.entry() as *const RegistryEntry as usize
+    }
+}
+
+impl From<RegistryEntry> for EntryRef {
+    fn from(entry: RegistryEntry) -> EntryRef {
+        EntryRef(Arc::new(entry))
+    }
+}
+
+impl std::ops::Deref for EntryRef {
+    type Target = RegistryEntry;
+
+    fn deref(&self) -> &RegistryEntry {
+        self.0.entry()
+    }
 }
 
 /// A type-erased reference to a registered actor, of this runtime or (with a network) of
 /// another process or host.
 #[derive(Clone)]
 pub struct ActorRef {
-    pub(crate) entry: Arc<RegistryEntry>,
+    pub(crate) entry: EntryRef,
     /// Set for an actor of another process.
     pub(crate) remote: Option<Arc<Peer>>,
 }
@@ -85,7 +212,7 @@ impl ActorRef {
     pub fn is_running(&self) -> bool {
         match &self.remote {
             Some(peer) => peer.is_alive(),
-            None => self.entry.running.load(Ordering::Acquire),
+            None => self.entry.running().load(Ordering::Acquire),
         }
     }
 
@@ -142,7 +269,7 @@ impl ActorRef {
 
     /// The actor's counters (for a remote actor: zero; see [`remote_stats`](Self::remote_stats)).
     pub fn stats(&self) -> ActorStats {
-        self.entry.stats.snapshot()
+        self.entry.stats().snapshot()
     }
 
     /// The counters of a remote actor, asked of its runtime within `timeout`; a local actor's
@@ -372,16 +499,16 @@ impl fmt::Debug for Registry {
 
 #[cfg(test)]
 mod layout {
-    use super::RegistryEntry;
+    use super::EntryHot;
     use crate::stats::ActorStatsCell;
     use std::mem::{align_of, offset_of};
 
-    /// What every tick touches — `running` and the hot stats counters — lies in the entry's
-    /// first 64 bytes, and the entry starts on a cache line.
+    /// What every tick touches — `running` and the hot stats counters — lies in the first 64
+    /// bytes, on a cache line of its own.
     #[test]
     fn the_tick_touches_one_cache_line_of_the_entry() {
-        assert_eq!(align_of::<RegistryEntry>(), 64);
-        assert_eq!(offset_of!(RegistryEntry, running), 0);
-        assert!(offset_of!(RegistryEntry, stats) + ActorStatsCell::HOT_BYTES <= 64);
+        assert_eq!(align_of::<EntryHot>(), 64);
+        assert_eq!(offset_of!(EntryHot, running), 0);
+        assert!(offset_of!(EntryHot, stats) + ActorStatsCell::HOT_BYTES <= 64);
     }
 }

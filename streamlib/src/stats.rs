@@ -287,8 +287,9 @@ impl ActorStatsCell {
 /// A log-linear histogram of durations, lock-free; any number of threads may record into it and
 /// read it at once.
 ///
-/// Counts are 32-bit (a bucket saturates after 4 billion values) to keep the whole histogram in
-/// 1.4 KiB: with thousands of actors, stats memory is what a tick touches most.
+/// Counts are 32-bit (a bucket saturates after 4 billion values), in a box of 1.3 KiB apart from
+/// the 32 bytes a record touches (`max`, the windows): the runtime keeps those of thousands of
+/// actors side by side, and the buckets would spread them over a page each.
 ///
 /// Values in the same power of two as the previous ones (the common case: an actor's process
 /// time is steady) are counted in `window`, next to `max_nanos`, and added to their buckets only
@@ -310,7 +311,7 @@ pub struct Histogram {
     /// Bit `o` set once octave `o` has counts in `buckets`: a reader copies only those octaves
     /// (a steady actor's one or two cache lines, not the 1.3 KiB of all 42).
     octaves: AtomicU64,
-    buckets: [AtomicU32; BUCKETS],
+    buckets: Box<[AtomicU32; BUCKETS]>,
 }
 
 impl Default for Histogram {
@@ -320,7 +321,7 @@ impl Default for Histogram {
             window: AtomicU64::new(0),
             older: [const { AtomicU64::new(0) }; OLDER],
             octaves: AtomicU64::new(0),
-            buckets: [const { AtomicU32::new(0) }; BUCKETS],
+            buckets: Box::new([const { AtomicU32::new(0) }; BUCKETS]),
         }
     }
 }

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::actor::{find_port, PortInfo};
 use crate::port::Direction;
-use crate::registry::{ActorRef, Registry, RegistryEntry};
+use crate::registry::{ActorRef, EntryRef, Registry};
 use crate::stats::{ActorStats, ClockCounters, ClockFigures, PortStats};
 use crate::uri::PortAddress;
 
@@ -94,7 +94,7 @@ const RATE_BASELINE: Duration = Duration::from_secs(1);
 /// An actor's counters in an earlier `/api/stats` answer: ticks, and writes of each output.
 struct Count {
     /// Held so that no other actor's entry takes this address while the snapshot is kept.
-    _entry: Arc<RegistryEntry>,
+    _entry: EntryRef,
     ticks: u64,
     writes: Vec<u64>,
 }
@@ -293,8 +293,8 @@ pub(crate) fn stats(
     let mut lines: Vec<Line<'_>> = actors
         .iter()
         .map(|actor| {
-            let mut stats = actor.entry.stats.snapshot_of_actor();
-            if let Some(clock) = actor.entry.stats.clock() {
+            let mut stats = actor.entry.stats().snapshot_of_actor();
+            if let Some(clock) = actor.entry.stats().clock() {
                 clock_figures
                     .entry(Arc::as_ptr(clock))
                     .or_insert_with(|| clock.figures())
@@ -315,7 +315,7 @@ pub(crate) fn stats(
                 ticks: stats.ticks,
                 writes,
             };
-            counts.insert(Arc::as_ptr(&actor.entry) as usize, count);
+            counts.insert(actor.entry.address(), count);
             Line {
                 actor,
                 stats,
@@ -331,11 +331,7 @@ pub(crate) fn stats(
     let base = baseline.base(elapsed, counts);
     let then = |line: &Line<'_>| {
         let base = base.as_ref()?;
-        Some((
-            base,
-            base.counts
-                .get(&(Arc::as_ptr(&line.actor.entry) as usize))?,
-        ))
+        Some((base, base.counts.get(&(line.actor.entry.address()))?))
     };
     // Per clock name: its actors, their late ticks summed, and the clock's figures (the
     // largest, should two clocks share a name).

@@ -51,7 +51,7 @@ use crate::codec::Codec;
 use crate::error::{Error, Result};
 pub(crate) use crate::message::SharedBytes;
 use crate::port::Direction;
-use crate::registry::{ActorRef, RegistryEntry};
+use crate::registry::{ActorRef, EntryRef, RegistryEntry};
 use crate::stats::ActorStats;
 use crate::uri::ActorUri;
 use crate::wire;
@@ -298,7 +298,7 @@ impl Network {
 
     /// Announces a local actor: its token, a publisher per output, a subscription per input
     /// that accepts writes, and its stats. Dropping the guard withdraws all of it.
-    pub(crate) fn announce(&self, entry: &Arc<RegistryEntry>) -> Result<Announcement> {
+    pub(crate) fn announce(&self, entry: &EntryRef) -> Result<Announcement> {
         let uri = &entry.uri;
         let path = wire::actor_path(&self.host, uri.class(), uri.instance_id());
         let mut guards = Vec::new();
@@ -322,7 +322,7 @@ impl Network {
         }
         let stats = {
             let entry = entry.clone();
-            Box::new(move || encode_stats(&entry.stats.snapshot()))
+            Box::new(move || encode_stats(&entry.stats().snapshot()))
         };
         guards.push(self.transport.serve(&wire::stats_key(&path), stats)?);
         let ports = if ports.is_empty() {
@@ -394,15 +394,9 @@ fn remote_ref(peer: Arc<Peer>) -> ActorRef {
         .into_iter()
         .map(|desc| PortInfo::remote(&desc))
         .collect();
-    let entry = Arc::new(RegistryEntry {
-        running: AtomicBool::new(true),
-        stats: Default::default(),
-        uri: peer.uri.clone(),
-        ports,
-        clock: format!("remote ({})", peer.path),
-    });
+    let entry = RegistryEntry::new(peer.uri.clone(), ports, format!("remote ({})", peer.path));
     ActorRef {
-        entry,
+        entry: entry.into(),
         remote: Some(peer),
     }
 }

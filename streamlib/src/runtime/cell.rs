@@ -8,19 +8,21 @@
 
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
 use super::dedicated::Dedicated;
+use super::hot::{Arena, Placed};
 use super::tick::Fault;
-use crate::actor::{find_port, ActorConfig, Arrived, FaultPolicy, Process};
+use crate::actor::{find_port, ActorConfig, Arrived, FaultPolicy, PortInfo, Process};
 use crate::clock::Tick;
 use crate::error::{Error, StopRequest};
 use crate::port::{ActorKey, Direction};
-use crate::registry::RegistryEntry;
+use crate::registry::{EntryHot, HoldsEntry, RegistryEntry};
+use crate::uri::ActorUri;
 
 /// A deferred end of a self-stop: what the runtime still has to do after `on_stop` ran.
 pub(crate) type Finish = Box<dyn FnOnce() + Send>;
@@ -28,7 +30,7 @@ pub(crate) type Finish = Box<dyn FnOnce() + Send>;
 /// A hint to fetch the line of `address` into the cache; does nothing where there is no such
 /// instruction.
 #[inline]
-fn prefetch(address: *const u8) {
+pub(crate) fn prefetch(address: *const u8) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is a hint: it never faults and reads nothing the program can observe,
     // whatever the address; SSE, which it needs, is part of every x86-64 processor.
@@ -40,26 +42,77 @@ fn prefetch(address: *const u8) {
 }
 
 /// One spawned actor as the runtime holds it (the runtime side; see the map in `runtime`): the
-/// registry's entry, the config, the actor behind its lock, the dedicated thread.
+/// registry's entry, the config, the actor behind its lock (in [`Hot`]), the dedicated thread.
 pub(crate) struct RuntimeCell {
+    hot: Placed<Hot>,
+    /// Its `running` and stats lie in `hot`.
+    pub(crate) entry: RegistryEntry,
     pub(crate) key: ActorKey,
-    pub(crate) entry: Arc<RegistryEntry>,
     pub(crate) config: ActorConfig,
-    pub(crate) state: Mutex<CellState>,
     /// For [`Dispatch::Dedicated`](crate::Dispatch::Dedicated): the actor's own thread.
     pub(crate) dedicated: Option<Dedicated>,
+    finish: Mutex<Option<Finish>>,
+    /// For `#[actor(on = "input")]`: whether a value arrived on that input.
+    trigger: Option<Arrived>,
+    /// Where the actor's state (the user's struct) lies, 0 if it takes no memory: what a tick
+    /// asks the processor for ahead of running it.
+    actor_at: usize,
+}
+
+/// What a tick reads and writes of an actor, placed in the dense arena of `hot.rs` beside the
+/// other actors' (a tick walks them in spawn order, through memory in order).
+///
+/// `repr(C)`: the first cache line holds the lock with the actor's state, the flags and the
+/// running thread; the second (the type's alignment is the entry's, 64) starts with the entry's
+/// `running` and the stats counters a tick writes. The layout test below keeps it so.
+#[repr(C)]
+pub(crate) struct Hot {
+    pub(crate) state: Mutex<CellState>,
     /// The runtime thread running this actor's `process` now (its [`thread_token`]), 0 if none:
     /// what a stop that times out replaces.
     pub(crate) running_on: AtomicUsize,
-    /// Set when the actor stopped itself from inside `process`: `on_stop` runs right after it.
-    stop_requested: AtomicBool,
+    key: ActorKey,
     /// Set once the spawn registered the actor in the runtime's graph: a schedule rebuilt in
     /// between (another actor joined the clock) must not run it before, or a stop it asks for
     /// in that first `process` would find nothing to stop.
     ready: AtomicBool,
-    finish: Mutex<Option<Finish>>,
-    /// For `#[actor(on = "input")]`: whether a value arrived on that input.
-    trigger: Option<Arrived>,
+    /// Set when the actor stopped itself from inside `process`: `on_stop` runs right after it.
+    stop_requested: AtomicBool,
+    /// The cell's `dedicated.is_some()`.
+    dedicated: bool,
+    /// The cell's `trigger.is_some()`.
+    triggered: bool,
+    entry: EntryHot,
+}
+
+/// Every actor's [`Hot`], side by side.
+static HOT: Arena<Hot> = Arena::new();
+
+impl Hot {
+    /// Asks the processor to fetch the two lines a tick touches.
+    #[inline]
+    pub(crate) fn prefetch(&self) {
+        prefetch(self as *const Hot as *const u8);
+        prefetch(&self.entry as *const EntryHot as *const u8);
+    }
+
+    /// Whether the actor runs on a thread of its own.
+    #[inline]
+    pub(crate) fn is_dedicated(&self) -> bool {
+        self.dedicated
+    }
+
+    /// Whether the actor runs (cleared at its stop).
+    #[inline]
+    pub(crate) fn is_running(&self) -> bool {
+        self.entry.running.load(Ordering::Acquire)
+    }
+}
+
+impl HoldsEntry for RuntimeCell {
+    fn entry(&self) -> &RegistryEntry {
+        &self.entry
+    }
 }
 
 /// What [`RuntimeCell`]'s lock guards: the actor value (the user's struct) and its start/stop
@@ -122,60 +175,79 @@ impl Process for Stopped {
 }
 
 impl RuntimeCell {
+    /// The cell of a new actor: its entry (its hot part placed in the arena with the cell's).
     pub(crate) fn new(
         key: ActorKey,
-        entry: Arc<RegistryEntry>,
+        (uri, ports, clock): (ActorUri, Vec<PortInfo>, String),
         config: ActorConfig,
         actor: Box<dyn Process + Send>,
         dedicated: Option<Dedicated>,
     ) -> RuntimeCell {
         let trigger = config
             .on
-            .and_then(|name| find_port(&entry.ports, name, Direction::Input))
+            .and_then(|name| find_port(&ports, name, Direction::Input))
             .and_then(|p| p.arrived.clone());
-        RuntimeCell {
-            key,
-            entry,
-            config,
+        let actor_at = match std::mem::size_of_val(&*actor) {
+            0 => 0,
+            _ => &*actor as *const (dyn Process + Send) as *const u8 as usize,
+        };
+        let hot = HOT.place(Hot {
             state: Mutex::new(CellState {
                 actor,
                 started: false,
                 stopped: false,
                 seen: 0,
             }),
-            dedicated,
             running_on: AtomicUsize::new(0),
-            stop_requested: AtomicBool::new(false),
+            key,
             ready: AtomicBool::new(false),
+            stop_requested: AtomicBool::new(false),
+            dedicated: dedicated.is_some(),
+            triggered: trigger.is_some(),
+            entry: EntryHot::running(),
+        });
+        // SAFETY: the entry's hot part lies in `hot`, which this cell owns beside the entry and
+        // never moves (an arena slot): it lives exactly as long as the entry.
+        let entry = unsafe {
+            let lent = NonNull::from(&hot.entry);
+            RegistryEntry::with_hot(lent, uri, ports, clock)
+        };
+        RuntimeCell {
+            hot,
+            entry,
+            key,
+            config,
+            dedicated,
             finish: Mutex::new(None),
             trigger,
+            actor_at,
         }
     }
 
-    /// Asks the processor to fetch this cell's lines into its cache.
-    #[inline]
-    pub(crate) fn prefetch_cell(&self) {
-        let start = self as *const RuntimeCell as *const u8;
-        for offset in (0..std::mem::size_of::<RuntimeCell>()).step_by(64) {
-            prefetch(start.wrapping_add(offset));
-        }
+    /// Where the actor's state lay at spawn (0 if it takes no memory); after a stop, an address
+    /// of nothing in particular: only ever a prefetch hint.
+    pub(crate) fn actor_address(&self) -> usize {
+        self.actor_at
     }
 
-    /// Asks the processor to fetch this cell's registry entry (its flag and stats).
+    /// What a tick touches of this actor.
     #[inline]
-    pub(crate) fn prefetch_entry(&self) {
-        let start = Arc::as_ptr(&self.entry) as *const u8;
-        prefetch(start);
-        prefetch(start.wrapping_add(64));
+    pub(crate) fn hot(&self) -> &Hot {
+        &self.hot
+    }
+
+    /// Where [`hot`](Self::hot) lies: valid, and not moved, while this cell lives.
+    pub(crate) fn hot_ptr(&self) -> NonNull<Hot> {
+        self.hot.as_ptr()
     }
 
     pub(crate) fn is_running(&self) -> bool {
-        self.entry.running.load(Ordering::Acquire)
+        self.hot.is_running()
     }
 
     /// The spawn is complete: the actor may run from now on.
     pub(crate) fn set_ready(&self) {
-        self.ready.store(true, Ordering::Release);
+        self.hot.ready.store(true, Ordering::Release);
     }
 
     /// Runs one tick of this actor: `on_start` first if needed, then `process`, catching errors
@@ -186,15 +258,19 @@ impl RuntimeCell {
     /// A request to stop ([`ActorError::stop`](crate::ActorError::stop)) is honoured here, at
     /// once: the actor gets no further `process` call, and for a stop of the actor itself its
     /// `on_stop` runs right now on this thread; the runtime removes it from the graph after.
-    pub(crate) fn run(&self, tick: &Tick, start: Instant) -> (Option<Fault>, Instant) {
-        if !self.is_running() || !self.ready.load(Ordering::Acquire) {
+    ///
+    /// `hot` is this cell's [`Hot`], passed by a caller that has it at hand (a schedule keeps
+    /// them in order), so that a steady tick touches nothing else of the actor.
+    pub(crate) fn run(&self, hot: &Hot, tick: &Tick, start: Instant) -> (Option<Fault>, Instant) {
+        debug_assert!(std::ptr::eq(hot, self.hot()));
+        if !hot.is_running() || !hot.ready.load(Ordering::Acquire) {
             return (None, start);
         }
-        let mut state = self.state.lock();
+        let mut state = hot.state.lock();
         if state.stopped {
             return (None, start);
         }
-        let stats = &self.entry.stats;
+        let stats = &hot.entry.stats;
         if !state.started {
             state.started = true;
             let outcome = catch_unwind(AssertUnwindSafe(|| state.actor.on_start()));
@@ -204,9 +280,11 @@ impl RuntimeCell {
             }
         }
         // An input-triggered actor sits this tick out unless a value arrived (an uncontended lock and a load per upstream).
-        if let Some(arrived) = &self.trigger {
-            if !arrived(&mut state.seen) {
-                return (None, start);
+        if hot.triggered {
+            if let Some(arrived) = &self.trigger {
+                if !arrived(&mut state.seen) {
+                    return (None, start);
+                }
             }
         }
         // Values written now travel to other processes stamped with this tick.
@@ -214,11 +292,11 @@ impl RuntimeCell {
             frame_number: tick.frame_number,
             timestamp: tick.timestamp,
         });
-        self.running_on.store(thread_token(), Ordering::Relaxed);
-        RUNNING.with(|r| r.set(Some(self.key)));
+        hot.running_on.store(thread_token(), Ordering::Relaxed);
+        RUNNING.with(|r| r.set(Some(hot.key)));
         let outcome = catch_unwind(AssertUnwindSafe(|| state.actor.process(tick)));
         RUNNING.with(|r| r.set(None));
-        self.running_on.store(0, Ordering::Relaxed);
+        hot.running_on.store(0, Ordering::Relaxed);
         let end = Instant::now();
         stats.record_tick(end.saturating_duration_since(start), tick.skipped);
         if tick.lateness > tick.rate.period() {
@@ -228,7 +306,7 @@ impl RuntimeCell {
         if let Some(fault) = &fault {
             self.stop_at_once(fault, &mut state);
         }
-        if self.stop_requested.load(Ordering::Acquire) {
+        if hot.stop_requested.load(Ordering::Acquire) {
             self.stop_locked(&mut state);
             drop(state);
             if let Some(finish) = self.finish.lock().take() {
@@ -242,13 +320,13 @@ impl RuntimeCell {
     /// runs then, followed by `finish` (what the runtime still has to undo).
     pub(crate) fn request_stop_after_process(&self, finish: Finish) {
         *self.finish.lock() = Some(finish);
-        self.stop_requested.store(true, Ordering::Release);
+        self.hot.stop_requested.store(true, Ordering::Release);
     }
 
     /// Runs `on_stop` (if the actor started) and drops the actor's state, both caught; idempotent.
     /// Waits for a running `process` at most until `until`; returns whether it stopped.
     pub(crate) fn stop_until(&self, until: Instant) -> bool {
-        match self.state.try_lock_until(until) {
+        match self.hot.state.try_lock_until(until) {
             Some(mut state) => {
                 self.stop_locked(&mut state);
                 true
@@ -269,7 +347,7 @@ impl RuntimeCell {
         // The state's `Drop` is user code too: a panic there must not reach a runtime thread.
         let actor = std::mem::replace(&mut state.actor, Box::new(Stopped));
         if catch_unwind(AssertUnwindSafe(move || drop(actor))).is_err() {
-            self.entry.stats.record_panic();
+            self.entry.stats().record_panic();
             tracing::error!(actor = %self.entry.uri, "dropping the actor's state panicked");
         }
     }
@@ -298,12 +376,12 @@ impl RuntimeCell {
                         error: None,
                     });
                 }
-                self.entry.stats.record_error();
+                self.entry.stats().record_error();
                 tracing::warn!(actor = %uri, %error, "{what} returned an error");
                 error.to_string()
             }
             Err(panic) => {
-                self.entry.stats.record_panic();
+                self.entry.stats().record_panic();
                 let message = panic
                     .downcast_ref::<&str>()
                     .map(|s| s.to_string())
@@ -332,9 +410,25 @@ impl RuntimeCell {
     /// fault thread gets to it. For the actor's own request to stop itself, `on_stop` runs now,
     /// on this thread; after a fault, the fault thread runs it with the rest of the stop.
     fn stop_at_once(&self, fault: &Fault, state: &mut CellState) {
-        self.entry.running.store(false, Ordering::Release);
+        self.entry.running().store(false, Ordering::Release);
         if fault.error.is_none() && fault.policy == FaultPolicy::Stop {
             self.stop_locked(state);
         }
+    }
+}
+
+#[cfg(test)]
+mod layout {
+    use super::Hot;
+    use std::mem::{align_of, offset_of, size_of};
+
+    /// The cell's hot fields fill the first cache line, the entry's hot part starts the next;
+    /// three lines in all.
+    #[test]
+    fn a_tick_touches_two_adjacent_cache_lines() {
+        assert_eq!(align_of::<Hot>(), 64);
+        assert_eq!(offset_of!(Hot, state), 0);
+        assert_eq!(offset_of!(Hot, entry), 64);
+        assert_eq!(size_of::<Hot>(), 192);
     }
 }

@@ -85,7 +85,7 @@ fn dedicated_loop(cell: Weak<RuntimeCell>, receiver: Receiver<Message>) {
             Message::Run(run, node) => {
                 if let Some(cell) = cell.upgrade() {
                     if !run.is_abandoned() {
-                        if let (Some(fault), _) = cell.run(&run.tick, Instant::now()) {
+                        if let (Some(fault), _) = cell.run(cell.hot(), &run.tick, Instant::now()) {
                             run.fault(fault);
                         }
                     }

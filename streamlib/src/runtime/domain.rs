@@ -259,7 +259,7 @@ fn report_stats(schedule: &Schedule) {
         return;
     }
     for cell in &schedule.nodes {
-        let s = cell.entry.stats.snapshot();
+        let s = cell.entry.stats().snapshot();
         tracing::debug!(
             target: "streamlib::stats",
             actor = %cell.entry.uri,

@@ -20,8 +20,9 @@
 //! order nothing. The schedule is rebuilt at the next tick after an actor or a connection of the
 //! clock was added or removed, never per tick, and a steady tick allocates nothing. Between ticks
 //! every thread sleeps. A [`Dispatch::Dedicated`] actor runs on its own thread, still in its
-//! place in the order. The files: `cell` (one actor and one `process` call), `schedule`, `tick`
-//! (one tick in flight), `pool`, `domain` (a clock and its thread), `dedicated`.
+//! place in the order. The files: `cell` (one actor and one `process` call), `hot` (the dense
+//! arena of what ticks touch), `schedule`, `tick` (one tick in flight), `pool`, `domain` (a clock
+//! and its thread), `dedicated`.
 //!
 //! **One actor, by side.** What users hold is public; the rest is crate-private and named after
 //! the side that owns it:
@@ -31,7 +32,8 @@
 //! | [`ActorHandle`] | user | `runtime/mod.rs` | typed ports and lifecycle, returned by `spawn` |
 //! | [`ActorRef`] | user, tools | `registry.rs` | the type-erased view the registry hands out |
 //! | `RegistryEntry` | registry | `registry.rs` | URI, ports, stats, `running`: what handles, refs and tools read |
-//! | `RuntimeCell` | runtime | `runtime/cell.rs` | the entry, config, locked state and dedicated thread; runs one `process` call |
+//! | `RuntimeCell` | runtime | `runtime/cell.rs` | the entry, config, `Hot` and dedicated thread; runs one `process` call |
+//! | `Hot` | runtime | `runtime/cell.rs` | what a tick touches: the lock with `CellState`, flags, the entry's `running` and stats counters; in the arena of `runtime/hot.rs` |
 //! | `CellState` | runtime | `runtime/cell.rs` | behind the cell's lock: the actor value and its start/stop marks |
 //! | [`ActorKey`] | all | `port.rs` | the actor's id, unique in the process: what graphs and schedules key by |
 //!
@@ -41,13 +43,15 @@
 //! never outlives either end: connecting a stopped actor is [`Error::ActorNotRunning`], and
 //! actors of two runtimes cannot be connected ([`Error::DifferentRuntimes`]).
 //!
-//! **Many actors.** A tick touches a few cache lines of every actor it runs (the cell's lock
-//! and flags, the registry entry's `running` and stats), on a 4 KiB page or two per actor:
-//! with thousands of actors that is more pages than the processor's translation cache holds,
-//! and the tick waits on page walks. An allocator that backs the heap with huge pages
-//! (mimalloc, where transparent huge pages are enabled) takes a third off the scheduler's CPU
-//! at 10,000 actors (`benches/scheduler_hugepages.rs`, BENCHMARKS.md); the runtime itself uses
-//! whatever global allocator the application sets.
+//! **Many actors.** A tick touches, of every actor it runs, its lock and flags, `running` and
+//! the stats counters (`Hot`, 192 bytes), and the actor's own state. The runtime keeps every
+//! actor's `Hot` in one dense arena backed by huge pages where the kernel allows them, in spawn
+//! order, and the thread running a tick asks for them and for each actor's state a few actors
+//! ahead; allocated with the actor's other data they lay a 4 KiB page or two apart, and with
+//! 10,000 actors each one paid a page walk. The actors' own data (their ports, the values they
+//! write) stays where the global allocator puts it: an allocator that backs the heap with huge
+//! pages (mimalloc, where transparent huge pages are enabled) takes those walks off too
+//! (`benches/scheduler_hugepages.rs`, BENCHMARKS.md).
 //!
 //! **Bounds the runtime keeps**:
 //! - `stop()` interrupts the wait for the next tick at once; a `process` or `on_stop` that does
@@ -99,6 +103,7 @@ mod builder;
 mod cell;
 mod dedicated;
 mod domain;
+mod hot;
 mod lifecycle;
 mod pool;
 mod schedule;
@@ -120,14 +125,14 @@ use crate::actor::{find_port, Actor, ActorConfig, Dispatch, FaultPolicy, PortBin
 use crate::clock::{Clock, ClockId, Rate, SoftwareClock};
 use crate::error::{Error, Result};
 use crate::port::{ActorKey, Detach, Graph};
-use crate::registry::{port_stats, ActorRef, Registry, RegistryEntry};
+use crate::registry::{port_stats, ActorRef, EntryRef, Registry};
 use crate::remote::{Announcement, RemoteActor, RemoteHandle};
-use crate::stats::{ActorStats, ActorStatsCell, PortStatsList};
+use crate::stats::{ActorStats, PortStatsList};
 use crate::uri::{validate_instance_id, ActorUri};
 
 use cell::{deadline, running_here, RuntimeCell};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
-use dedicated::Dedicated;
+use dedicated::{Dedicated, DedicatedStart};
 use domain::Domain;
 use lifecycle::{Lifecycle, Seen};
 use pool::Pool;
@@ -201,7 +206,7 @@ pub struct ActorHandle<A: Actor> {
     pub inputs: A::Inputs,
     /// The actor's output ports.
     pub outputs: A::Outputs,
-    entry: Arc<RegistryEntry>,
+    entry: EntryRef,
     key: ActorKey,
     runtime: Weak<RuntimeInner>,
 }
@@ -224,12 +229,12 @@ impl<A: Actor> ActorHandle<A> {
 
     /// Whether the actor is running (spawned and not stopped).
     pub fn is_running(&self) -> bool {
-        self.entry.running.load(Ordering::Acquire)
+        self.entry.running().load(Ordering::Acquire)
     }
 
     /// The actor's counters.
     pub fn stats(&self) -> ActorStats {
-        self.entry.stats.snapshot()
+        self.entry.stats().snapshot()
     }
 
     /// The counters of each port.
@@ -629,19 +634,27 @@ impl RuntimeInner {
             Some(clock) => clock,
             None => Box::new(self.default_clock(defaults.rate.unwrap_or(DEFAULT_RATE))),
         };
-        let entry = Arc::new(RegistryEntry {
-            uri: uri.clone(),
-            ports,
-            stats: ActorStatsCell::default(),
-            running: AtomicBool::new(true),
-            clock: clock.describe(),
-        });
+        let (dedicated, thread) = match config.dispatch {
+            Dispatch::Pool => (None, None),
+            Dispatch::Dedicated => {
+                let (dedicated, thread) = Dedicated::new();
+                (Some(dedicated), Some(thread))
+            }
+        };
+        let cell = Arc::new(RuntimeCell::new(
+            key,
+            (uri.clone(), ports, clock.describe()),
+            config,
+            Box::new(actor),
+            dedicated,
+        ));
+        let entry = EntryRef::new(cell.clone());
         self.registry.insert(ActorRef {
             entry: entry.clone(),
             remote: None,
         })?;
         let started = self
-            .start(key, entry.clone(), config, clock, Box::new(actor))
+            .start(&cell, thread, clock)
             .and_then(|()| self.announce(key, &entry));
         match started {
             Ok(()) => {
@@ -656,7 +669,7 @@ impl RuntimeInner {
             }
             Err(e) => {
                 let _ = self.stop_actor(key);
-                entry.running.store(false, Ordering::Release);
+                entry.running().store(false, Ordering::Release);
                 self.registry.remove(&uri);
                 Err(e)
             }
@@ -664,7 +677,7 @@ impl RuntimeInner {
     }
 
     /// Announces a spawned actor to other processes, when the runtime has a network.
-    fn announce(&self, key: ActorKey, entry: &Arc<RegistryEntry>) -> Result<()> {
+    fn announce(&self, key: ActorKey, entry: &EntryRef) -> Result<()> {
         if let Some(network) = self.registry.network.get() {
             let announcement = network.announce(entry)?;
             self.announcements.lock().insert(key, announcement);
@@ -672,29 +685,21 @@ impl RuntimeInner {
         Ok(())
     }
 
-    /// Creates the actor's cell (and thread, if dedicated) and adds it to its clock's domain.
+    /// Starts the actor's dedicated thread, if it has one, and adds its cell to its clock's
+    /// domain.
     fn start(
         &self,
-        key: ActorKey,
-        entry: Arc<RegistryEntry>,
-        config: ActorConfig,
+        cell: &Arc<RuntimeCell>,
+        thread: Option<DedicatedStart>,
         clock: Box<dyn Clock>,
-        actor: Box<dyn crate::Process + Send>,
     ) -> Result<()> {
         let (pool, faults) = self.services()?;
-        let (dedicated, thread) = match config.dispatch {
-            Dispatch::Pool => (None, None),
-            Dispatch::Dedicated => {
-                let (dedicated, thread) = Dedicated::new();
-                (Some(dedicated), Some(thread))
-            }
-        };
-        let cell = Arc::new(RuntimeCell::new(key, entry, config, actor, dedicated));
+        let key = cell.key;
         if let Some(thread) = thread {
-            thread.spawn(&cell)?;
+            thread.spawn(cell)?;
         }
-        let (domain, new) = self.join_domain(clock, &cell, pool, faults)?;
-        cell.entry.stats.share_clock(domain.counters.clone());
+        let (domain, new) = self.join_domain(clock, cell, pool, faults)?;
+        cell.entry.stats().share_clock(domain.counters.clone());
         {
             let mut graph = self.graph.lock();
             if self.shut_down.load(Ordering::Acquire) {
@@ -811,7 +816,7 @@ impl RuntimeInner {
     /// Takes the actor out of its schedule and the graph; `None` if it was not running.
     fn begin_stop(&self, key: ActorKey) -> Option<(Arc<RuntimeCell>, Arc<Domain>)> {
         let (cell, domain) = self.graph.lock().cells.remove(&key)?;
-        cell.entry.running.store(false, Ordering::Release);
+        cell.entry.running().store(false, Ordering::Release);
         // Withdrawn first: other processes see the actor leave before its last values.
         let announcement = self.announcements.lock().remove(&key);
         drop(announcement);
@@ -899,7 +904,7 @@ impl RuntimeInner {
     /// After a stop timed out: the thread stuck in the actor (a worker, or its clock's own
     /// thread) is replaced, so the clock and the pool keep their capacity.
     fn replace_stuck_thread(&self, cell: &RuntimeCell, domain: &Arc<Domain>) {
-        let token = cell.running_on.load(Ordering::Relaxed);
+        let token = cell.hot().running_on.load(Ordering::Relaxed);
         if token == 0 || domain.replace_thread(token, &cell.entry.uri) {
             return;
         }
@@ -934,7 +939,7 @@ impl RuntimeInner {
             let graph = self.graph.lock();
             self.shut_down.store(true, Ordering::Release);
             for (cell, _) in graph.cells.values() {
-                cell.entry.running.store(false, Ordering::Release);
+                cell.entry.running().store(false, Ordering::Release);
             }
             graph.cells.keys().copied().collect()
         };

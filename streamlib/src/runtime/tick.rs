@@ -41,9 +41,7 @@ mod sync {
 }
 
 /// How many roots ahead of the one it runs a thread asks the processor for a root's cell.
-const PREFETCH_CELLS: usize = 8;
-/// How many roots ahead it asks for a root's registry entry (its flag and stats).
-const PREFETCH_ENTRIES: usize = 4;
+const PREFETCH_AHEAD: usize = 8;
 
 /// `pending` of an actor that ran this tick.
 pub(crate) const FINISHED: u32 = u32::MAX;
@@ -253,7 +251,7 @@ impl TickRun {
         let mut inline = None;
         for &succ in &self.schedule.successors[node as usize] {
             if self.counters.release(succ) {
-                let dedicated = self.schedule.nodes[succ as usize].dedicated.is_some();
+                let dedicated = self.schedule.hot(succ).is_dedicated();
                 if inline.is_none() && !dedicated {
                     inline = Some(succ);
                 } else {
@@ -294,8 +292,8 @@ impl TickRun {
         let mut next = Some(node);
         let mut completed = 0;
         while let Some(node) = next.take() {
-            let cell = &self.schedule.nodes[node as usize];
-            if cell.dedicated.is_some() {
+            let hot = self.schedule.hot(node);
+            if hot.is_dedicated() {
                 if !self.hand_to_dedicated(node) {
                     // Its thread is gone (the actor stopped): nothing to run.
                     next = self.finish_node(node, push);
@@ -304,7 +302,7 @@ impl TickRun {
                 continue;
             }
             if !self.is_abandoned() {
-                let (fault, end) = cell.run(&self.tick, now);
+                let (fault, end) = self.schedule.nodes[node as usize].run(hot, &self.tick, now);
                 now = end;
                 if let Some(fault) = fault {
                     self.fault(fault);
@@ -326,13 +324,9 @@ impl TickRun {
         for index in range.start as usize..roots.len() {
             // With thousands of actors a tick's cells are not in the cache any more; asking for
             // those a few roots ahead overlaps their fetch with this actor's run (10,000 empty
-            // actors: a quarter less CPU, BENCHMARKS.md). The entry's address is read from its
-            // cell, which the earlier request has brought in by then.
-            if let Some(&ahead) = roots.get(index + PREFETCH_CELLS) {
-                self.schedule.nodes[ahead as usize].prefetch_cell();
-            }
-            if let Some(&ahead) = roots.get(index + PREFETCH_ENTRIES) {
-                self.schedule.nodes[ahead as usize].prefetch_entry();
+            // actors: a quarter less CPU, BENCHMARKS.md).
+            if let Some(&ahead) = roots.get(index + PREFETCH_AHEAD) {
+                self.schedule.prefetch(ahead);
             }
             let (end, n) = self.run_node(roots[index], now, push);
             (now, completed) = (end, completed + n);
