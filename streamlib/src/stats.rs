@@ -288,14 +288,14 @@ impl ActorStatsCell {
 /// read it at once.
 ///
 /// Counts are 32-bit (a bucket saturates after 4 billion values), in a box of 1.3 KiB apart from
-/// the 32 bytes a record touches (`max`, the windows): the runtime keeps those of thousands of
+/// the 40 bytes a record touches (`max`, the windows): the runtime keeps those of thousands of
 /// actors side by side, and the buckets would spread them over a page each.
 ///
 /// Values in the same power of two as the previous ones (the common case: an actor's process
 /// time is steady) are counted in `window`, next to `max_nanos`, and added to their buckets only
 /// when a value lands in another power of two: most records touch one cache line, not two. With
-/// one writer (an actor's process times) a second window keeps the power of two before, so a
-/// time alternating between two stays in that line too.
+/// one writer (an actor's process times) three more windows keep other powers of two, so a time
+/// moving among a few stays in that line too.
 /// Every update is an atomic read-modify-write (a compare-and-swap of the window, atomic adds to
 /// the buckets, an atomic maximum), so concurrent writers lose no value; a reader may see a
 /// flush half done (a few values counted late), never a value counted twice for good.
@@ -305,8 +305,8 @@ pub struct Histogram {
     /// One power of two's 8 buckets not yet added to `buckets`: the octave + 1 in the top 8 bits
     /// (0: empty), then a 7-bit count per bucket.
     window: AtomicU64,
-    /// The windows before, of other powers of two, newest first, kept while values move among
-    /// them (only by [`record_one_writer`](Self::record_one_writer); empty otherwise).
+    /// More windows, of other powers of two, kept while values move among them (only by
+    /// [`record_one_writer`](Self::record_one_writer); empty otherwise).
     older: [AtomicU64; OLDER],
     /// Bit `o` set once octave `o` has counts in `buckets`: a reader copies only those octaves
     /// (a steady actor's one or two cache lines, not the 1.3 KiB of all 42).
@@ -361,39 +361,33 @@ impl Histogram {
     }
 
     /// One writer: counts the value in `window` or an `older` window, whichever holds its power
-    /// of two with room in its lane; else flushes the oldest window, the others move down one,
-    /// and a new window starts. A time that moves among three powers of two (an empty actor's,
-    /// around 256 ns) touches the buckets once a lane fills (127 values), not on every change:
-    /// with thousands of actors each flush is a cache miss.
+    /// of two with room in its lane; else the window with the fewest counts (an empty one first)
+    /// is flushed and starts anew with the value. A time that moves among three powers of two
+    /// (an empty actor's, around 256 ns) touches the buckets once a lane fills (127 values), and
+    /// a rare outlier in a fifth evicts another outlier from the fourth window, not the steady
+    /// ones: with thousands of actors each flush is a cache miss.
     fn record_in_windows(&self, octave: usize, shift: u32) {
-        let fits = |window: u64| {
-            window_octave(window) == Some(octave) && (window >> shift) & LANE_MAX != LANE_MAX
-        };
-        let window = self.window.load(Ordering::Relaxed);
-        if fits(window) {
-            self.window.store(window + (1 << shift), Ordering::Relaxed);
-            return;
-        }
-        for older in &self.older {
-            let counts = older.load(Ordering::Relaxed);
-            if fits(counts) {
-                older.store(counts + (1 << shift), Ordering::Relaxed);
+        let windows = std::iter::once(&self.window).chain(&self.older);
+        let mut fewest: Option<(&AtomicU64, u64, u64)> = None;
+        for slot in windows {
+            let counts = slot.load(Ordering::Relaxed);
+            if window_octave(counts) == Some(octave) && (counts >> shift) & LANE_MAX != LANE_MAX {
+                slot.store(counts + (1 << shift), Ordering::Relaxed);
                 return;
             }
+            let total = window_lanes(counts).map(|(_, n)| n).sum::<u64>();
+            if fewest.is_none_or(|(_, _, least)| total < least) {
+                fewest = Some((slot, counts, total));
+            }
         }
-        // A reader between these stores and the flush's may miss the counts moving out (counted
+        let (slot, counts, _) = fewest.expect("there are windows");
+        // A reader between this store and the flush's may miss the counts moving out (counted
         // late, as with any flush), never count one twice for good.
-        let oldest = self.older[OLDER - 1].load(Ordering::Relaxed);
-        for i in (1..OLDER).rev() {
-            let newer = self.older[i - 1].load(Ordering::Relaxed);
-            self.older[i].store(newer, Ordering::Relaxed);
-        }
-        self.older[0].store(window, Ordering::Relaxed);
-        self.window.store(
+        slot.store(
             ((octave as u64 + 1) << WINDOW_OCTAVE_SHIFT) + (1 << shift),
             Ordering::Relaxed,
         );
-        self.flush(oldest, true);
+        self.flush(counts, true);
     }
 
     /// Any number of writers: one window, swapped by compare-and-swap.
@@ -582,7 +576,7 @@ struct InUse {
 }
 
 /// Windows a one-writer histogram keeps beside `window`.
-const OLDER: usize = 2;
+const OLDER: usize = 3;
 
 const LANE_BITS: u32 = 7;
 const LANE_MAX: u64 = (1 << LANE_BITS) - 1;
@@ -703,20 +697,53 @@ mod tests {
         for p in [1, 34, 50, 67, 100] {
             assert_eq!(one.percentile(p), shared.percentile(p), "p{p}");
         }
-        // A fourth power of two flushes the oldest window (200 ns, octave 7), counts intact.
-        one.record_one_writer(Duration::from_nanos(5_000));
-        shared.record(Duration::from_nanos(5_000));
+        // A fourth power of two takes the last window; a fifth flushes the window with the
+        // fewest counts, the fourth's, counts intact.
+        for nanos in [5_000, 50_000] {
+            one.record_one_writer(Duration::from_nanos(nanos));
+            shared.record(Duration::from_nanos(nanos));
+        }
         assert_eq!(
             one.octaves.load(Ordering::Relaxed),
-            1 << (bucket_of(200) / SUB_BUCKETS)
+            1 << (bucket_of(5_000) / SUB_BUCKETS)
         );
         // Full lanes flush too: 200 more of one value go through the buckets, none lost.
         for _ in 0..200 {
             one.record_one_writer(values[1]);
             shared.record(values[1]);
         }
-        assert_eq!(one.count(), 501);
+        assert_eq!(one.count(), 502);
         for p in [1, 34, 50, 67, 99, 100] {
+            assert_eq!(one.percentile(p), shared.percentile(p), "p{p}");
+        }
+    }
+
+    #[test]
+    fn one_writer_outliers_evict_each_other_not_the_steady_windows() {
+        let (one, shared) = (Histogram::default(), Histogram::default());
+        let steady = [150u64, 300, 600].map(Duration::from_nanos);
+        let outliers = [3_000u64, 40_000].map(Duration::from_nanos);
+        for i in 0..90 {
+            for value in steady {
+                one.record_one_writer(value);
+                shared.record(value);
+            }
+            if i % 9 == 8 {
+                let value = outliers[i / 9 % 2];
+                one.record_one_writer(value);
+                shared.record(value);
+            }
+        }
+        let octave_of = |d: Duration| bucket_of(d.as_nanos() as u64) / SUB_BUCKETS;
+        // Only outliers went through the buckets (each evicting the one before from the fourth
+        // window): the three steady powers of two never left theirs.
+        let flushed = one.octaves.load(Ordering::Relaxed);
+        for value in steady {
+            assert_eq!(flushed & 1 << octave_of(value), 0, "{value:?} was flushed");
+        }
+        assert_ne!(flushed, 0);
+        assert_eq!(one.count(), 280);
+        for p in [1, 50, 97, 99, 100] {
             assert_eq!(one.percentile(p), shared.percentile(p), "p{p}");
         }
     }
