@@ -1,7 +1,8 @@
 //! The actor cell: one spawned actor as the scheduler sees it, and how one `process` call runs.
 //!
-//! `RuntimeCell` and `CellState` are the runtime's side of an actor; the map of all the names one
-//! actor goes by is in the `runtime` module's docs.
+//! `RuntimeCell`, its `Hot` (what a tick touches, in the dense arena of `hot.rs`) and `CellState`
+//! are the runtime's side of an actor; the map of all the names one actor goes by is in the
+//! `runtime` module's docs.
 //!
 //! Every `process` call runs inside `catch_unwind`; so do `on_start`, `on_stop` and the drop of
 //! the actor's state at stop, so that no user code can unwind into a runtime thread.
@@ -44,9 +45,10 @@ pub(crate) fn prefetch(address: *const u8) {
 /// One spawned actor as the runtime holds it (the runtime side; see the map in `runtime`): the
 /// registry's entry, the config, the actor behind its lock (in [`Hot`]), the dedicated thread.
 pub(crate) struct RuntimeCell {
-    hot: Placed<Hot>,
-    /// Its `running` and stats lie in `hot`.
+    /// Its `running` and stats lie in `hot`; declared first, so dropped before `hot`, which it
+    /// borrows from.
     pub(crate) entry: RegistryEntry,
+    hot: Placed<Hot>,
     pub(crate) key: ActorKey,
     pub(crate) config: ActorConfig,
     /// For [`Dispatch::Dedicated`](crate::Dispatch::Dedicated): the actor's own thread.
@@ -115,8 +117,8 @@ impl HoldsEntry for RuntimeCell {
     }
 }
 
-/// What [`RuntimeCell`]'s lock guards: the actor value (the user's struct) and its start/stop
-/// marks.
+/// What the actor's lock (in its [`Hot`]) guards: the actor value (the user's struct) and its
+/// start/stop marks.
 pub(crate) struct CellState {
     pub(crate) actor: Box<dyn Process + Send>,
     pub(crate) started: bool,

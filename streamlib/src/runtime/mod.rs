@@ -525,8 +525,9 @@ struct Services {
 /// The shared state of a [`Runtime`].
 ///
 /// **Lock order** (a thread holding one may take only those after it): `graph` → `domains` →
-/// a domain's `actors` / `edges` → an actor's `body`; `services`, `servers`, `default_clocks` and
-/// `announcements` are taken alone. The tick path takes none of them but the bodies.
+/// a domain's `actors` / `edges` → an actor's `state` (in its `Hot`); `services`, `servers`,
+/// `default_clocks` and `announcements` are taken alone. The tick path takes none of them but the
+/// actors' `state`.
 pub(crate) struct RuntimeInner {
     this: Weak<RuntimeInner>,
     registry: Registry,
