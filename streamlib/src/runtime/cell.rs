@@ -17,6 +17,7 @@ use parking_lot::Mutex;
 
 use super::dedicated::Dedicated;
 use super::hot::{Arena, Placed};
+use super::stopwatch::{self, Reading};
 use super::tick::Fault;
 use crate::actor::{find_port, ActorConfig, Arrived, FaultPolicy, PortInfo, Process};
 use crate::clock::Tick;
@@ -263,7 +264,7 @@ impl RuntimeCell {
     ///
     /// `hot` is this cell's [`Hot`], passed by a caller that has it at hand (a schedule keeps
     /// them in order), so that a steady tick touches nothing else of the actor.
-    pub(crate) fn run(&self, hot: &Hot, tick: &Tick, start: Instant) -> (Option<Fault>, Instant) {
+    pub(crate) fn run(&self, hot: &Hot, tick: &Tick, start: Reading) -> (Option<Fault>, Reading) {
         debug_assert!(std::ptr::eq(hot, self.hot()));
         if !hot.is_running() || !hot.ready.load(Ordering::Acquire) {
             return (None, start);
@@ -278,7 +279,7 @@ impl RuntimeCell {
             let outcome = catch_unwind(AssertUnwindSafe(|| state.actor.on_start()));
             if let Some(fault) = self.fault(outcome, "on_start") {
                 self.stop_at_once(&fault, &mut state);
-                return (Some(fault), Instant::now());
+                return (Some(fault), stopwatch::now());
             }
         }
         // An input-triggered actor sits this tick out unless a value arrived (an uncontended lock and a load per upstream).
@@ -299,8 +300,8 @@ impl RuntimeCell {
         let outcome = catch_unwind(AssertUnwindSafe(|| state.actor.process(tick)));
         RUNNING.with(|r| r.set(None));
         hot.running_on.store(0, Ordering::Relaxed);
-        let end = Instant::now();
-        stats.record_tick(end.saturating_duration_since(start), tick.skipped);
+        let end = stopwatch::now();
+        stats.record_tick(end.since(start), tick.skipped);
         if tick.lateness > tick.rate.period() {
             stats.record_late();
         }

@@ -7,12 +7,12 @@
 //! a tick never waits on a thread that is gone and no tick is kept alive in a dead channel.
 
 use std::sync::{Arc, Weak};
-use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender};
 use parking_lot::Mutex;
 
 use super::cell::{adopt_thread_token, deadline, new_thread_token, RuntimeCell};
+use super::stopwatch;
 use super::tick::TickRun;
 use crate::error::{Error, Result};
 
@@ -85,7 +85,8 @@ fn dedicated_loop(cell: Weak<RuntimeCell>, receiver: Receiver<Message>) {
             Message::Run(run, node) => {
                 if let Some(cell) = cell.upgrade() {
                     if !run.is_abandoned() {
-                        if let (Some(fault), _) = cell.run(cell.hot(), &run.tick, Instant::now()) {
+                        if let (Some(fault), _) = cell.run(cell.hot(), &run.tick, stopwatch::now())
+                        {
                             run.fault(fault);
                         }
                     }

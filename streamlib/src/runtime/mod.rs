@@ -21,8 +21,8 @@
 //! clock was added or removed, never per tick, and a steady tick allocates nothing. Between ticks
 //! every thread sleeps. A [`Dispatch::Dedicated`] actor runs on its own thread, still in its
 //! place in the order. The files: `cell` (one actor and one `process` call), `hot` (the dense
-//! arena of what ticks touch), `schedule`, `tick` (one tick in flight), `pool`, `domain` (a clock
-//! and its thread), `dedicated`.
+//! arena of what ticks touch), `schedule`, `tick` (one tick in flight), `stopwatch` (the cheap
+//! time reading that times actor runs), `pool`, `domain` (a clock and its thread), `dedicated`.
 //!
 //! **One actor, by side.** What users hold is public; the rest is crate-private and named after
 //! the side that owns it:
@@ -107,6 +107,7 @@ mod hot;
 mod lifecycle;
 mod pool;
 mod schedule;
+mod stopwatch;
 mod tick;
 
 pub use builder::RuntimeBuilder;

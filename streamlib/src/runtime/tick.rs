@@ -17,7 +17,7 @@
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossbeam_channel::Sender;
 use crossbeam_deque::{Injector, Steal};
@@ -25,6 +25,7 @@ use parking_lot::{Condvar, Mutex};
 
 use super::pool::{Pool, Push};
 use super::schedule::Schedule;
+use super::stopwatch::{self, Reading};
 use crate::actor::FaultPolicy;
 use crate::clock::Tick;
 use crate::error::Error;
@@ -216,7 +217,7 @@ impl TickRun {
             match self.queue.steal() {
                 Steal::Success(Work::Roots(range)) => self.run_roots(range, push),
                 Steal::Success(Work::Node(node)) => {
-                    let (_, completed) = self.run_node(node, Instant::now(), push);
+                    let (_, completed) = self.run_node(node, stopwatch::now(), push);
                     self.complete(completed);
                 }
                 Steal::Retry => continue,
@@ -285,9 +286,9 @@ impl TickRun {
     pub(crate) fn run_node(
         self: &Arc<Self>,
         node: u32,
-        mut now: Instant,
+        mut now: Reading,
         push: &Push<'_>,
-    ) -> (Instant, usize) {
+    ) -> (Reading, usize) {
         let started = now;
         let mut next = Some(node);
         let mut completed = 0;
@@ -312,14 +313,13 @@ impl TickRun {
             completed += 1;
         }
         // What this node and the chain it ran cost, for splitting the next ticks.
-        self.schedule
-            .record_cost(node, now.saturating_duration_since(started));
+        self.schedule.record_cost(node, now.since(started));
         (now, completed)
     }
 
     /// Runs the roots `range`, each with the chain it makes ready.
     pub(crate) fn run_roots(self: &Arc<Self>, range: Range<u32>, push: &Push<'_>) {
-        let (mut now, mut completed) = (Instant::now(), 0);
+        let (mut now, mut completed) = (stopwatch::now(), 0);
         let roots = &self.schedule.roots[..range.end as usize];
         for index in range.start as usize..roots.len() {
             // With thousands of actors a tick's cells are not in the cache any more; asking for
