@@ -10,7 +10,9 @@
 //!
 //! Slots are handed out lowest address first and taken back when their [`Placed`] drops (its
 //! value dropped in place); chunks are never returned to the system (the arena is as large as
-//! the most actors the process ever had at once, rounded up to a chunk).
+//! the most actors the process ever had at once, rounded up to a chunk). Where the kernel backs
+//! the chunk with a huge page, the first actor brings its 2 MiB into memory at once: the price of
+//! one translation for the next 10,000.
 
 use std::alloc::{alloc, handle_alloc_error, Layout};
 use std::ops::Deref;
