@@ -62,7 +62,6 @@ pub(crate) struct RegistryEntry {
 /// `repr(C)`, `running` then the hot stats counters (`ticks`, the process-time histogram's `max`
 /// and `window`) first: with the 64-byte alignment they lie in one cache line.
 #[repr(C, align(64))]
-#[derive(Default)]
 pub(crate) struct EntryHot {
     pub(crate) running: AtomicBool,
     pub(crate) stats: ActorStatsCell,

@@ -50,7 +50,6 @@ pub(crate) struct RuntimeCell {
     /// borrows from.
     pub(crate) entry: RegistryEntry,
     hot: Placed<Hot>,
-    pub(crate) key: ActorKey,
     pub(crate) config: ActorConfig,
     /// For [`Dispatch::Dedicated`](crate::Dispatch::Dedicated): the actor's own thread.
     pub(crate) dedicated: Option<Dedicated>,
@@ -218,7 +217,6 @@ impl RuntimeCell {
         RuntimeCell {
             hot,
             entry,
-            key,
             config,
             dedicated,
             finish: Mutex::new(None),
@@ -231,6 +229,11 @@ impl RuntimeCell {
     /// of nothing in particular: only ever a prefetch hint.
     pub(crate) fn actor_address(&self) -> usize {
         self.actor_at
+    }
+
+    /// The actor's id.
+    pub(crate) fn key(&self) -> ActorKey {
+        self.hot.key
     }
 
     /// What a tick touches of this actor.
@@ -374,7 +377,7 @@ impl RuntimeCell {
                         StopRequest::Runtime => FaultPolicy::StopRuntime,
                     };
                     return Some(Fault {
-                        key: self.key,
+                        key: self.key(),
                         policy,
                         error: None,
                     });
@@ -398,7 +401,7 @@ impl RuntimeCell {
             return None;
         }
         Some(Fault {
-            key: self.key,
+            key: self.key(),
             policy: self.config.fault_policy,
             error: Some(Error::ActorFailed {
                 uri: uri.to_string(),

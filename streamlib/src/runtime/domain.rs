@@ -69,7 +69,7 @@ impl Domain {
         let domain = Arc::new(Domain {
             clock,
             interrupt: Interrupt::new(),
-            actors: Mutex::new(BTreeMap::from([(first.key, first.clone())])),
+            actors: Mutex::new(BTreeMap::from([(first.key(), first.clone())])),
             edges: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(1),
             owner: AtomicUsize::new(0),

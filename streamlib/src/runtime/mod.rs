@@ -696,7 +696,7 @@ impl RuntimeInner {
         clock: Box<dyn Clock>,
     ) -> Result<()> {
         let (pool, faults) = self.services()?;
-        let key = cell.key;
+        let key = cell.key();
         if let Some(thread) = thread {
             thread.spawn(cell)?;
         }
@@ -763,7 +763,7 @@ impl RuntimeInner {
     ) -> Result<(Arc<Domain>, bool)> {
         let mut domains = self.domains.lock();
         if let Some(domain) = domains.get(&clock.id()) {
-            domain.actors.lock().insert(cell.key, cell.clone());
+            domain.actors.lock().insert(cell.key(), cell.clone());
             return Ok((domain.clone(), false));
         }
         let id = clock.id();
@@ -852,7 +852,7 @@ impl RuntimeInner {
     /// Removes a stopped actor's connections and registration; retires its domain if empty,
     /// returning the domain's thread for the caller to join.
     fn finish_stop(&self, cell: &RuntimeCell, domain: &Arc<Domain>) -> Option<JoinHandle<()>> {
-        let edges = self.graph.lock().remove_edges_of(cell.key);
+        let edges = self.graph.lock().remove_edges_of(cell.key());
         for edge in &edges {
             (edge.detach)();
         }

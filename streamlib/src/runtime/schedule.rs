@@ -46,8 +46,11 @@ impl Schedule {
     /// cycle blocks progress, the earliest-spawned actor left goes next and its incoming edges
     /// from the cycle are dropped.
     pub(crate) fn build(actors: Vec<Arc<RuntimeCell>>, edges: &[(ActorKey, ActorKey)]) -> Schedule {
-        let index: HashMap<ActorKey, usize> =
-            actors.iter().enumerate().map(|(i, a)| (a.key, i)).collect();
+        let index: HashMap<ActorKey, usize> = actors
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.key(), i))
+            .collect();
         let n = actors.len();
         let mut out: Vec<Vec<usize>> = vec![Vec::new(); n];
         // Per actor: its upstreams not placed yet in the order (Kahn's algorithm).
@@ -133,11 +136,10 @@ impl Schedule {
     /// first line of its state (with thousands of actors, none of it is in the cache).
     #[inline]
     pub(crate) fn prefetch(&self, node: u32) {
-        let node = &self.hot[node as usize];
-        // SAFETY: as in `hot`.
-        unsafe { node.hot.as_ref() }.prefetch();
-        if node.actor != 0 {
-            prefetch(node.actor as *const u8);
+        self.hot(node).prefetch();
+        let actor = self.hot[node as usize].actor;
+        if actor != 0 {
+            prefetch(actor as *const u8);
         }
     }
 

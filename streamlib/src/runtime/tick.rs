@@ -41,7 +41,8 @@ mod sync {
     pub(crate) use std::sync::atomic::{AtomicU32, AtomicUsize};
 }
 
-/// How many roots ahead of the one it runs a thread asks the processor for a root's cell.
+/// How many roots ahead of the one it runs a thread asks the processor for a root's `Hot` and
+/// state.
 const PREFETCH_AHEAD: usize = 8;
 
 /// `pending` of an actor that ran this tick.
