@@ -20,8 +20,9 @@
 //! order nothing. The schedule is rebuilt at the next tick after an actor or a connection of the
 //! clock was added or removed, never per tick, and a steady tick allocates nothing. Between ticks
 //! every thread sleeps. A [`Dispatch::Dedicated`] actor runs on its own thread, still in its
-//! place in the order. The files: `cell` (one actor and one `process` call), `hot` (the dense
-//! arena of what ticks touch), `schedule`, `tick` (one tick in flight), `stopwatch` (the cheap
+//! place in the order. The files: `cell` (one actor and one `process` call), `actor_lock` (the
+//! lock around an actor's state: released with a plain store), `hot` (the dense arena of what
+//! ticks touch), `schedule`, `tick` (one tick in flight), `stopwatch` (the cheap
 //! time reading that times actor runs), `pool`, `domain` (a clock and its thread), `dedicated`.
 //!
 //! **One actor, by side.** What users hold is public; the rest is crate-private and named after
@@ -99,6 +100,7 @@
 //! # Ok::<(), streamlib::Error>(())
 //! ```
 
+mod actor_lock;
 mod builder;
 mod cell;
 mod dedicated;
@@ -1030,7 +1032,7 @@ fn apply_faults(runtime: Weak<RuntimeInner>, faults: Receiver<Fault>) {
                     FaultPolicy::Continue => {}
                     FaultPolicy::Stop => runtime.stop_detached(key, error.is_some()),
                     FaultPolicy::StopRuntime => {
-                        match &error {
+                        match error.as_deref() {
                             Some(Error::ActorFailed { uri, .. }) => tracing::warn!(
                                 actor = %uri,
                                 "shutting the runtime down after a fault (FaultPolicy::StopRuntime)"
@@ -1040,7 +1042,7 @@ fn apply_faults(runtime: Weak<RuntimeInner>, faults: Receiver<Fault>) {
                                 "shutting the runtime down: the actor asked to (ActorError::stop_runtime)"
                             ),
                         }
-                        runtime.lifecycle.record(error);
+                        runtime.lifecycle.record(error.map(|error| *error));
                         runtime.shutdown();
                     }
                 }
