@@ -222,14 +222,15 @@ impl ActorStatsCell {
         - std::mem::size_of::<AtomicU64>()
         + std::mem::size_of::<AtomicU64>();
 
-    /// Records one `process` call that took `took`, after `skipped` skipped ticks.
-    pub(crate) fn record_tick(&self, took: Duration, skipped: u64) {
+    /// Records one `process` call that took `took_nanos`, after `skipped` skipped ticks.
+    #[inline]
+    pub(crate) fn record_tick(&self, took_nanos: u64, skipped: u64) {
         add(&self.ticks, 1);
         if skipped > 0 {
             add(&self.skipped, skipped);
         }
         // One writer: the actor's cell runs one tick at a time, under its lock.
-        self.process_time.record_one_writer(took);
+        self.process_time.record_nanos_one_writer(took_nanos);
     }
 
     /// Counts a tick this actor ran more than a period after its deadline.
@@ -306,7 +307,7 @@ pub struct Histogram {
     /// (0: empty), then a 7-bit count per bucket.
     window: AtomicU64,
     /// More windows, of other powers of two, kept while values move among them (only by
-    /// [`record_one_writer`](Self::record_one_writer); empty otherwise).
+    /// [`record_nanos_one_writer`](Self::record_nanos_one_writer); empty otherwise).
     older: [AtomicU64; OLDER],
     /// Bit `o` set once octave `o` has counts in `buckets`: a reader copies only those octaves
     /// (a steady actor's one or two cache lines, not the 1.3 KiB of all 42).
@@ -332,17 +333,28 @@ impl Histogram {
         self.record_with(value, false);
     }
 
-    /// [`record`](Self::record) for a histogram only one thread records into at a time (an
-    /// actor's process times, recorded under its cell's lock, like the [`add`] counters beside
-    /// them): plain loads and stores instead of a compare-and-swap loop on every value. Two
-    /// threads at once would lose counts, never corrupt memory.
-    pub(crate) fn record_one_writer(&self, value: Duration) {
-        self.record_with(value, true);
+    /// [`record`](Self::record), of a value in nanoseconds, for a histogram only one thread
+    /// records into at a time (an actor's process times, recorded under its cell's lock, like
+    /// the [`add`] counters beside them): plain loads and stores instead of a compare-and-swap
+    /// loop on every value. Two threads at once would lose counts, never corrupt memory.
+    #[inline]
+    pub(crate) fn record_nanos_one_writer(&self, nanos: u64) {
+        self.record_nanos(nanos, true);
+    }
+
+    /// [`record_nanos_one_writer`](Self::record_nanos_one_writer) of a `Duration`.
+    #[cfg(test)]
+    fn record_one_writer(&self, value: Duration) {
+        self.record_nanos_one_writer(duration_nanos(value));
     }
 
     #[inline]
     fn record_with(&self, value: Duration, one_writer: bool) {
-        let nanos = u64::try_from(value.as_nanos()).unwrap_or(u64::MAX);
+        self.record_nanos(duration_nanos(value), one_writer);
+    }
+
+    #[inline]
+    fn record_nanos(&self, nanos: u64, one_writer: bool) {
         let bucket = bucket_of(nanos);
         let (octave, lane) = (bucket / SUB_BUCKETS, bucket % SUB_BUCKETS);
         let shift = LANE_BITS * lane as u32;
@@ -366,15 +378,28 @@ impl Histogram {
     /// (an empty actor's, around 256 ns) touches the buckets once a lane fills (127 values), and
     /// a rare outlier in a fifth evicts another outlier from the fourth window, not the steady
     /// ones: with thousands of actors each flush is a cache miss.
+    #[inline]
     fn record_in_windows(&self, octave: usize, shift: u32) {
+        // The common case first: a window of this power of two with room in the lane.
+        let tag = (octave as u64 + 1) << WINDOW_OCTAVE_SHIFT;
+        for slot in std::iter::once(&self.window).chain(&self.older) {
+            let counts = slot.load(Ordering::Relaxed);
+            if counts & WINDOW_TAG == tag && (counts >> shift) & LANE_MAX != LANE_MAX {
+                slot.store(counts + (1 << shift), Ordering::Relaxed);
+                return;
+            }
+        }
+        self.evict_a_window(octave, shift);
+    }
+
+    /// [`record_in_windows`](Self::record_in_windows) when no window has room: the one with the
+    /// fewest counts (an empty one first) is flushed and starts anew with the value.
+    #[cold]
+    fn evict_a_window(&self, octave: usize, shift: u32) {
         let windows = std::iter::once(&self.window).chain(&self.older);
         let mut fewest: Option<(&AtomicU64, u64, u64)> = None;
         for slot in windows {
             let counts = slot.load(Ordering::Relaxed);
-            if window_octave(counts) == Some(octave) && (counts >> shift) & LANE_MAX != LANE_MAX {
-                slot.store(counts + (1 << shift), Ordering::Relaxed);
-                return;
-            }
             let total = window_lanes(counts).map(|(_, n)| n).sum::<u64>();
             if fewest.is_none_or(|(_, _, least)| total < least) {
                 fewest = Some((slot, counts, total));
@@ -421,7 +446,7 @@ impl Histogram {
     }
 
     /// Adds the counts of a window taken out of `window` to their buckets (saturating). With
-    /// `one_writer` (see [`record_one_writer`](Self::record_one_writer)) with plain loads and
+    /// `one_writer` (see [`record_nanos_one_writer`](Self::record_nanos_one_writer)) with plain loads and
     /// stores: an empty actor's times straddle two powers of two, so it flushes on most ticks,
     /// and eight locked updates there were a third of the scheduler's cost per actor.
     fn flush(&self, window: u64, one_writer: bool) {
@@ -581,6 +606,8 @@ const OLDER: usize = 3;
 const LANE_BITS: u32 = 7;
 const LANE_MAX: u64 = (1 << LANE_BITS) - 1;
 const WINDOW_OCTAVE_SHIFT: u32 = 56;
+/// The bits of a window that name its octave.
+const WINDOW_TAG: u64 = !0 << WINDOW_OCTAVE_SHIFT;
 
 /// The octave a window counts, if any.
 fn window_octave(window: u64) -> Option<usize> {
@@ -592,6 +619,11 @@ fn window_lanes(window: u64) -> impl Iterator<Item = (usize, u64)> {
     (0..SUB_BUCKETS)
         .map(move |lane| (lane, (window >> (LANE_BITS * lane as u32)) & LANE_MAX))
         .filter(|&(_, count)| count > 0)
+}
+
+/// `value` in nanoseconds, saturating.
+fn duration_nanos(value: Duration) -> u64 {
+    u64::try_from(value.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// Log-linear bucket: values below 8 ns get a bucket each; above, 8 sub-buckets per power of two.
@@ -650,10 +682,10 @@ mod tests {
     fn percentiles_of_a_known_distribution() {
         let cell = ActorStatsCell::default();
         for _ in 0..990 {
-            cell.record_tick(Duration::from_micros(10), 0);
+            cell.record_tick(10_000, 0);
         }
         for _ in 0..10 {
-            cell.record_tick(Duration::from_millis(5), 2);
+            cell.record_tick(5_000_000, 2);
         }
         let s = cell.snapshot();
         assert_eq!(s.ticks, 1000);
@@ -801,7 +833,7 @@ mod tests {
         assert!(p50 >= Duration::from_nanos(250) && p50 <= Duration::from_nanos(288));
         assert_eq!(h.percentiles([0, 100]), [Duration::from_nanos(1), max]);
         let cell = ActorStatsCell::default();
-        cell.record_tick(Duration::from_micros(5), 0);
+        cell.record_tick(5_000, 0);
         let clock = Arc::new(ClockCounters::default());
         clock.lateness.record(Duration::from_micros(30));
         clock.tick_time.record(Duration::from_micros(900));

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
+use super::actor_lock::ActorLock;
 use super::dedicated::Dedicated;
 use super::hot::{Arena, Placed};
 use super::stopwatch::{self, Reading};
@@ -69,7 +70,7 @@ pub(crate) struct RuntimeCell {
 /// `running` and the stats counters a tick writes. The layout test below keeps it so.
 #[repr(C)]
 pub(crate) struct Hot {
-    pub(crate) state: Mutex<CellState>,
+    pub(crate) state: ActorLock<CellState>,
     /// The runtime thread running this actor's `process` now (its [`thread_token`]), 0 if none:
     /// what a stop that times out replaces.
     pub(crate) running_on: AtomicUsize,
@@ -194,7 +195,7 @@ impl RuntimeCell {
             _ => &*actor as *const (dyn Process + Send) as *const u8 as usize,
         };
         let hot = HOT.place(Hot {
-            state: Mutex::new(CellState {
+            state: ActorLock::new(CellState {
                 actor,
                 started: false,
                 stopped: false,
@@ -266,8 +267,15 @@ impl RuntimeCell {
     /// `on_stop` runs right now on this thread; the runtime removes it from the graph after.
     ///
     /// `hot` is this cell's [`Hot`], passed by a caller that has it at hand (a schedule keeps
-    /// them in order), so that a steady tick touches nothing else of the actor.
-    pub(crate) fn run(&self, hot: &Hot, tick: &Tick, start: Reading) -> (Option<Fault>, Reading) {
+    /// them in order), so that a steady tick touches nothing else of the actor. `late`: the tick
+    /// came more than a period after its deadline (worked out once per tick, not per actor).
+    pub(crate) fn run(
+        &self,
+        hot: &Hot,
+        tick: &Tick,
+        late: bool,
+        start: Reading,
+    ) -> (Option<Fault>, Reading) {
         debug_assert!(std::ptr::eq(hot, self.hot()));
         if !hot.is_running() || !hot.ready.load(Ordering::Acquire) {
             return (None, start);
@@ -293,22 +301,20 @@ impl RuntimeCell {
                 }
             }
         }
-        // Values written now travel to other processes stamped with this tick.
-        crate::wire::set_current_stamp(crate::wire::Stamp {
-            frame_number: tick.frame_number,
-            timestamp: tick.timestamp,
-        });
         hot.running_on.store(thread_token(), Ordering::Relaxed);
         RUNNING.with(|r| r.set(Some(hot.key)));
         let outcome = catch_unwind(AssertUnwindSafe(|| state.actor.process(tick)));
         RUNNING.with(|r| r.set(None));
         hot.running_on.store(0, Ordering::Relaxed);
         let end = stopwatch::now();
-        stats.record_tick(end.since(start), tick.skipped);
-        if tick.lateness > tick.rate.period() {
+        stats.record_tick(end.nanos_since(start), tick.skipped);
+        if late {
             stats.record_late();
         }
-        let fault = self.fault(outcome, "process");
+        let fault = match outcome {
+            Ok(Ok(())) => None,
+            outcome => self.fault(outcome, "process"),
+        };
         if let Some(fault) = &fault {
             self.stop_at_once(fault, &mut state);
         }
@@ -361,6 +367,7 @@ impl RuntimeCell {
     /// What an outcome of user code asks of the runtime: nothing (success, or a fault under
     /// [`FaultPolicy::Continue`], logged and counted here all the same), the actor's fault policy
     /// with the fault, or the actor's own request to stop (neither).
+    #[cold]
     fn fault(
         &self,
         outcome: std::thread::Result<crate::ProcessResult>,
@@ -403,11 +410,11 @@ impl RuntimeCell {
         Some(Fault {
             key: self.key(),
             policy: self.config.fault_policy,
-            error: Some(Error::ActorFailed {
+            error: Some(Box::new(Error::ActorFailed {
                 uri: uri.to_string(),
                 during: what,
                 reason,
-            }),
+            })),
         })
     }
 

@@ -85,7 +85,9 @@ fn dedicated_loop(cell: Weak<RuntimeCell>, receiver: Receiver<Message>) {
             Message::Run(run, node) => {
                 if let Some(cell) = cell.upgrade() {
                     if !run.is_abandoned() {
-                        if let (Some(fault), _) = cell.run(cell.hot(), &run.tick, stopwatch::now())
+                        run.enter();
+                        if let (Some(fault), _) =
+                            cell.run(cell.hot(), &run.tick, run.late, stopwatch::now())
                         {
                             run.fault(fault);
                         }

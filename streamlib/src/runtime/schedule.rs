@@ -8,7 +8,6 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::cell::{prefetch, Hot, RuntimeCell};
 use crate::port::ActorKey;
@@ -143,9 +142,9 @@ impl Schedule {
         }
     }
 
-    /// Records what running `node` (and its inline chain) took this tick.
-    pub(crate) fn record_cost(&self, node: u32, took: Duration) {
-        let took = u32::try_from(took.as_nanos()).unwrap_or(u32::MAX);
+    /// Records what running `node` (and its inline chain) took this tick, in nanoseconds.
+    pub(crate) fn record_cost(&self, node: u32, took_nanos: u64) {
+        let took = u32::try_from(took_nanos).unwrap_or(u32::MAX);
         let cost = &self.costs[node as usize];
         let old = cost.load(Ordering::Relaxed);
         // A quarter of the new value: steady within a few ticks, not thrown by one outlier.
@@ -263,11 +262,11 @@ mod cost_tests {
             costs: vec![AtomicU32::new(0)].into_boxed_slice(),
             ..Schedule::default()
         };
-        s.record_cost(0, Duration::from_micros(100));
+        s.record_cost(0, 100_000);
         assert_eq!(s.cost(0), 100_000);
-        s.record_cost(0, Duration::from_micros(500));
+        s.record_cost(0, 500_000);
         assert_eq!(s.cost(0), 200_000);
-        s.record_cost(0, Duration::from_secs(10));
+        s.record_cost(0, 10_000_000_000);
         assert_eq!(s.cost(0), 150_000 + u64::from(u32::MAX / 4));
     }
 }

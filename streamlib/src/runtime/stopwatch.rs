@@ -59,7 +59,7 @@ impl Reading {
     }
 
     /// The time from `earlier` to `self`; zero if `earlier` is later.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn since(self, earlier: Reading) -> Duration {
         Duration::from_nanos(self.nanos_since(earlier))
     }

@@ -98,14 +98,17 @@ pub(crate) struct Fault {
     pub(crate) key: ActorKey,
     /// `Stop` or `StopRuntime` (a fault under `Continue` is counted and logged, never sent).
     pub(crate) policy: FaultPolicy,
-    /// What failed, for a fault; `None` for an actor's own request, which is no fault.
-    pub(crate) error: Option<Error>,
+    /// What failed, for a fault; `None` for an actor's own request, which is no fault. Boxed:
+    /// every actor run returns an `Option<Fault>`, which stays three words.
+    pub(crate) error: Option<Box<Error>>,
 }
 
 /// One tick of one domain in flight.
 pub(crate) struct TickRun {
     pub(crate) schedule: Arc<Schedule>,
     pub(crate) tick: Tick,
+    /// The tick came more than a period after its deadline: each actor counts it late.
+    pub(crate) late: bool,
     counters: Counters,
     /// Work of this tick waiting for a thread: chunks of roots, actors made ready.
     queue: Injector<Work>,
@@ -141,6 +144,7 @@ impl TickRun {
         faults: Sender<Fault>,
     ) -> TickRun {
         TickRun {
+            late: is_late(&tick),
             counters: Counters::new(&schedule.predecessors),
             queue: Injector::new(),
             schedule,
@@ -156,9 +160,17 @@ impl TickRun {
     /// Makes this run ready for another tick of the same schedule (no allocation: it is not
     /// shared, the caller holds the only reference).
     pub(crate) fn reset(&mut self, tick: Tick) {
+        self.late = is_late(&tick);
         self.tick = tick;
         let counters = &mut self.counters;
-        for (pending, &p) in counters.pending.iter().zip(&self.schedule.predecessors) {
+        // Plain stores through `&mut` (a copy the compiler vectorises; loom's atomics have no
+        // `get_mut`).
+        for (pending, &p) in counters.pending.iter_mut().zip(&self.schedule.predecessors) {
+            #[cfg(not(loom))]
+            {
+                *pending.get_mut() = p;
+            }
+            #[cfg(loom)]
             pending.store(p, Ordering::Relaxed);
         }
         counters
@@ -212,8 +224,18 @@ impl TickRun {
         self.done_signal.notify_all();
     }
 
+    /// Marks this thread as running actors of this tick: values they write travel to other
+    /// processes stamped with it. Once per job, not per actor (a job runs actors of one tick).
+    pub(crate) fn enter(&self) {
+        crate::wire::set_current_stamp(crate::wire::Stamp {
+            frame_number: self.tick.frame_number,
+            timestamp: self.tick.timestamp,
+        });
+    }
+
     /// Runs queued work of this tick until the queue is empty.
     pub(crate) fn drain(self: &Arc<Self>, push: &Push<'_>) {
+        self.enter();
         loop {
             match self.queue.steal() {
                 Steal::Success(Work::Roots(range)) => self.run_roots(range, push),
@@ -304,7 +326,8 @@ impl TickRun {
                 continue;
             }
             if !self.is_abandoned() {
-                let (fault, end) = self.schedule.nodes[node as usize].run(hot, &self.tick, now);
+                let cell = &self.schedule.nodes[node as usize];
+                let (fault, end) = cell.run(hot, &self.tick, self.late, now);
                 now = end;
                 if let Some(fault) = fault {
                     self.fault(fault);
@@ -314,12 +337,13 @@ impl TickRun {
             completed += 1;
         }
         // What this node and the chain it ran cost, for splitting the next ticks.
-        self.schedule.record_cost(node, now.since(started));
+        self.schedule.record_cost(node, now.nanos_since(started));
         (now, completed)
     }
 
     /// Runs the roots `range`, each with the chain it makes ready.
     pub(crate) fn run_roots(self: &Arc<Self>, range: Range<u32>, push: &Push<'_>) {
+        self.enter();
         let (mut now, mut completed) = (stopwatch::now(), 0);
         let roots = &self.schedule.roots[..range.end as usize];
         for index in range.start as usize..roots.len() {
@@ -338,6 +362,11 @@ impl TickRun {
     pub(crate) fn fault(&self, fault: Fault) {
         let _ = self.faults.send(fault);
     }
+}
+
+/// Whether `tick` came more than a period after its deadline.
+fn is_late(tick: &Tick) -> bool {
+    tick.lateness > tick.rate.period()
 }
 
 /// Runs a job on this thread.
