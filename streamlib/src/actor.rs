@@ -193,6 +193,8 @@ pub struct PortInfo {
     /// For outputs whose payload is `Debug`: the newest value as text (for taps).
     #[cfg_attr(not(feature = "inspect"), allow(dead_code))]
     pub(crate) text: Option<FoundText>,
+    /// For outputs: where the lines a write touches first lie (a tick prefetches them).
+    pub(crate) lines: Box<[usize]>,
 }
 
 impl PortInfo {
@@ -215,6 +217,7 @@ impl PortInfo {
             arrived: None,
             wire: None,
             text: None,
+            lines: Box::default(),
         }
     }
 }
@@ -276,6 +279,7 @@ impl PortBinder<'_> {
             }),
             wire: None,
             text: None,
+            lines: Box::default(),
         });
     }
 
@@ -339,6 +343,7 @@ impl PortBinder<'_> {
             arrived: None,
             wire: None,
             text: None,
+            lines: port.shared.lines().collect(),
         });
         port
     }

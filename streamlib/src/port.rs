@@ -258,6 +258,13 @@ impl ReadMarks {
 }
 
 impl<T> OutputShared<T> {
+    /// Where the lines a write touches first lie (see [`RingBuffer::lines`]), and the taps' flag.
+    pub(crate) fn lines(&self) -> impl Iterator<Item = usize> + '_ {
+        self.ring
+            .lines()
+            .chain(std::iter::once(&self.taps.active as *const _ as usize))
+    }
+
     pub(crate) fn new(ring: RingBuffer<T>, origin: Option<Arc<dyn Origin>>) -> Self {
         OutputShared {
             ring,

@@ -215,6 +215,17 @@ struct Header<T> {
 unsafe impl<T: Send + Sync> Sync for RingBuffer<T> {}
 
 impl<T> RingBuffer<T> {
+    /// Where the lines a write touches first lie: the header, then each slot's state. Stable
+    /// for the buffer's life (the slots never move); hints for a prefetch, nothing more.
+    pub(crate) fn lines(&self) -> impl Iterator<Item = usize> + '_ {
+        std::iter::once(&*self.header as *const Header<T> as usize).chain(
+            self.header
+                .slots
+                .iter()
+                .map(|slot| &slot.state as *const _ as usize),
+        )
+    }
+
     /// Slots of a [`RingBuffer::default`].
     pub const DEFAULT_SLOTS: usize = 3;
 
@@ -556,6 +567,24 @@ mod tests {
         let ring = RingBuffer::new(4).expect("valid size");
         ring.write(1);
         assert_eq!(format!("{ring:?}"), "RingBuffer { slots: 4, seq: 1, .. }");
+    }
+
+    #[test]
+    fn its_lines_are_the_header_then_each_slot_inside_the_buffer() {
+        let ring = RingBuffer::<u64>::new(3).unwrap();
+        let lines: Vec<usize> = ring.lines().collect();
+        let slots = ring.header.slots.len();
+        assert_eq!(lines.len(), 1 + slots);
+        assert_eq!(lines[0], &*ring.header as *const Header<u64> as usize);
+        let first = ring.header.slots.as_ptr() as usize;
+        let end = first + slots * std::mem::size_of_val(&ring.header.slots[0]);
+        for (i, &line) in lines[1..].iter().enumerate() {
+            assert!(
+                (first..end).contains(&line),
+                "slot {i}'s line lies in the slots"
+            );
+        }
+        assert!(lines.windows(2).all(|w| w[0] != w[1]), "one line per slot");
     }
 
     #[test]

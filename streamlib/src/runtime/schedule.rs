@@ -17,6 +17,8 @@ struct HotPtr {
     hot: std::ptr::NonNull<Hot>,
     /// [`RuntimeCell::actor_address`].
     actor: usize,
+    /// Its range in `Schedule::lines`.
+    lines: (u32, u32),
 }
 
 // SAFETY: a `HotPtr` is read only as `&Hot` (`Schedule::hot`), and `Hot` is `Sync`: sharing or
@@ -32,6 +34,8 @@ pub(crate) struct Schedule {
     /// Per actor, where its [`Hot`] lies (in `nodes`' order): what a tick reads instead of the
     /// cell, so that it walks the arena and nothing else.
     hot: Box<[HotPtr]>,
+    /// Every actor's [`RuntimeCell::port_lines`], end to end.
+    lines: Box<[usize]>,
     pub(crate) successors: Vec<Vec<u32>>,
     pub(crate) predecessors: Vec<u32>,
     pub(crate) roots: Vec<u32>,
@@ -107,15 +111,23 @@ impl Schedule {
             .collect();
         let mut slots: Vec<Option<Arc<RuntimeCell>>> = actors.into_iter().map(Some).collect();
         let nodes: Vec<_> = order.iter().filter_map(|&i| slots[i].take()).collect();
-        Schedule {
-            costs: (0..nodes.len()).map(|_| AtomicU32::new(0)).collect(),
-            hot: nodes
-                .iter()
-                .map(|cell| HotPtr {
+        let mut lines = Vec::new();
+        let hot = nodes
+            .iter()
+            .map(|cell| {
+                let start = lines.len() as u32;
+                lines.extend_from_slice(cell.port_lines());
+                HotPtr {
                     hot: cell.hot_ptr(),
                     actor: cell.actor_address(),
-                })
-                .collect(),
+                    lines: (start, lines.len() as u32),
+                }
+            })
+            .collect();
+        Schedule {
+            costs: (0..nodes.len()).map(|_| AtomicU32::new(0)).collect(),
+            hot,
+            lines: lines.into_boxed_slice(),
             nodes,
             successors,
             predecessors,
@@ -131,14 +143,18 @@ impl Schedule {
         unsafe { self.hot[node as usize].hot.as_ref() }
     }
 
-    /// Asks the processor for what running `node` touches first: its two hot lines and the
-    /// first line of its state (with thousands of actors, none of it is in the cache).
+    /// Asks the processor for what running `node` touches first: its two hot lines, the first
+    /// line of its state and the first lines of its outputs' writes (with thousands of actors,
+    /// none of it is in the cache).
     #[inline]
     pub(crate) fn prefetch(&self, node: u32) {
         self.hot(node).prefetch();
-        let actor = self.hot[node as usize].actor;
-        if actor != 0 {
-            prefetch(actor as *const u8);
+        let at = &self.hot[node as usize];
+        if at.actor != 0 {
+            prefetch(at.actor as *const u8);
+        }
+        for &line in &self.lines[at.lines.0 as usize..at.lines.1 as usize] {
+            prefetch(line as *const u8);
         }
     }
 
