@@ -57,8 +57,8 @@ use std::time::Duration;
 use crate::clock::{Rate, Tick};
 use crate::error::ProcessResult;
 use crate::port::{
-    ActorKey, Binding, Direction, Graph, Input, InputRef, Inputs, InputsRef, Output, OutputRef,
-    PortStats,
+    ActorKey, Binding, Direction, Graph, Input, InputRef, Inputs, InputsRef, Output, OutputLines,
+    OutputRef, PortStats,
 };
 use crate::remote::proxy::{intern, FoundCodec, WireOps};
 use crate::remote::PortDesc;
@@ -193,8 +193,8 @@ pub struct PortInfo {
     /// For outputs whose payload is `Debug`: the newest value as text (for taps).
     #[cfg_attr(not(feature = "inspect"), allow(dead_code))]
     pub(crate) text: Option<FoundText>,
-    /// For outputs: where the lines a write touches first lie (a tick prefetches them).
-    pub(crate) lines: Box<[usize]>,
+    /// For outputs: where the lines a write touches lie (a tick prefetches them).
+    pub(crate) lines: Option<OutputLines>,
 }
 
 impl PortInfo {
@@ -217,7 +217,7 @@ impl PortInfo {
             arrived: None,
             wire: None,
             text: None,
-            lines: Box::default(),
+            lines: None,
         }
     }
 }
@@ -279,7 +279,7 @@ impl PortBinder<'_> {
             }),
             wire: None,
             text: None,
-            lines: Box::default(),
+            lines: None,
         });
     }
 
@@ -343,7 +343,7 @@ impl PortBinder<'_> {
             arrived: None,
             wire: None,
             text: None,
-            lines: port.shared.lines().collect(),
+            lines: Some(port.shared.lines()),
         });
         port
     }

@@ -172,6 +172,41 @@ fn describe(address: Option<PortAddress>, direction: Direction) -> String {
 // ---------------------------------------------------------------------------------------------
 // Outputs
 
+/// Where the lines an output's write touches lie, taken once at spawn so that a tick can ask the
+/// processor for them a few actors ahead: with thousands of actors none is in the cache.
+#[derive(Clone, Copy)]
+pub(crate) struct OutputLines {
+    /// The ring's header and the taps' flag: every write reads both first.
+    pub(crate) first: [usize; 2],
+    /// The output (an `OutputShared<T>`), for `next_claim`.
+    shared: usize,
+    next_claim: unsafe fn(usize) -> usize,
+}
+
+impl OutputLines {
+    /// Where the slot the next write claims lies (read from the ring's `latest`, so best asked
+    /// once its header arrived).
+    ///
+    /// # Safety
+    /// The output must be alive: its actor's registry entry, which holds it, must be.
+    pub(crate) unsafe fn next_claim(&self) -> usize {
+        // SAFETY: `shared` is the address of the `OutputShared<T>` these lines were taken from,
+        // alive by the caller's contract, and `next_claim` is `next_claim_line::<T>`.
+        unsafe { (self.next_claim)(self.shared) }
+    }
+}
+
+/// [`RingBuffer::next_claim_line`] of the `OutputShared<T>` at `shared`.
+///
+/// # Safety
+/// `shared` is the address of a live `OutputShared<T>`.
+unsafe fn next_claim_line<T>(shared: usize) -> usize {
+    // SAFETY: by the caller's contract.
+    unsafe { &*(shared as *const OutputShared<T>) }
+        .ring
+        .next_claim_line()
+}
+
 /// Shared state of one output port: its ring buffer and counters.
 pub(crate) struct OutputShared<T> {
     pub(crate) ring: RingBuffer<T>,
@@ -258,11 +293,16 @@ impl ReadMarks {
 }
 
 impl<T> OutputShared<T> {
-    /// Where the lines a write touches first lie (see [`RingBuffer::lines`]), and the taps' flag.
-    pub(crate) fn lines(&self) -> impl Iterator<Item = usize> + '_ {
-        self.ring
-            .lines()
-            .chain(std::iter::once(&self.taps.active as *const _ as usize))
+    /// What a tick prefetches of this output (see [`OutputLines`]).
+    pub(crate) fn lines(self: &Arc<Self>) -> OutputLines {
+        OutputLines {
+            first: [
+                self.ring.header_line(),
+                &self.taps.active as *const AtomicBool as usize,
+            ],
+            shared: Arc::as_ptr(self) as usize,
+            next_claim: next_claim_line::<T>,
+        }
     }
 
     pub(crate) fn new(ring: RingBuffer<T>, origin: Option<Arc<dyn Origin>>) -> Self {

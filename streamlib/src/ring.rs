@@ -215,15 +215,21 @@ struct Header<T> {
 unsafe impl<T: Send + Sync> Sync for RingBuffer<T> {}
 
 impl<T> RingBuffer<T> {
-    /// Where the lines a write touches first lie: the header, then each slot's state. Stable
-    /// for the buffer's life (the slots never move); hints for a prefetch, nothing more.
-    pub(crate) fn lines(&self) -> impl Iterator<Item = usize> + '_ {
-        std::iter::once(&*self.header as *const Header<T> as usize).chain(
-            self.header
-                .slots
-                .iter()
-                .map(|slot| &slot.state as *const _ as usize),
-        )
+    /// Where the header lies (the line every read and write touches first): stable for the
+    /// buffer's life; a hint for a prefetch, nothing more.
+    pub(crate) fn header_line(&self) -> usize {
+        &*self.header as *const Header<T> as usize
+    }
+
+    /// Where the state of the slot the next one-writer write claims lies: the one after the
+    /// published slot (the oldest), unless a reader is still inside it. A hint for a prefetch.
+    pub(crate) fn next_claim_line(&self) -> usize {
+        let slots = &self.header.slots;
+        let next = match self.index(self.header.latest.load(Ordering::Relaxed)) + 1 {
+            wrapped if wrapped >= slots.len() => 0,
+            next => next,
+        };
+        &slots[next].state as *const _ as usize
     }
 
     /// Slots of a [`RingBuffer::default`].
@@ -570,21 +576,20 @@ mod tests {
     }
 
     #[test]
-    fn its_lines_are_the_header_then_each_slot_inside_the_buffer() {
+    fn the_next_claim_line_is_the_slot_the_next_write_takes() {
         let ring = RingBuffer::<u64>::new(3).unwrap();
-        let lines: Vec<usize> = ring.lines().collect();
-        let slots = ring.header.slots.len();
-        assert_eq!(lines.len(), 1 + slots);
-        assert_eq!(lines[0], &*ring.header as *const Header<u64> as usize);
-        let first = ring.header.slots.as_ptr() as usize;
-        let end = first + slots * std::mem::size_of_val(&ring.header.slots[0]);
-        for (i, &line) in lines[1..].iter().enumerate() {
-            assert!(
-                (first..end).contains(&line),
-                "slot {i}'s line lies in the slots"
-            );
+        let state = |slot: usize| &ring.header.slots[slot].state as *const _ as usize;
+        assert_eq!(
+            ring.header_line(),
+            &*ring.header as *const Header<u64> as usize
+        );
+        for value in 0..10u64 {
+            let predicted = ring.next_claim_line();
+            // SAFETY (test): this thread is the buffer's only writer.
+            unsafe { ring.write_arc_single_writer(Arc::new(value)) };
+            let published = ring.index(ring.header.latest.load(Ordering::Relaxed));
+            assert_eq!(predicted, state(published), "write {value}");
         }
-        assert!(lines.windows(2).all(|w| w[0] != w[1]), "one line per slot");
     }
 
     #[test]

@@ -23,13 +23,13 @@ use super::tick::Fault;
 use crate::actor::{find_port, ActorConfig, Arrived, FaultPolicy, PortInfo, Process};
 use crate::clock::Tick;
 use crate::error::{Error, StopRequest};
-use crate::port::{ActorKey, Direction};
+use crate::port::{ActorKey, Direction, OutputLines};
 use crate::registry::{EntryHot, HoldsEntry, RegistryEntry};
 use crate::uri::ActorUri;
 
-/// Most lines of an actor's outputs a tick prefetches (five per output: the ring's header, its
-/// three slots, the taps' flag); an actor with more outputs has the first ones fetched.
-const MAX_PORT_LINES: usize = 10;
+/// Most outputs of an actor whose lines a tick prefetches (three lines each); an actor with more
+/// has the first ones fetched.
+const PREFETCHED_OUTPUTS: usize = 2;
 
 /// A deferred end of a self-stop: what the runtime still has to do after `on_stop` ran.
 pub(crate) type Finish = Box<dyn FnOnce() + Send>;
@@ -64,10 +64,9 @@ pub(crate) struct RuntimeCell {
     /// Where the actor's state (the user's struct) lies, 0 if it takes no memory: what a tick
     /// asks the processor for ahead of running it.
     actor_at: usize,
-    /// Where the lines its outputs' writes touch first lie (see `OutputShared::lines`): with
-    /// thousands of writing actors, a tick that asks for them a few actors ahead costs a third
-    /// less (BENCHMARKS.md).
-    port_lines: Box<[usize]>,
+    /// Where the lines its outputs' writes touch lie: with thousands of writing actors, a tick
+    /// that asks for them a few actors ahead costs a third less (BENCHMARKS.md).
+    port_lines: Box<[OutputLines]>,
 }
 
 /// What a tick reads and writes of an actor, placed in the dense arena of `hot.rs` beside the
@@ -205,8 +204,8 @@ impl RuntimeCell {
         let port_lines = ports
             .iter()
             .filter(|p| p.direction == Direction::Output)
-            .flat_map(|p| p.lines.iter().copied())
-            .take(MAX_PORT_LINES)
+            .filter_map(|p| p.lines)
+            .take(PREFETCHED_OUTPUTS)
             .collect();
         let hot = HOT.place(Hot {
             state: ActorLock::new(CellState {
@@ -247,8 +246,9 @@ impl RuntimeCell {
         self.actor_at
     }
 
-    /// Where the lines its outputs' writes touch first lie: only ever prefetch hints.
-    pub(crate) fn port_lines(&self) -> &[usize] {
+    /// Where the lines its outputs' writes touch lie: only ever prefetch hints. Each output is
+    /// alive while this cell is (its registry entry holds it).
+    pub(crate) fn port_lines(&self) -> &[OutputLines] {
         &self.port_lines
     }
 

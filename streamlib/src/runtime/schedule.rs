@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use super::cell::{prefetch, Hot, RuntimeCell};
-use crate::port::ActorKey;
+use crate::port::{ActorKey, OutputLines};
 
 /// Where an actor's [`Hot`] and its state lie.
 struct HotPtr {
@@ -35,7 +35,7 @@ pub(crate) struct Schedule {
     /// cell, so that it walks the arena and nothing else.
     hot: Box<[HotPtr]>,
     /// Every actor's [`RuntimeCell::port_lines`], end to end.
-    lines: Box<[usize]>,
+    lines: Box<[OutputLines]>,
     pub(crate) successors: Vec<Vec<u32>>,
     pub(crate) predecessors: Vec<u32>,
     pub(crate) roots: Vec<u32>,
@@ -153,9 +153,27 @@ impl Schedule {
         if at.actor != 0 {
             prefetch(at.actor as *const u8);
         }
-        for &line in &self.lines[at.lines.0 as usize..at.lines.1 as usize] {
-            prefetch(line as *const u8);
+        for output in self.outputs(node) {
+            for line in output.first {
+                prefetch(line as *const u8);
+            }
         }
+    }
+
+    /// Asks for the slot each output of `node` writes next: read from the ring's header, so
+    /// asked a few actors after [`prefetch`](Self::prefetch) asked for the header.
+    #[inline]
+    pub(crate) fn prefetch_claims(&self, node: u32) {
+        for output in self.outputs(node) {
+            // SAFETY: the output belongs to `nodes[node]`, which this schedule keeps alive, and
+            // its registry entry holds the output (`RuntimeCell::port_lines`).
+            prefetch(unsafe { output.next_claim() } as *const u8);
+        }
+    }
+
+    fn outputs(&self, node: u32) -> &[OutputLines] {
+        let (start, end) = self.hot[node as usize].lines;
+        &self.lines[start as usize..end as usize]
     }
 
     /// Records what running `node` (and its inline chain) took this tick, in nanoseconds.

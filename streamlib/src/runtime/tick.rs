@@ -353,6 +353,9 @@ impl TickRun {
             if let Some(&ahead) = roots.get(index + PREFETCH_AHEAD) {
                 self.schedule.prefetch(ahead);
             }
+            if let Some(&ahead) = roots.get(index + PREFETCH_AHEAD / 2) {
+                self.schedule.prefetch_claims(ahead);
+            }
             let (end, n) = self.run_node(roots[index], now, push);
             (now, completed) = (end, completed + n);
         }
