@@ -31,6 +31,7 @@
 use std::any::type_name;
 use std::cell::RefCell;
 use std::fmt;
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
@@ -179,9 +180,16 @@ pub(crate) struct OutputLines {
     /// The ring's header and the taps' flag: every write reads both first.
     pub(crate) first: [usize; 2],
     /// The output (an `OutputShared<T>`), for `next_claim`.
-    shared: usize,
-    next_claim: unsafe fn(usize) -> usize,
+    shared: NonNull<()>,
+    next_claim: unsafe fn(NonNull<()>) -> usize,
 }
+
+// SAFETY: the pointer is only read through `next_claim`, which loads the ring's atomic `latest`
+// and works out an address in its slot array: no value of `T` and nothing unsynchronised is
+// touched, so any thread may do it while the output lives.
+unsafe impl Send for OutputLines {}
+// SAFETY: as above.
+unsafe impl Sync for OutputLines {}
 
 impl OutputLines {
     /// Where the slot the next write claims lies (read from the ring's `latest`, so best asked
@@ -200,9 +208,9 @@ impl OutputLines {
 ///
 /// # Safety
 /// `shared` is the address of a live `OutputShared<T>`.
-unsafe fn next_claim_line<T>(shared: usize) -> usize {
+unsafe fn next_claim_line<T>(shared: NonNull<()>) -> usize {
     // SAFETY: by the caller's contract.
-    unsafe { &*(shared as *const OutputShared<T>) }
+    unsafe { shared.cast::<OutputShared<T>>().as_ref() }
         .ring
         .next_claim_line()
 }
@@ -294,13 +302,13 @@ impl ReadMarks {
 
 impl<T> OutputShared<T> {
     /// What a tick prefetches of this output (see [`OutputLines`]).
-    pub(crate) fn lines(self: &Arc<Self>) -> OutputLines {
+    pub(crate) fn lines(&self) -> OutputLines {
         OutputLines {
             first: [
                 self.ring.header_line(),
                 &self.taps.active as *const AtomicBool as usize,
             ],
-            shared: Arc::as_ptr(self) as usize,
+            shared: NonNull::from(self).cast(),
             next_claim: next_claim_line::<T>,
         }
     }

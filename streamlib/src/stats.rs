@@ -446,8 +446,8 @@ impl Histogram {
     }
 
     /// Adds the counts of a window taken out of `window` to their buckets (saturating). With
-    /// `one_writer` (see [`record_nanos_one_writer`](Self::record_nanos_one_writer)) with plain loads and
-    /// stores: an empty actor's times straddle two powers of two, so it flushes on most ticks,
+    /// `one_writer` (see [`record_nanos_one_writer`](Self::record_nanos_one_writer)) with plain
+    /// loads and stores: an empty actor's times straddle two powers of two, so it flushes on most ticks,
     /// and eight locked updates there were a third of the scheduler's cost per actor.
     fn flush(&self, window: u64, one_writer: bool) {
         let Some(octave) = window_octave(window) else {

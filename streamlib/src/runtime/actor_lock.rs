@@ -9,8 +9,11 @@
 //! wait is rare and waits for user code (`process`, `on_stop`) that runs for much longer.
 //! 10,000 empty actors at 60 Hz: a locked instruction less per actor-tick (BENCHMARKS.md).
 //!
-//! [`ActorLock`] is a [`lock_api::Mutex`] over [`RawActorLock`], with the same guards and timed
+//! [`ActorLock`] is a [`lock_api::Mutex`](parking_lot::lock_api::Mutex) over [`RawActorLock`], with the same guards and timed
 //! `try_lock_until` as `parking_lot`'s.
+
+// Under loom only the model below uses the raw lock (the cell takes parking_lot's).
+#![cfg_attr(loom, allow(dead_code))]
 
 use std::time::{Duration, Instant};
 
@@ -27,7 +30,7 @@ mod sync {
     pub(crate) use std::sync::atomic::{AtomicBool, Ordering};
 }
 
-/// A mutex whose uncontended release is a plain store (see the module docs).
+/// A mutex whose release is a plain store (see the module docs).
 #[cfg(not(loom))]
 pub(crate) type ActorLock<T> = parking_lot::lock_api::Mutex<RawActorLock, T>;
 /// Under loom (which models the raw lock below, not the cell), `parking_lot`'s.

@@ -65,7 +65,7 @@ pub(crate) struct RuntimeCell {
     /// asks the processor for ahead of running it.
     actor_at: usize,
     /// Where the lines its outputs' writes touch lie: with thousands of writing actors, a tick
-    /// that asks for them a few actors ahead costs a third less (BENCHMARKS.md).
+    /// that asks for them a few actors ahead costs almost half less (BENCHMARKS.md).
     port_lines: Box<[OutputLines]>,
 }
 

@@ -41,8 +41,9 @@ mod sync {
     pub(crate) use std::sync::atomic::{AtomicU32, AtomicUsize};
 }
 
-/// How many roots ahead of the one it runs a thread asks the processor for a root's `Hot` and
-/// state.
+/// How many roots ahead of the one it runs a thread asks the processor for a root's `Hot`, its
+/// state and its outputs' ring headers; at half the distance, for the slot each output's write
+/// will claim (found in the header by then).
 const PREFETCH_AHEAD: usize = 8;
 
 /// `pending` of an actor that ran this tick.
