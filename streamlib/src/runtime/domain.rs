@@ -209,48 +209,71 @@ impl Domain {
         }
     }
 
-    /// Splits the roots into chunks of about equal measured cost (each at least [`MIN_CHUNK`],
-    /// at most the pool's [`parallel_chunks`](Pool::parallel_chunks)), queues all but the first,
-    /// returns the first.
+    /// Splits the roots into chunks of about equal measured cost (as many as the total is
+    /// [`MIN_CHUNK`]s, at most the pool's [`parallel_chunks`](Pool::parallel_chunks)), queues
+    /// all but the costliest and returns that one, for this thread: when branches cost unevenly
+    /// (a 30 µs test pattern beside a 3 ms overlay and its compositor), the long one starts at
+    /// once and the short ones wait for a worker to wake, not the other way round.
     fn queue_chunks(&self, run: &Arc<TickRun>) -> std::ops::Range<u32> {
         let schedule = &run.schedule;
         let costs = || schedule.roots.iter().map(|&r| schedule.cost(r));
         let total: u64 = costs().sum();
         let most = self.pool.parallel_chunks.max(1) as u64;
         let chunks = (total / MIN_CHUNK.as_nanos() as u64).clamp(1, most);
-        let mut first = None;
-        split_by_cost(costs(), total, chunks, |chunk| match first {
-            None => first = Some(chunk),
-            Some(_) => run.offer(Work::Roots(chunk), &self.pool.outside()),
+        let mut kept: Option<(std::ops::Range<u32>, u64)> = None;
+        split_by_cost(costs(), total, chunks, |chunk, cost| {
+            if let Some(queued) = keep_costliest(&mut kept, chunk, cost) {
+                run.offer(Work::Roots(queued), &self.pool.outside());
+            }
         });
-        first.unwrap_or(0..0)
+        kept.map_or(0..0, |(chunk, _)| chunk)
     }
 }
 
 /// Cuts items of the given `costs` (summing to `total`) into `chunks` consecutive ranges of
-/// about equal cost and hands each to `chunk`, in order; with one chunk, or nothing to cut, the
-/// whole range. An item goes to the chunk its middle falls in, so two items of nearly equal
-/// cost split in two whichever is the larger.
+/// about equal cost and hands each to `chunk` with its cost, in order; with one chunk, or
+/// nothing to cut, the whole range. An item goes to the chunk its middle falls in, so two items
+/// of nearly equal cost split in two whichever is the larger.
 fn split_by_cost(
     costs: impl Iterator<Item = u64>,
     total: u64,
     chunks: u64,
-    mut chunk: impl FnMut(std::ops::Range<u32>),
+    mut chunk: impl FnMut(std::ops::Range<u32>, u64),
 ) {
     let target = total / chunks.max(1);
     let (mut start, mut before, mut boundary) = (0u32, 0u64, target);
-    let (mut count, mut cuts) = (0u32, 0u64);
+    let (mut count, mut cuts, mut started_at) = (0u32, 0u64, 0u64);
     for (i, cost) in costs.enumerate() {
         let i = i as u32;
         // Item `i` starts a new chunk when its middle lies past the boundary.
         if i > start && target > 0 && cuts + 1 < chunks && before + cost / 2 >= boundary {
-            chunk(start..i);
-            (start, boundary, cuts) = (i, boundary + target, cuts + 1);
+            chunk(start..i, before - started_at);
+            (start, boundary, cuts, started_at) = (i, boundary + target, cuts + 1, before);
         }
         before += cost;
         count = i + 1;
     }
-    chunk(start..count);
+    chunk(start..count, before - started_at);
+}
+
+/// Of `kept` (the costliest chunk so far, with its cost) and `chunk`, keeps the costlier (the
+/// earlier on a tie) and returns the other, if any.
+fn keep_costliest(
+    kept: &mut Option<(std::ops::Range<u32>, u64)>,
+    chunk: std::ops::Range<u32>,
+    cost: u64,
+) -> Option<std::ops::Range<u32>> {
+    match kept {
+        Some((best, best_cost)) if cost > *best_cost => {
+            *best_cost = cost;
+            Some(std::mem::replace(best, chunk))
+        }
+        Some(_) => Some(chunk),
+        None => {
+            *kept = Some((chunk, cost));
+            None
+        }
+    }
 }
 
 /// Emits one `streamlib::stats` debug event per actor, if anyone listens.
@@ -278,12 +301,16 @@ fn report_stats(schedule: &Schedule) {
 
 #[cfg(test)]
 mod tests {
-    use super::split_by_cost;
+    use super::{keep_costliest, split_by_cost};
 
     fn split(costs: &[u64], chunks: u64) -> Vec<std::ops::Range<u32>> {
         let mut out = Vec::new();
         let total = costs.iter().sum();
-        split_by_cost(costs.iter().copied(), total, chunks, |c| out.push(c));
+        split_by_cost(costs.iter().copied(), total, chunks, |c, cost| {
+            let items = &costs[c.start as usize..c.end as usize];
+            assert_eq!(cost, items.iter().sum::<u64>(), "the cost of {c:?}");
+            out.push(c)
+        });
         out
     }
 
@@ -302,6 +329,26 @@ mod tests {
         assert_eq!(split(&costs, 1), vec![(0..1000)]);
         // A total that does not divide: still at most `chunks` chunks.
         assert_eq!(split(&[3, 3, 3, 1], 3).len(), 3);
+    }
+
+    #[test]
+    fn the_splitting_thread_keeps_the_costliest_chunk_and_queues_the_others() {
+        // A 30 µs test pattern, a 3 ms overlay with its chain, a 1 ms third branch.
+        let costs = [30_000, 3_000_000, 1_000_000];
+        let (mut kept, mut queued) = (None, Vec::new());
+        let total = costs.iter().sum();
+        split_by_cost(costs.iter().copied(), total, 3, |chunk, cost| {
+            queued.extend(keep_costliest(&mut kept, chunk, cost));
+        });
+        assert_eq!(kept, Some((1..2, 3_000_000)));
+        assert_eq!(queued, [0..1, 2..3]);
+        let mut tie = None;
+        assert_eq!(keep_costliest(&mut tie, 0..1, 5), None);
+        assert_eq!(
+            keep_costliest(&mut tie, 1..2, 5),
+            Some(1..2),
+            "the earlier stays on a tie"
+        );
     }
 
     #[test]
