@@ -7,7 +7,9 @@
 //! Two kinds of near-idle actor: `Idle` writes one value per tick (the least a real actor does:
 //! an allocation, a ring buffer publication, the value it replaces freed), `Empty` has no ports
 //! and returns at once — the scheduler's own cost per actor-tick, the floor's exact counterpart
-//! (`streamlib_empty_2_workers`).
+//! (`streamlib_empty_2_workers`). And N actors as N/2 pairs, an `Idle` writer feeding a `Reader`
+//! that reads the newest value each tick (`streamlib_pairs_2_workers`): half the actors are no
+//! root of the tick but run right after their writer, the shape of a chain.
 //!
 //! Each "iteration" sleeps 100 ms of wall time and reports the process CPU time consumed, so the
 //! figure criterion prints as time per iteration is CPU per 100 ms: 10 ms means 10 % of one core.
@@ -71,6 +73,33 @@ impl Actor for Empty {
 
 impl Process for Empty {
     fn process(&mut self, _tick: &Tick) -> ProcessResult {
+        Ok(())
+    }
+}
+
+/// Reads the newest value of its input each tick (the other half of a pair).
+#[derive(Default)]
+struct Reader {
+    value: Input<u64>,
+    sum: u64,
+}
+
+impl Actor for Reader {
+    type Inputs = InputRef<u64>;
+    type Outputs = ();
+    fn class_name() -> &'static str {
+        "Reader"
+    }
+    fn bind_ports(&self, p: &mut PortBinder<'_>) -> (InputRef<u64>, ()) {
+        (p.input("value", &self.value), ())
+    }
+}
+
+impl Process for Reader {
+    fn process(&mut self, _tick: &Tick) -> ProcessResult {
+        if let Some(v) = self.value.read_latest() {
+            self.sum = self.sum.wrapping_add(*v);
+        }
         Ok(())
     }
 }
@@ -159,11 +188,46 @@ fn measure_runtime<A: Actor + Process + Default>(
     workers: usize,
     label: &str,
 ) {
+    measure(group, n, workers, label, |rt, clock| {
+        for i in 0..n {
+            rt.spawn_on(A::default(), &format!("a{i}"), clock).unwrap();
+        }
+    });
+}
+
+/// N actors as N/2 pairs, a writing `Idle` feeding a `Reader` on the same clock: the reader is
+/// no root of the tick, it runs right after its writer, on the same thread.
+fn measure_pairs(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    n: usize,
+    workers: usize,
+    label: &str,
+) {
+    measure(group, n, workers, label, |rt, clock| {
+        for i in 0..n / 2 {
+            let writer = rt
+                .spawn_on(Idle::default(), &format!("w{i}"), clock)
+                .unwrap();
+            let reader = rt
+                .spawn_on(Reader::default(), &format!("r{i}"), clock)
+                .unwrap();
+            streamlib::connect(&writer.outputs, &reader.inputs).unwrap();
+        }
+    });
+}
+
+/// Measures the CPU a runtime of `workers` costs with the actors `spawn` makes on a 60 Hz clock.
+fn measure(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    n: usize,
+    workers: usize,
+    label: &str,
+    spawn: impl FnOnce(&Runtime, &SoftwareClock),
+) {
     let rt = Runtime::builder().workers(workers).build().unwrap();
     let clock = SoftwareClock::new(Rate::fps(60).unwrap());
-    let handles: Vec<_> = (0..n)
-        .map(|i| rt.spawn_on(A::default(), &format!("a{i}"), &clock).unwrap())
-        .collect();
+    spawn(&rt, &clock);
+    let handles = rt.registry().list();
     std::thread::sleep(Duration::from_millis(500));
     let skipped_before: u64 = handles.iter().map(|h| h.stats().skipped_ticks).sum();
     // Criterion skips the closure for a case the filter leaves out: say nothing of it then.
@@ -210,6 +274,7 @@ fn scheduler_cost(c: &mut Criterion) {
         stop.store(true, Ordering::Relaxed);
         let _ = thread.join();
         measure_runtime::<Empty>(&mut group, n, 2, "streamlib_empty_2_workers");
+        measure_pairs(&mut group, n, 2, "streamlib_pairs_2_workers");
         for &workers in &worker_counts {
             measure_runtime::<Idle>(
                 &mut group,

@@ -19,6 +19,9 @@ struct HotPtr {
     actor: usize,
     /// Its range in `Schedule::lines`.
     lines: (u32, u32),
+    /// Its first same-clock successor (the one a chain runs next on the same thread), or
+    /// `u32::MAX`.
+    next: u32,
 }
 
 // SAFETY: a `HotPtr` is read only as `&Hot` (`Schedule::hot`), and `Hot` is `Sync`: sharing or
@@ -114,13 +117,15 @@ impl Schedule {
         let mut lines = Vec::new();
         let hot = nodes
             .iter()
-            .map(|cell| {
+            .zip(&successors)
+            .map(|(cell, successors)| {
                 let start = lines.len() as u32;
                 lines.extend_from_slice(cell.port_lines());
                 HotPtr {
                     hot: cell.hot_ptr(),
                     actor: cell.actor_address(),
                     lines: (start, lines.len() as u32),
+                    next: successors.first().copied().unwrap_or(u32::MAX),
                 }
             })
             .collect();
@@ -148,6 +153,16 @@ impl Schedule {
     /// none of it is in the cache).
     #[inline]
     pub(crate) fn prefetch(&self, node: u32) {
+        self.prefetch_one(node);
+        // A chain runs its first successor next on the same thread: ask for it too.
+        let next = self.hot[node as usize].next;
+        if next != u32::MAX {
+            self.prefetch_one(next);
+        }
+    }
+
+    #[inline]
+    fn prefetch_one(&self, node: u32) {
         self.hot(node).prefetch();
         let at = &self.hot[node as usize];
         if at.actor != 0 {
