@@ -57,8 +57,8 @@ use std::time::Duration;
 use crate::clock::{Rate, Tick};
 use crate::error::ProcessResult;
 use crate::port::{
-    ActorKey, Binding, Direction, Graph, Input, InputRef, Inputs, InputsRef, Output, OutputLines,
-    OutputRef, PortStats,
+    ActorKey, Binding, Direction, Graph, Input, InputRef, Inputs, InputsRef, Output, OutputRef,
+    PortLines, PortStats,
 };
 use crate::remote::proxy::{intern, FoundCodec, WireOps};
 use crate::remote::PortDesc;
@@ -193,8 +193,9 @@ pub struct PortInfo {
     /// For outputs whose payload is `Debug`: the newest value as text (for taps).
     #[cfg_attr(not(feature = "inspect"), allow(dead_code))]
     pub(crate) text: Option<FoundText>,
-    /// For outputs: where the lines a write touches lie (a tick prefetches them).
-    pub(crate) lines: Option<OutputLines>,
+    /// Where the lines a read or write touches lie (a tick prefetches them); `None` for a remote
+    /// actor's ports.
+    pub(crate) lines: Option<PortLines>,
 }
 
 impl PortInfo {
@@ -279,7 +280,7 @@ impl PortBinder<'_> {
             }),
             wire: None,
             text: None,
-            lines: None,
+            lines: Some(port.shared.lines()),
         });
     }
 

@@ -171,38 +171,46 @@ fn describe(address: Option<PortAddress>, direction: Direction) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Outputs
+// What a tick prefetches of a port
 
-/// Where the lines an output's write touches lie, taken once at spawn so that a tick can ask the
-/// processor for them a few actors ahead: with thousands of actors none is in the cache.
+/// Where the lines a port's read or write touches lie, taken once at spawn so that a tick can
+/// ask the processor for them a few actors ahead: with thousands of actors none is in the cache.
 #[derive(Clone, Copy)]
-pub(crate) struct OutputLines {
-    /// The ring's header and the taps' flag: every write reads both first.
-    pub(crate) first: [usize; 2],
-    /// The output (an `OutputShared<T>`), for `next_claim`.
-    shared: NonNull<()>,
-    next_claim: unsafe fn(NonNull<()>) -> usize,
+pub(crate) struct PortLines {
+    /// Lines every access reads first (0: none): an output's ring header, taps' flag and read
+    /// marks (its readers', which run right after it in a chain), an input's connection version
+    /// and read counter.
+    pub(crate) first: [usize; 3],
+    /// For an output: the output (an `OutputShared<T>`) and `next_claim_line::<T>`.
+    claim: Option<(NonNull<()>, NextClaim)>,
 }
+
+/// `next_claim_line::<T>`, with the output's type erased.
+type NextClaim = unsafe fn(NonNull<()>) -> usize;
 
 // SAFETY: the pointer is only read through `next_claim`, which loads the ring's atomic `latest`
 // and works out an address in its slot array: no value of `T` and nothing unsynchronised is
 // touched, so any thread may do it while the output lives.
-unsafe impl Send for OutputLines {}
+unsafe impl Send for PortLines {}
 // SAFETY: as above.
-unsafe impl Sync for OutputLines {}
+unsafe impl Sync for PortLines {}
 
-impl OutputLines {
-    /// Where the slot the next write claims lies (read from the ring's `latest`, so best asked
-    /// once its header arrived).
+impl PortLines {
+    /// For an output, where the slot its next write claims lies (read from the ring's
+    /// `latest`, so best asked once its header arrived).
     ///
     /// # Safety
-    /// The output must be alive: its actor's registry entry, which holds it, must be.
-    pub(crate) unsafe fn next_claim(&self) -> usize {
+    /// The port must be alive: its actor's registry entry, which holds it, must be.
+    pub(crate) unsafe fn next_claim(&self) -> Option<usize> {
+        let (shared, next) = self.claim?;
         // SAFETY: `shared` is the address of the `OutputShared<T>` these lines were taken from,
-        // alive by the caller's contract, and `next_claim` is `next_claim_line::<T>`.
-        unsafe { (self.next_claim)(self.shared) }
+        // alive by the caller's contract, and `next` is `next_claim_line::<T>`.
+        Some(unsafe { next(shared) })
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Outputs
 
 /// [`RingBuffer::next_claim_line`] of the `OutputShared<T>` at `shared`.
 ///
@@ -301,15 +309,15 @@ impl ReadMarks {
 }
 
 impl<T> OutputShared<T> {
-    /// What a tick prefetches of this output (see [`OutputLines`]).
-    pub(crate) fn lines(&self) -> OutputLines {
-        OutputLines {
+    /// What a tick prefetches of this output (see [`PortLines`]).
+    pub(crate) fn lines(&self) -> PortLines {
+        PortLines {
             first: [
                 self.ring.header_line(),
                 &self.taps.active as *const AtomicBool as usize,
+                &*self.reads as *const ReadMarks as usize,
             ],
-            shared: NonNull::from(self).cast(),
-            next_claim: next_claim_line::<T>,
+            claim: Some((NonNull::from(self).cast(), next_claim_line::<T>)),
         }
     }
 
@@ -611,6 +619,19 @@ fn queue_tap<T: Send + Sync + 'static>(queue: Arc<ValueQueue<T>>) -> Tap<T> {
 }
 
 impl<T> InputShared<T> {
+    /// What a tick prefetches of this input (see [`PortLines`]): every read checks `version`
+    /// and counts in `reads`.
+    pub(crate) fn lines(&self) -> PortLines {
+        PortLines {
+            first: [
+                &self.version as *const AtomicU64 as usize,
+                &self.reads as *const AtomicU64 as usize,
+                0,
+            ],
+            claim: None,
+        }
+    }
+
     /// The actor and port this input is: a local actor's, or a remote one's it stands for.
     pub(crate) fn address(&self) -> Option<PortAddress> {
         match &self.target {

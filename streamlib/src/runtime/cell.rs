@@ -23,13 +23,13 @@ use super::tick::Fault;
 use crate::actor::{find_port, ActorConfig, Arrived, FaultPolicy, PortInfo, Process};
 use crate::clock::Tick;
 use crate::error::{Error, StopRequest};
-use crate::port::{ActorKey, Direction, OutputLines};
+use crate::port::{ActorKey, Direction, PortLines};
 use crate::registry::{EntryHot, HoldsEntry, RegistryEntry};
 use crate::uri::ActorUri;
 
-/// Most outputs of an actor whose lines a tick prefetches (three lines each); an actor with more
-/// has the first ones fetched.
-const PREFETCHED_OUTPUTS: usize = 2;
+/// Most ports of an actor whose lines a tick prefetches (two lines each, and an output's next
+/// slot); an actor with more has the first ones fetched, inputs first.
+const PREFETCHED_PORTS: usize = 4;
 
 /// A deferred end of a self-stop: what the runtime still has to do after `on_stop` ran.
 pub(crate) type Finish = Box<dyn FnOnce() + Send>;
@@ -61,12 +61,12 @@ pub(crate) struct RuntimeCell {
     finish: Mutex<Option<Finish>>,
     /// For `#[actor(on = "input")]`: whether a value arrived on that input.
     trigger: Option<Arrived>,
-    /// Where the actor's state (the user's struct) lies, 0 if it takes no memory: what a tick
-    /// asks the processor for ahead of running it.
-    actor_at: usize,
-    /// Where the lines its outputs' writes touch lie: with thousands of writing actors, a tick
-    /// that asks for them a few actors ahead costs almost half less (BENCHMARKS.md).
-    port_lines: Box<[OutputLines]>,
+    /// Where the actor's state (the user's struct) starts and where its second line lies, if it
+    /// spans one (0: none): what a tick asks the processor for ahead of running it.
+    actor_at: [usize; 2],
+    /// Where the lines its ports' reads and writes touch lie: with thousands of writing actors,
+    /// a tick that asks for them a few actors ahead costs almost half less (BENCHMARKS.md).
+    port_lines: Box<[PortLines]>,
 }
 
 /// What a tick reads and writes of an actor, placed in the dense arena of `hot.rs` beside the
@@ -198,14 +198,18 @@ impl RuntimeCell {
             .and_then(|name| find_port(&ports, name, Direction::Input))
             .and_then(|p| p.arrived.clone());
         let actor_at = match std::mem::size_of_val(&*actor) {
-            0 => 0,
-            _ => &*actor as *const (dyn Process + Send) as *const u8 as usize,
+            0 => [0, 0],
+            size => {
+                let at = &*actor as *const (dyn Process + Send) as *const u8 as usize;
+                // The last byte of its first 128: on the next line if the state spans one.
+                let last = at + size.min(128) - 1;
+                [at, if last / 64 != at / 64 { last } else { 0 }]
+            }
         };
         let port_lines = ports
             .iter()
-            .filter(|p| p.direction == Direction::Output)
             .filter_map(|p| p.lines)
-            .take(PREFETCHED_OUTPUTS)
+            .take(PREFETCHED_PORTS)
             .collect();
         let hot = HOT.place(Hot {
             state: ActorLock::new(CellState {
@@ -240,15 +244,15 @@ impl RuntimeCell {
         }
     }
 
-    /// Where the actor's state lay at spawn (0 if it takes no memory); after a stop, an address
-    /// of nothing in particular: only ever a prefetch hint.
-    pub(crate) fn actor_address(&self) -> usize {
+    /// Where the first two lines of the actor's state lay at spawn (0: none); after a stop,
+    /// addresses of nothing in particular: only ever prefetch hints.
+    pub(crate) fn actor_lines(&self) -> [usize; 2] {
         self.actor_at
     }
 
-    /// Where the lines its outputs' writes touch lie: only ever prefetch hints. Each output is
+    /// Where the lines its ports' reads and writes touch lie: only ever prefetch hints. Each port
     /// alive while this cell is (its registry entry holds it).
-    pub(crate) fn port_lines(&self) -> &[OutputLines] {
+    pub(crate) fn port_lines(&self) -> &[PortLines] {
         &self.port_lines
     }
 

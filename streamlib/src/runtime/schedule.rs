@@ -10,13 +10,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use super::cell::{prefetch, Hot, RuntimeCell};
-use crate::port::{ActorKey, OutputLines};
+use crate::port::{ActorKey, PortLines};
 
 /// Where an actor's [`Hot`] and its state lie.
 struct HotPtr {
     hot: std::ptr::NonNull<Hot>,
-    /// [`RuntimeCell::actor_address`].
-    actor: usize,
+    /// [`RuntimeCell::actor_lines`].
+    actor: [usize; 2],
     /// Its range in `Schedule::lines`.
     lines: (u32, u32),
     /// Its first same-clock successor (the one a chain runs next on the same thread), or
@@ -38,7 +38,7 @@ pub(crate) struct Schedule {
     /// cell, so that it walks the arena and nothing else.
     hot: Box<[HotPtr]>,
     /// Every actor's [`RuntimeCell::port_lines`], end to end.
-    lines: Box<[OutputLines]>,
+    lines: Box<[PortLines]>,
     pub(crate) successors: Vec<Vec<u32>>,
     pub(crate) predecessors: Vec<u32>,
     pub(crate) roots: Vec<u32>,
@@ -123,7 +123,7 @@ impl Schedule {
                 lines.extend_from_slice(cell.port_lines());
                 HotPtr {
                     hot: cell.hot_ptr(),
-                    actor: cell.actor_address(),
+                    actor: cell.actor_lines(),
                     lines: (start, lines.len() as u32),
                     next: successors.first().copied().unwrap_or(u32::MAX),
                 }
@@ -165,12 +165,16 @@ impl Schedule {
     fn prefetch_one(&self, node: u32) {
         self.hot(node).prefetch();
         let at = &self.hot[node as usize];
-        if at.actor != 0 {
-            prefetch(at.actor as *const u8);
-        }
-        for output in self.outputs(node) {
-            for line in output.first {
+        for line in at.actor {
+            if line != 0 {
                 prefetch(line as *const u8);
+            }
+        }
+        for port in self.ports(node) {
+            for line in port.first {
+                if line != 0 {
+                    prefetch(line as *const u8);
+                }
             }
         }
     }
@@ -179,14 +183,16 @@ impl Schedule {
     /// asked a few actors after [`prefetch`](Self::prefetch) asked for the header.
     #[inline]
     pub(crate) fn prefetch_claims(&self, node: u32) {
-        for output in self.outputs(node) {
-            // SAFETY: the output belongs to `nodes[node]`, which this schedule keeps alive, and
-            // its registry entry holds the output (`RuntimeCell::port_lines`).
-            prefetch(unsafe { output.next_claim() } as *const u8);
+        for port in self.ports(node) {
+            // SAFETY: the port belongs to `nodes[node]`, which this schedule keeps alive, and its
+            // registry entry holds the port (`RuntimeCell::port_lines`).
+            if let Some(line) = unsafe { port.next_claim() } {
+                prefetch(line as *const u8);
+            }
         }
     }
 
-    fn outputs(&self, node: u32) -> &[OutputLines] {
+    fn ports(&self, node: u32) -> &[PortLines] {
         let (start, end) = self.hot[node as usize].lines;
         &self.lines[start as usize..end as usize]
     }
