@@ -50,9 +50,10 @@
 //! order, and the thread running a tick asks for them and for each actor's state a few actors
 //! ahead; allocated with the actor's other data they lay a 4 KiB page or two apart, and with
 //! 10,000 actors each one paid a page walk. The actors' own data (their ports, the values they
-//! write) stays where the global allocator puts it; the tick asks for the lines their outputs'
-//! writes touch too (`port::PortLines`: the ring's header 8 actors ahead, the slot the write
-//! claims 4 ahead), and an allocator that backs the heap with huge pages (mimalloc, where
+//! write) stays where the global allocator puts it; the tick asks for the lines their ports'
+//! reads and writes touch too (`port::PortLines`: an output's ring header and read marks and an
+//! input's counters 8 actors ahead, with the first successor a chain runs next; the slot a
+//! write claims 4 ahead), and an allocator that backs the heap with huge pages (mimalloc, where
 //! transparent huge pages are enabled) takes their page walks off as well
 //! (`benches/scheduler_hugepages.rs`, BENCHMARKS.md).
 //!

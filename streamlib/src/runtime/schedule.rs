@@ -149,8 +149,8 @@ impl Schedule {
     }
 
     /// Asks the processor for what running `node` touches first: its two hot lines, the first
-    /// line of its state and the first lines of its outputs' writes (with thousands of actors,
-    /// none of it is in the cache).
+    /// lines of its state and of its ports' reads and writes (with thousands of actors, none of
+    /// it is in the cache); the same for the successor its chain runs next on this thread.
     #[inline]
     pub(crate) fn prefetch(&self, node: u32) {
         self.prefetch_one(node);

@@ -42,8 +42,8 @@ mod sync {
 }
 
 /// How many roots ahead of the one it runs a thread asks the processor for a root's `Hot`, its
-/// state and its outputs' ring headers; at half the distance, for the slot each output's write
-/// will claim (found in the header by then).
+/// state and its ports' first lines (and those of the successor its chain runs next); at half
+/// the distance, for the slot each output's write will claim (found in the header by then).
 const PREFETCH_AHEAD: usize = 8;
 
 /// `pending` of an actor that ran this tick.
