@@ -269,14 +269,18 @@ struct Taps<T> {
 /// for a read or two (its count of readers is read without synchronising); a mark that races
 /// then can be lost or counted twice, so `overwritten_unread` can be off by about one around a
 /// connection. Marks never affect which values are delivered.
+///
+/// `repr(C)`, the counts first: a read touches them and one entry, and the first cache line
+/// (the one a tick asks for ahead, see [`PortLines`]) holds them with six of the eight entries.
 #[derive(Default)]
+#[repr(C)]
 struct ReadMarks {
-    /// Per entry, the newest sequence number read among those `≡ entry (mod RECENT_MARKS)`.
-    recent: [AtomicU64; RECENT_MARKS],
-    /// Distinct values read by at least one input.
-    values: AtomicU64,
     /// Inputs currently connected.
     readers: AtomicUsize,
+    /// Distinct values read by at least one input.
+    values: AtomicU64,
+    /// Per entry, the newest sequence number read among those `≡ entry (mod RECENT_MARKS)`.
+    recent: [AtomicU64; RECENT_MARKS],
 }
 
 /// Entries of [`ReadMarks::recent`].
@@ -619,8 +623,10 @@ fn queue_tap<T: Send + Sync + 'static>(queue: Arc<ValueQueue<T>>) -> Tap<T> {
 }
 
 impl<T> InputShared<T> {
-    /// What a tick prefetches of this input (see [`PortLines`]): every read checks `version`
-    /// and counts in `reads`.
+    /// What a tick prefetches of this input (see [`PortLines`]): every read of a single input
+    /// checks `version` and counts in `reads` (a queued input reads its queue instead, and an
+    /// input set counts in its members, made at connect: for those the lines are hints that
+    /// may miss).
     pub(crate) fn lines(&self) -> PortLines {
         PortLines {
             first: [

@@ -9,8 +9,8 @@
 //! wait is rare and waits for user code (`process`, `on_stop`) that runs for much longer.
 //! 10,000 empty actors at 60 Hz: a locked instruction less per actor-tick (BENCHMARKS.md).
 //!
-//! [`ActorLock`] is a [`lock_api::Mutex`](parking_lot::lock_api::Mutex) over [`RawActorLock`], with the same guards and timed
-//! `try_lock_until` as `parking_lot`'s.
+//! [`ActorLock`] is a [`lock_api::Mutex`](parking_lot::lock_api::Mutex) over
+//! [`RawActorLock`], with the same guards and timed `try_lock_until` as `parking_lot`'s.
 
 // Under loom only the model below uses the raw lock (the cell takes parking_lot's).
 #![cfg_attr(loom, allow(dead_code))]

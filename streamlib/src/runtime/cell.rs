@@ -27,9 +27,19 @@ use crate::port::{ActorKey, Direction, PortLines};
 use crate::registry::{EntryHot, HoldsEntry, RegistryEntry};
 use crate::uri::ActorUri;
 
-/// Most ports of an actor whose lines a tick prefetches (two lines each, and an output's next
-/// slot); an actor with more has the first ones fetched, inputs first.
-const PREFETCHED_PORTS: usize = 4;
+/// Most inputs, and most outputs, of an actor whose lines a tick prefetches (two lines an input,
+/// three an output and its next slot); an actor with more has the first ones fetched.
+const PREFETCHED_PORTS: usize = 2;
+
+/// Where the first two cache lines of a state of `size` bytes at `at` lie: `[at, the next
+/// line]`, the second 0 if the state ends in its first line, both 0 for a state of no size.
+fn state_lines(at: usize, size: usize) -> [usize; 2] {
+    match size {
+        0 => [0, 0],
+        _ if at % 64 + size > 64 => [at, (at | 63) + 1],
+        _ => [at, 0],
+    }
+}
 
 /// A deferred end of a self-stop: what the runtime still has to do after `on_stop` ran.
 pub(crate) type Finish = Box<dyn FnOnce() + Send>;
@@ -197,19 +207,17 @@ impl RuntimeCell {
             .on
             .and_then(|name| find_port(&ports, name, Direction::Input))
             .and_then(|p| p.arrived.clone());
-        let actor_at = match std::mem::size_of_val(&*actor) {
-            0 => [0, 0],
-            size => {
-                let at = &*actor as *const (dyn Process + Send) as *const u8 as usize;
-                // The last byte of its first 128: on the next line if the state spans one.
-                let last = at + size.min(128) - 1;
-                [at, if last / 64 != at / 64 { last } else { 0 }]
-            }
+        let at = &*actor as *const (dyn Process + Send) as *const u8 as usize;
+        let actor_at = state_lines(at, std::mem::size_of_val(&*actor));
+        let lines_of = |direction| {
+            ports
+                .iter()
+                .filter(move |p| p.direction == direction)
+                .filter_map(|p| p.lines)
+                .take(PREFETCHED_PORTS)
         };
-        let port_lines = ports
-            .iter()
-            .filter_map(|p| p.lines)
-            .take(PREFETCHED_PORTS)
+        let port_lines = lines_of(Direction::Input)
+            .chain(lines_of(Direction::Output))
             .collect();
         let hot = HOT.place(Hot {
             state: ActorLock::new(CellState {
@@ -451,6 +459,32 @@ impl RuntimeCell {
         if fault.error.is_none() && fault.policy == FaultPolicy::Stop {
             self.stop_locked(state);
         }
+    }
+}
+
+#[cfg(test)]
+mod state_lines {
+    use super::state_lines;
+
+    #[test]
+    fn a_state_is_fetched_by_the_lines_it_starts_on_and_spans_into() {
+        assert_eq!(
+            state_lines(0x1000, 0),
+            [0, 0],
+            "no memory, nothing to fetch"
+        );
+        assert_eq!(state_lines(0x1000, 64), [0x1000, 0]);
+        assert_eq!(
+            state_lines(0x1010, 48),
+            [0x1010, 0],
+            "ends at the line's last byte"
+        );
+        assert_eq!(state_lines(0x1010, 49), [0x1010, 0x1040]);
+        assert_eq!(
+            state_lines(0x1030, 200),
+            [0x1030, 0x1040],
+            "a large state: its first two lines"
+        );
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! The domain's thread waits for the clock's next tick, rebuilds the schedule if an actor or a
 //! connection of the clock changed, splits the tick's roots into chunks by their measured cost,
-//! queues all chunks but the first for the pool and runs the first itself, then waits for the
+//! queues all chunks but the costliest for the pool and runs that one itself, then waits for the
 //! tick to finish. It never runs jobs of other clocks. Work that fits on one thread (most ticks
 //! of a light pipeline) runs entirely here, with no wake-up; heavy independent branches run
 //! side by side.
@@ -195,12 +195,12 @@ impl Domain {
         ))
     }
 
-    /// Runs one tick: chunks of roots by cost, all but the first queued for the pool; then
+    /// Runs one tick: chunks of roots by cost, all but the costliest queued for the pool; then
     /// this thread helps with the tick's queued work until it is done.
     fn execute(&self, run: &Arc<TickRun>, me: usize) {
         let push = self.pool.outside();
-        let first = self.queue_chunks(run);
-        run.run_roots(first, &push);
+        let kept = self.queue_chunks(run);
+        run.run_roots(kept, &push);
         let completed = run.help_until_done(&push, |run| {
             self.interrupt.is_fired() || !self.owns(me) || run.stuck_on_stopped_actor()
         });

@@ -11,7 +11,7 @@
 //! ready when all its upstreams on the same clock have finished this tick, so a value written
 //! upstream at tick N is read downstream at tick N. The roots are split into chunks of about
 //! equal *measured* cost (each worth at least 0.5 ms, at most one per worker plus the clock's
-//! thread); the clock's thread runs the first chunk and the pool's workers take the others, so
+//! thread); the clock's thread runs the costliest chunk and the pool's workers take the others, so
 //! independent branches run side by side while a light pipeline runs entirely on the clock's
 //! thread with no wake-up. A chain runs back to back on one thread; further successors made
 //! ready go to the tick's own queue, which idle workers steal from and the clock's thread drains

@@ -19,8 +19,8 @@ struct HotPtr {
     actor: [usize; 2],
     /// Its range in `Schedule::lines`.
     lines: (u32, u32),
-    /// Its first same-clock successor (the one a chain runs next on the same thread), or
-    /// `u32::MAX`.
+    /// Its first same-clock successor without a thread of its own (the one a chain runs next on
+    /// the same thread, when it is ready then), or `u32::MAX`.
     next: u32,
 }
 
@@ -125,7 +125,11 @@ impl Schedule {
                     hot: cell.hot_ptr(),
                     actor: cell.actor_lines(),
                     lines: (start, lines.len() as u32),
-                    next: successors.first().copied().unwrap_or(u32::MAX),
+                    next: successors
+                        .iter()
+                        .copied()
+                        .find(|&s| !nodes[s as usize].hot().is_dedicated())
+                        .unwrap_or(u32::MAX),
                 }
             })
             .collect();
