@@ -159,7 +159,14 @@ unsafe impl RawMutexTimed for RawActorLock {
     type Instant = Instant;
 
     fn try_lock_for(&self, timeout: Duration) -> bool {
-        self.try_lock_until(super::cell::deadline(timeout))
+        match Instant::now().checked_add(timeout) {
+            Some(until) => self.try_lock_until(until),
+            // A timeout past what an `Instant` holds: wait as long as it takes.
+            None => {
+                self.take();
+                true
+            }
+        }
     }
 
     fn try_lock_until(&self, until: Instant) -> bool {

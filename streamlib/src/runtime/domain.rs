@@ -199,6 +199,7 @@ impl Domain {
     /// this thread helps with the tick's queued work until it is done.
     fn execute(&self, run: &Arc<TickRun>, me: usize) {
         let push = self.pool.outside();
+        run.enter();
         let kept = self.queue_chunks(run);
         run.run_roots(kept, &push);
         let completed = run.help_until_done(&push, |run| {

@@ -226,7 +226,8 @@ impl TickRun {
     }
 
     /// Marks this thread as running actors of this tick: values they write travel to other
-    /// processes stamped with it. Once per job, not per actor (a job runs actors of one tick).
+    /// processes stamped with it. Called where a thread takes up work of this tick (`drain`,
+    /// the domain's `execute`, a dedicated thread), not per actor: a job runs actors of one tick.
     pub(crate) fn enter(&self) {
         crate::wire::set_current_stamp(crate::wire::Stamp {
             frame_number: self.tick.frame_number,
@@ -344,7 +345,6 @@ impl TickRun {
 
     /// Runs the roots `range`, each with the chain it makes ready.
     pub(crate) fn run_roots(self: &Arc<Self>, range: Range<u32>, push: &Push<'_>) {
-        self.enter();
         let (mut now, mut completed) = (stopwatch::now(), 0);
         let roots = &self.schedule.roots[..range.end as usize];
         for index in range.start as usize..roots.len() {
