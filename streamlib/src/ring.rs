@@ -224,12 +224,8 @@ impl<T> RingBuffer<T> {
     /// Where the state of the slot the next one-writer write claims lies: the one after the
     /// published slot (the oldest), unless a reader is still inside it. A hint for a prefetch.
     pub(crate) fn next_claim_line(&self) -> usize {
-        let slots = &self.header.slots;
-        let next = match self.index(self.header.latest.load(Ordering::Relaxed)) + 1 {
-            wrapped if wrapped >= slots.len() => 0,
-            next => next,
-        };
-        &slots[next].state as *const _ as usize
+        let published = self.index(self.header.latest.load(Ordering::Relaxed));
+        &self.header.slots[self.after(published, 1)].state as *const _ as usize
     }
 
     /// Slots of a [`RingBuffer::default`].
@@ -364,11 +360,7 @@ impl<T> RingBuffer<T> {
         let count = self.header.slots.len();
         let published = self.index(expected);
         for offset in 1..count {
-            // `published + offset` wrapped into `0..count`, without a division.
-            let candidate = match published + offset {
-                wrapped if wrapped >= count => wrapped - count,
-                candidate => candidate,
-            };
+            let candidate = self.after(published, offset);
             let state = &self.header.slots[candidate].state;
             // The one writer's claim leaves the word at 0: it only has to learn, with a
             // read-modify-write that readers' counts synchronise with, that no reader is inside
@@ -470,6 +462,15 @@ impl<T> RingBuffer<T> {
     #[inline]
     fn next_latest(&self, expected: u64, slot: usize) -> u64 {
         (((expected >> self.header.shift) + 1) << self.header.shift) | slot as u64
+    }
+
+    /// The slot `offset` (below the slot count) after `slot`, wrapped, without a division.
+    #[inline]
+    fn after(&self, slot: usize, offset: usize) -> usize {
+        match slot + offset {
+            wrapped if wrapped >= self.header.slots.len() => wrapped - self.header.slots.len(),
+            next => next,
+        }
     }
 
     fn index(&self, latest: u64) -> usize {

@@ -381,10 +381,9 @@ impl Histogram {
     #[inline]
     fn record_in_windows(&self, octave: usize, shift: u32) {
         // The common case first: a window of this power of two with room in the lane.
-        let tag = (octave as u64 + 1) << WINDOW_OCTAVE_SHIFT;
         for slot in std::iter::once(&self.window).chain(&self.older) {
             let counts = slot.load(Ordering::Relaxed);
-            if counts & WINDOW_TAG == tag && (counts >> shift) & LANE_MAX != LANE_MAX {
+            if has_room(counts, octave, shift) {
                 slot.store(counts + (1 << shift), Ordering::Relaxed);
                 return;
             }
@@ -408,10 +407,7 @@ impl Histogram {
         let (slot, counts, _) = fewest.expect("there are windows");
         // A reader between this store and the flush's may miss the counts moving out (counted
         // late, as with any flush), never count one twice for good.
-        slot.store(
-            ((octave as u64 + 1) << WINDOW_OCTAVE_SHIFT) + (1 << shift),
-            Ordering::Relaxed,
-        );
+        slot.store(new_window(octave, shift), Ordering::Relaxed);
         self.flush(counts, true);
     }
 
@@ -421,10 +417,9 @@ impl Histogram {
         loop {
             // A value of another power of two, or a full lane, starts a new window; the thread
             // whose swap succeeds owns the old window's counts and adds them to the buckets.
-            let starts_anew =
-                window_octave(window) != Some(octave) || (window >> shift) & LANE_MAX == LANE_MAX;
+            let starts_anew = !has_room(window, octave, shift);
             let next = if starts_anew {
-                ((octave as u64 + 1) << WINDOW_OCTAVE_SHIFT) + (1 << shift)
+                new_window(octave, shift)
             } else {
                 window + (1 << shift)
             };
@@ -447,8 +442,9 @@ impl Histogram {
 
     /// Adds the counts of a window taken out of `window` to their buckets (saturating). With
     /// `one_writer` (see [`record_nanos_one_writer`](Self::record_nanos_one_writer)) with plain
-    /// loads and stores: an empty actor's times straddle two powers of two, so it flushes on most ticks,
-    /// and eight locked updates there were a third of the scheduler's cost per actor.
+    /// loads and stores: an empty actor's times straddle two powers of two, so it flushes on
+    /// most ticks, and eight locked updates there were a third of the scheduler's cost per
+    /// actor.
     fn flush(&self, window: u64, one_writer: bool) {
         let Some(octave) = window_octave(window) else {
             return;
@@ -608,6 +604,23 @@ const LANE_MAX: u64 = (1 << LANE_BITS) - 1;
 const WINDOW_OCTAVE_SHIFT: u32 = 56;
 /// The bits of a window that name its octave.
 const WINDOW_TAG: u64 = !0 << WINDOW_OCTAVE_SHIFT;
+
+/// Whether `window` counts `octave` and the lane at `shift` can take one more value.
+#[inline]
+fn has_room(window: u64, octave: usize, shift: u32) -> bool {
+    window & WINDOW_TAG == window_tag(octave) && (window >> shift) & LANE_MAX != LANE_MAX
+}
+
+/// A window of `octave` holding one value, in the lane at `shift`.
+fn new_window(octave: usize, shift: u32) -> u64 {
+    window_tag(octave) + (1 << shift)
+}
+
+/// The top bits of a window that counts `octave` (the octave + 1; 0 is an empty window).
+#[inline]
+fn window_tag(octave: usize) -> u64 {
+    (octave as u64 + 1) << WINDOW_OCTAVE_SHIFT
+}
 
 /// The octave a window counts, if any.
 fn window_octave(window: u64) -> Option<usize> {

@@ -168,18 +168,9 @@ impl Schedule {
     #[inline]
     fn prefetch_one(&self, node: u32) {
         self.hot(node).prefetch();
-        let at = &self.hot[node as usize];
-        for line in at.actor {
-            if line != 0 {
-                prefetch(line as *const u8);
-            }
-        }
+        prefetch_lines(&self.hot[node as usize].actor);
         for port in self.ports(node) {
-            for line in port.first {
-                if line != 0 {
-                    prefetch(line as *const u8);
-                }
-            }
+            prefetch_lines(&port.first);
         }
     }
 
@@ -196,6 +187,7 @@ impl Schedule {
         }
     }
 
+    /// Where `node`'s ports' lines are (see [`RuntimeCell::port_lines`]).
     fn ports(&self, node: u32) -> &[PortLines] {
         let (start, end) = self.hot[node as usize].lines;
         &self.lines[start as usize..end as usize]
@@ -224,6 +216,16 @@ impl Schedule {
     #[cfg(test)]
     pub(crate) fn order(&self) -> Vec<String> {
         self.nodes.iter().map(|n| n.entry.uri.to_string()).collect()
+    }
+}
+
+/// Asks for each of `lines` (addresses; 0 stands for none).
+#[inline]
+fn prefetch_lines(lines: &[usize]) {
+    for &line in lines {
+        if line != 0 {
+            prefetch(line as *const u8);
+        }
     }
 }
 
