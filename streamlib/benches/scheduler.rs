@@ -21,10 +21,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode};
-use streamlib::{
-    Actor, Input, InputRef, Output, OutputRef, PortBinder, Process, ProcessResult, Rate, Runtime,
-    SoftwareClock, Tick,
-};
+use streamlib::prelude::*;
+use streamlib::{OutputRef, Rate, Runtime, SoftwareClock};
 
 #[path = "support/cpu.rs"]
 mod cpu;
@@ -33,20 +31,11 @@ use cpu::cpu_time;
 const WINDOW: Duration = Duration::from_millis(100);
 
 /// An actor with the least work a real one does: write one value per tick.
+#[actor]
 #[derive(Default)]
 struct Idle {
+    #[output]
     value: Output<u64>,
-}
-
-impl Actor for Idle {
-    type Inputs = ();
-    type Outputs = OutputRef<u64>;
-    fn class_name() -> &'static str {
-        "Idle"
-    }
-    fn bind_ports(&self, p: &mut PortBinder<'_>) -> ((), OutputRef<u64>) {
-        ((), p.output("value", &self.value))
-    }
 }
 
 impl Process for Idle {
@@ -57,19 +46,9 @@ impl Process for Idle {
 }
 
 /// An actor that does nothing: what scheduling one costs, and nothing else.
+#[actor]
 #[derive(Default)]
-struct Empty;
-
-impl Actor for Empty {
-    type Inputs = ();
-    type Outputs = ();
-    fn class_name() -> &'static str {
-        "Empty"
-    }
-    fn bind_ports(&self, _: &mut PortBinder<'_>) -> ((), ()) {
-        ((), ())
-    }
-}
+struct Empty {}
 
 impl Process for Empty {
     fn process(&mut self, _tick: &Tick) -> ProcessResult {
@@ -78,21 +57,12 @@ impl Process for Empty {
 }
 
 /// Reads the newest value of its input each tick (the other half of a pair).
+#[actor]
 #[derive(Default)]
 struct Reader {
+    #[input]
     value: Input<u64>,
     sum: u64,
-}
-
-impl Actor for Reader {
-    type Inputs = InputRef<u64>;
-    type Outputs = ();
-    fn class_name() -> &'static str {
-        "Reader"
-    }
-    fn bind_ports(&self, p: &mut PortBinder<'_>) -> (InputRef<u64>, ()) {
-        (p.input("value", &self.value), ())
-    }
 }
 
 impl Process for Reader {
@@ -211,7 +181,7 @@ fn measure_pairs(
             let reader = rt
                 .spawn_on(Reader::default(), &format!("r{i}"), clock)
                 .unwrap();
-            streamlib::connect(&writer.outputs, &reader.inputs).unwrap();
+            streamlib::connect(&writer.outputs.value, &reader.inputs.value).unwrap();
         }
     });
 }
@@ -299,24 +269,13 @@ fn scheduler_cost(c: &mut Criterion) {
 }
 
 /// One link of a chain: spins `work` per tick, passes a value on.
+#[actor]
 struct Busy {
-    input: Input<u64>,
+    #[input]
+    value: Input<u64>,
+    #[output(name = "value")]
     output: Output<u64>,
     work: Duration,
-}
-
-impl Actor for Busy {
-    type Inputs = InputRef<u64>;
-    type Outputs = OutputRef<u64>;
-    fn class_name() -> &'static str {
-        "Busy"
-    }
-    fn bind_ports(&self, p: &mut PortBinder<'_>) -> (InputRef<u64>, OutputRef<u64>) {
-        (
-            p.input("value", &self.input),
-            p.output("value", &self.output),
-        )
-    }
 }
 
 impl Process for Busy {
@@ -326,7 +285,7 @@ impl Process for Busy {
             std::hint::spin_loop();
         }
         let v = self
-            .input
+            .value
             .read_latest()
             .map_or(tick.frame_number, |v| *v + 1);
         self.output.write(v);
@@ -349,15 +308,15 @@ fn parallel_chains(c: &mut Criterion) {
             let mut previous: Option<OutputRef<u64>> = None;
             for l in 0..length {
                 let actor = Busy {
-                    input: Input::new(),
+                    value: Input::new(),
                     output: Output::new(),
                     work: Duration::from_micros(work_us),
                 };
                 let handle = rt.spawn_on(actor, &format!("b{b}-{l}"), &clock).unwrap();
                 if let Some(previous) = previous.take() {
-                    streamlib::connect(&previous, &handle.inputs).unwrap();
+                    streamlib::connect(&previous, &handle.inputs.value).unwrap();
                 }
-                previous = Some(handle.outputs.clone());
+                previous = Some(handle.outputs.value.clone());
                 if l == 0 {
                     heads.push(handle);
                 }
