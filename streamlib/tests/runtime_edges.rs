@@ -3,9 +3,10 @@
 //! runtime at its edges", numbered as there) or of the scheduler's parallelism; every wait is
 //! bounded.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::thread;
+use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
@@ -14,11 +15,13 @@ use streamlib::{
     PortBinder, Process, ProcessResult, Rate, Runtime, SoftwareClock, SpawnOptions, Tick,
 };
 
-/// Counts its ticks; optionally holds a token (to see when the actor is dropped).
+/// Counts its ticks; optionally holds a token (to see when the actor is dropped) and notes the
+/// threads it ran on.
 #[derive(Default)]
 struct Counter {
     ticks: Arc<AtomicU64>,
     _token: Option<Arc<()>>,
+    threads: Option<Arc<Mutex<HashSet<ThreadId>>>>,
     value: Output<u64>,
 }
 
@@ -36,6 +39,9 @@ impl Actor for Counter {
 impl Process for Counter {
     fn process(&mut self, tick: &Tick) -> ProcessResult {
         self.ticks.fetch_add(1, Ordering::Relaxed);
+        if let Some(threads) = &self.threads {
+            threads.lock().insert(thread::current().id());
+        }
         self.value.write(tick.frame_number);
         Ok(())
     }
@@ -313,38 +319,62 @@ fn faults_stopping_many_actors_use_no_thread_per_fault() {
 }
 
 // 7. A clock's thread never runs another clock's work.
+//
+// The defect: a clock's thread, waiting for its own queued job, ran whatever the pool had queued,
+// 2 ms actors of a 100 Hz clock included, and its 1 kHz clock skipped ticks. What is asserted is
+// the cause, thread by thread (no slow actor ever ran on the thread that runs the fast clock's
+// chain), and, generously, the effect: the fast clock keeps most of its ticks. A tight bound on
+// skipped ticks would measure the machine (a sleeping loop alone skips 1-2 % of 1 kHz ticks on a
+// shared VM, a debug build of this pipeline 4-14 %), not the scheduler.
 #[test]
 fn a_fast_clock_is_not_slowed_by_a_slow_clocks_work() {
     let rt = Runtime::with_workers(1);
     let fast = clock(1000);
     let slow = clock(100);
+    let slow_threads = Arc::new(Mutex::new(HashSet::new()));
     // A source feeding three 2 ms actors: two of the three wait in the pool's queue each tick.
     let source = rt.spawn_on(Counter::default(), "source", &slow).unwrap();
     for i in 0..3 {
-        let sink = rt
-            .spawn_on(
-                sleeper(Duration::from_millis(2)),
-                &format!("slow{i}"),
-                &slow,
-            )
-            .unwrap();
+        let threads = slow_threads.clone();
+        let sleeper = Scripted::new(move |_| {
+            threads.lock().insert(thread::current().id());
+            thread::sleep(Duration::from_millis(2));
+            Ok(())
+        });
+        let sink = rt.spawn_on(sleeper, &format!("slow{i}"), &slow).unwrap();
         connect(&source.outputs, &sink.inputs).unwrap();
     }
-    // The fast clock fans out too, so its own thread has a queued job to wait for.
-    let c = Counter::default();
+    // The fast clock fans out too, so its own thread has a queued job to wait for. Its root, the
+    // only one, runs on the fast clock's own thread.
+    let fast_threads = Arc::new(Mutex::new(HashSet::new()));
+    let c = Counter {
+        threads: Some(fast_threads.clone()),
+        ..Counter::default()
+    };
     let ticks = c.ticks.clone();
     let handle = rt.spawn_on(c, "fast", &fast).unwrap();
     for i in 0..2 {
-        let sink = rt
-            .spawn_on(Scripted::new(|_| Ok(())), &format!("light{i}"), &fast)
-            .unwrap();
+        let light = Scripted::new(|_| Ok(()));
+        let sink = rt.spawn_on(light, &format!("light{i}"), &fast).unwrap();
         connect(&handle.outputs, &sink.inputs).unwrap();
     }
     thread::sleep(Duration::from_millis(1500));
     let stats = handle.stats();
+    rt.shutdown();
+    let (fast_threads, slow_threads) = (fast_threads.lock(), slow_threads.lock());
+    assert_eq!(
+        fast_threads.len(),
+        1,
+        "the fast root ran on {fast_threads:?}"
+    );
+    assert!(!slow_threads.is_empty(), "the slow actors never ran");
+    assert!(
+        fast_threads.is_disjoint(&slow_threads),
+        "a slow actor ran on the fast clock's thread {fast_threads:?} (slow ones ran on {slow_threads:?})"
+    );
     let total = ticks.load(Ordering::Relaxed) + stats.skipped_ticks;
     assert!(
-        stats.skipped_ticks * 10 < total,
+        stats.skipped_ticks * 3 < total,
         "the 1 kHz clock skipped {} of {total} ticks",
         stats.skipped_ticks
     );
