@@ -131,13 +131,15 @@ fn an_actor_stops_itself_at_once_without_a_fault() {
             within(Duration::from_secs(10), || !stopping.is_running()),
             "{dispatch:?}: still running"
         );
-        // Frames 0..=3 ran; `on_stop` ran right after the last, on the same thread.
-        assert_eq!(seen.calls_at_stop.load(Ordering::SeqCst), 4, "{dispatch:?}");
         assert!(within(Duration::from_secs(10), || rt
             .registry()
             .lookup("actor://local/Scripted/stopping")
             .unwrap()
             .is_none()));
+        // Four calls ran; `on_stop` ran right after the last, on the same thread. Checked only
+        // now: the actor is marked stopped just before its `on_stop` runs, and is unregistered
+        // after it.
+        assert_eq!(seen.calls_at_stop.load(Ordering::SeqCst), 4, "{dispatch:?}");
         thread::sleep(Duration::from_millis(30));
         assert_eq!(
             seen.calls.load(Ordering::SeqCst),
@@ -235,14 +237,20 @@ fn a_shutdown_that_began_first_is_no_fault() {
 fn run_for_shuts_the_runtime_down_after_the_duration() {
     let rt = Runtime::new();
     let steady = rt.spawn(Steady::default(), "steady").unwrap();
+    // Running before the wait begins: on a loaded machine the first tick can come later than
+    // the 100 ms below.
+    assert!(
+        within(Duration::from_secs(10), || steady
+            .outputs
+            .value
+            .read_latest()
+            .is_some()),
+        "it runs"
+    );
     let start = Instant::now();
     rt.run_for(Duration::from_millis(100)).unwrap();
     assert!(start.elapsed() >= Duration::from_millis(100));
     assert!(rt.is_shut_down() && !steady.is_running());
-    assert!(
-        steady.outputs.value.read_latest().is_some(),
-        "it ran meanwhile"
-    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Behaviour of the runtime with hand-written actors (no macros): scheduling order, broadcast
 //! ticks, faults, lifecycle, registry, dynamic wiring.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -123,8 +124,10 @@ impl Process for Faulty {
     }
 }
 
-/// Blocks in `process` for a long time.
-struct Stuck;
+/// Blocks in `process` for a long time; sets `entered` when a call begins.
+struct Stuck {
+    entered: Arc<AtomicBool>,
+}
 
 impl Actor for Stuck {
     type Inputs = ();
@@ -145,6 +148,7 @@ impl Actor for Stuck {
 
 impl Process for Stuck {
     fn process(&mut self, _tick: &Tick) -> ProcessResult {
+        self.entered.store(true, Ordering::Release);
         thread::sleep(Duration::from_secs(3));
         Ok(())
     }
@@ -249,17 +253,23 @@ fn every_actor_of_a_clock_gets_every_tick() {
 fn errors_and_panics_are_counted_and_the_actor_keeps_ticking() {
     let rt = Runtime::new();
     let calls = Arc::new(Mutex::new(0));
+    // A stop timeout far beyond any stall, so that the `stop` below cannot time out.
     let faulty = rt
-        .spawn(
+        .spawn_with(
             Faulty {
                 calls: calls.clone(),
             },
             "f",
+            SpawnOptions::new().stop_timeout(Duration::from_secs(10)),
         )
         .unwrap();
     wait_for("10 calls", || *calls.lock() >= 10);
-    let stats = faulty.stats();
     assert!(faulty.is_running());
+    // Stopped before its counters are read: a running actor's tick is counted just before its
+    // fault, so a snapshot taken meanwhile can hold one more tick than faults. Once `stop`
+    // returns `Ok`, no call is under way and every call's tick and fault are both counted.
+    faulty.stop().unwrap();
+    let stats = faulty.stats();
     assert!(stats.errors >= 4, "{stats:?}");
     assert!(stats.panics >= 4, "{stats:?}");
     assert_eq!(
@@ -345,15 +355,22 @@ fn stop_is_idempotent_bounded_and_unregisters() {
 #[test]
 fn stop_of_a_stuck_process_times_out_and_detaches() {
     let rt = Runtime::new();
+    let entered = Arc::new(AtomicBool::new(false));
     let stuck = rt
         .spawn_with(
-            Stuck,
+            Stuck {
+                entered: entered.clone(),
+            },
             "stuck",
             SpawnOptions::new().stop_timeout(Duration::from_millis(100)),
         )
         .unwrap();
     let (other, log) = sink(&rt, "other");
-    thread::sleep(Duration::from_millis(100));
+    // Stopped only once it is inside its 3 s `process` call (a fixed sleep here could stop it
+    // before its first tick on a loaded machine, and then the stop would not time out).
+    wait_for("the stuck actor to enter process", || {
+        entered.load(Ordering::Acquire)
+    });
     let err = stuck.stop().unwrap_err();
     assert!(matches!(err, Error::StopTimeout { .. }), "{err}");
     assert!(err.to_string().contains("actor://local/Stuck/stuck"));

@@ -116,13 +116,6 @@ fn within(within: Duration, mut done: impl FnMut() -> bool) -> bool {
     done()
 }
 
-fn sleeper(every_call: Duration) -> Scripted {
-    Scripted::new(move |_| {
-        thread::sleep(every_call);
-        Ok(())
-    })
-}
-
 // 1. Stopping dedicated actors while their clock ticks stalls nothing and leaks nothing.
 #[test]
 fn stopping_dedicated_actors_while_ticking_neither_stalls_nor_leaks() {
@@ -188,25 +181,48 @@ fn a_detached_stuck_actor_does_not_freeze_its_clock() {
 // 3. Shutdown waits about one stop timeout in all, not one per stuck actor.
 #[test]
 fn shutdown_is_bounded_by_one_timeout_not_their_sum() {
+    /// Each actor's stop timeout.
+    const TIMEOUT: Duration = Duration::from_millis(500);
+    /// How long shutdown then waits for the threads of detached actors (the runtime's
+    /// `SHUTDOWN_JOIN`).
+    const SHUTDOWN_JOIN: Duration = Duration::from_secs(1);
+    /// Stuck actors: their timeouts summed (6 s) are far above the bound below.
+    const STUCK: usize = 12;
     let rt = Runtime::with_workers(2);
-    for i in 0..6 {
-        let options = SpawnOptions::new()
-            .clock(&clock(100))
-            .stop_timeout(Duration::from_millis(500));
+    let inside = Arc::new(AtomicUsize::new(0));
+    for i in 0..STUCK {
+        let options = SpawnOptions::new().clock(&clock(100)).stop_timeout(TIMEOUT);
         let options = if i % 2 == 0 {
             options.dispatch(Dispatch::Dedicated)
         } else {
             options
         };
-        rt.spawn_with(sleeper(Duration::from_secs(3)), &format!("s{i}"), options)
-            .unwrap();
+        let entered = inside.clone();
+        let mut first = true;
+        let actor = Scripted::new(move |_| {
+            if std::mem::take(&mut first) {
+                entered.fetch_add(1, Ordering::Release);
+            }
+            thread::sleep(Duration::from_secs(3));
+            Ok(())
+        });
+        rt.spawn_with(actor, &format!("s{i}"), options).unwrap();
     }
-    thread::sleep(Duration::from_millis(100)); // every one inside its call
+    // Every actor has a thread to itself (its own if dedicated, else its clock's: a lone pool
+    // actor runs on its clock's thread), so all of them get inside their 3 s call at once.
+    assert!(
+        within(Duration::from_secs(10), || inside.load(Ordering::Acquire)
+            == STUCK),
+        "only {} of {STUCK} actors got inside their call",
+        inside.load(Ordering::Acquire)
+    );
     let started = Instant::now();
     rt.shutdown();
     let took = started.elapsed();
-    // One timeout (500 ms) plus joining; their sum would be 3 s.
-    assert!(took < Duration::from_secs(2), "shutdown took {took:?}");
+    // One timeout (500 ms), then joining the stuck threads (1 s), plus 1 s of slack for a loaded
+    // machine; their sum would be 6 s.
+    let bound = TIMEOUT + SHUTDOWN_JOIN + Duration::from_secs(1);
+    assert!(took < bound, "shutdown took {took:?}");
     assert!(rt.registry().is_empty());
 }
 
