@@ -9,7 +9,8 @@
 //! and returns at once — the scheduler's own cost per actor-tick, the floor's exact counterpart
 //! (`streamlib_empty_2_workers`). And N actors as N/2 pairs, an `Idle` writer feeding a `Reader`
 //! that reads the newest value each tick (`streamlib_pairs_2_workers`): half the actors are no
-//! root of the tick but run right after their writer, the shape of a chain.
+//! root of the tick but run right after their writer, the shape of a chain. And N actors as N/4
+//! writers with three `Reader`s each (`streamlib_fan_out_2_workers`): the shape of a fan-out.
 //!
 //! Each "iteration" sleeps 100 ms of wall time and reports the process CPU time consumed, so the
 //! figure criterion prints as time per iteration is CPU per 100 ms: 10 ms means 10 % of one core.
@@ -165,23 +166,27 @@ fn measure_runtime<A: Actor + Process + Default>(
     });
 }
 
-/// N actors as N/2 pairs, a writing `Idle` feeding a `Reader` on the same clock: the reader is
-/// no root of the tick, it runs right after its writer, on the same thread.
-fn measure_pairs(
+/// N actors in groups of a writing `Idle` feeding `readers` `Reader`s on the same clock: the
+/// readers are no roots of the tick, they run after their writer (one reader: a pair, the shape
+/// of a chain; more: a fan-out).
+fn measure_groups(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     n: usize,
+    readers: usize,
     workers: usize,
     label: &str,
 ) {
     measure(group, n, workers, label, |rt, clock| {
-        for i in 0..n / 2 {
+        for i in 0..n / (1 + readers) {
             let writer = rt
                 .spawn_on(Idle::default(), &format!("w{i}"), clock)
                 .unwrap();
-            let reader = rt
-                .spawn_on(Reader::default(), &format!("r{i}"), clock)
-                .unwrap();
-            streamlib::connect(&writer.outputs.value, &reader.inputs.value).unwrap();
+            for r in 0..readers {
+                let reader = rt
+                    .spawn_on(Reader::default(), &format!("r{i}-{r}"), clock)
+                    .unwrap();
+                streamlib::connect(&writer.outputs.value, &reader.inputs.value).unwrap();
+            }
         }
     });
 }
@@ -244,7 +249,8 @@ fn scheduler_cost(c: &mut Criterion) {
         stop.store(true, Ordering::Relaxed);
         let _ = thread.join();
         measure_runtime::<Empty>(&mut group, n, 2, "streamlib_empty_2_workers");
-        measure_pairs(&mut group, n, 2, "streamlib_pairs_2_workers");
+        measure_groups(&mut group, n, 1, 2, "streamlib_pairs_2_workers");
+        measure_groups(&mut group, n, 3, 2, "streamlib_fan_out_2_workers");
         for &workers in &worker_counts {
             measure_runtime::<Idle>(
                 &mut group,

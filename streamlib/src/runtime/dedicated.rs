@@ -13,7 +13,7 @@ use parking_lot::Mutex;
 
 use super::cell::{adopt_thread_token, deadline, new_thread_token, RuntimeCell};
 use super::stopwatch;
-use super::tick::TickRun;
+use super::tick::{Later, TickRun};
 use crate::error::{Error, Result};
 
 enum Message {
@@ -94,8 +94,8 @@ fn dedicated_loop(cell: Weak<RuntimeCell>, receiver: Receiver<Message>) {
                     }
                 }
                 let push = run.pool.outside();
-                if let Some(next) = run.finish_node(node, &push) {
-                    // Successors made ready here go to the pool, not this thread.
+                // Successors made ready here go to the pool, not this thread.
+                if let Some(next) = run.finish_node(node, &push, &mut Later::none()) {
                     run.dispatch(next, &push);
                 }
                 run.complete(1);

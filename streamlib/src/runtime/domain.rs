@@ -22,15 +22,12 @@ use parking_lot::Mutex;
 use super::cell::{adopt_thread_token, new_thread_token, RuntimeCell};
 use super::pool::Pool;
 use super::schedule::Schedule;
-use super::tick::{Fault, TickRun, Work};
+use super::tick::{Fault, TickRun, Work, MIN_CHUNK};
 use crate::clock::{Clock, Interrupt, Tick};
 use crate::error::{Error, Result};
 use crate::port::ActorKey;
 use crate::stats::ClockCounters;
 use crate::uri::ActorUri;
-
-/// A chunk of a tick's roots is worth another thread when it costs at least this much.
-const MIN_CHUNK: Duration = Duration::from_micros(500);
 
 /// How often each domain reports its actors' stats as `tracing` events.
 const STATS_REPORT_PERIOD: Duration = Duration::from_secs(5);

@@ -19,10 +19,15 @@ struct HotPtr {
     actor: [usize; 2],
     /// Its range in `Schedule::lines`.
     lines: (u32, u32),
-    /// Its first same-clock successor without a thread of its own (the one a chain runs next on
-    /// the same thread, when it is ready then), or `u32::MAX`.
-    next: u32,
+    /// Its first same-clock successors without a thread of its own (the first is the one a
+    /// chain runs next on the same thread when it is ready then, the others the branches it may
+    /// keep for later, `tick::Later`), `u32::MAX` for none.
+    next: [u32; PREFETCHED_SUCCESSORS],
 }
+
+/// How many successors of an actor are asked for with it: a writer with up to three readers
+/// finds all of them in the cache.
+const PREFETCHED_SUCCESSORS: usize = 3;
 
 // SAFETY: a `HotPtr` is read only as `&Hot` (`Schedule::hot`), and `Hot` is `Sync`: sharing or
 // sending the pointer is sharing `&Hot`.
@@ -125,11 +130,17 @@ impl Schedule {
                     hot: cell.hot_ptr(),
                     actor: cell.actor_lines(),
                     lines: (start, lines.len() as u32),
-                    next: successors
-                        .iter()
-                        .copied()
-                        .find(|&s| !nodes[s as usize].hot().is_dedicated())
-                        .unwrap_or(u32::MAX),
+                    next: {
+                        let mut next = [u32::MAX; PREFETCHED_SUCCESSORS];
+                        let pooled = successors
+                            .iter()
+                            .copied()
+                            .filter(|&s| !nodes[s as usize].hot().is_dedicated());
+                        for (slot, successor) in next.iter_mut().zip(pooled) {
+                            *slot = successor;
+                        }
+                        next
+                    },
                 }
             })
             .collect();
@@ -154,13 +165,16 @@ impl Schedule {
 
     /// Asks the processor for what running `node` touches first: its two hot lines, the first
     /// lines of its state and of its ports' reads and writes (with thousands of actors, none of
-    /// it is in the cache); the same for the successor its chain runs next on this thread.
+    /// it is in the cache); the same for the successors its chain may run next on this thread.
     #[inline]
     pub(crate) fn prefetch(&self, node: u32) {
         self.prefetch_one(node);
-        // A chain runs its first successor next on the same thread: ask for it too.
-        let next = self.hot[node as usize].next;
-        if next != u32::MAX {
+        // A chain runs its first successor next on the same thread, and cheap other branches
+        // after it: ask for them too.
+        for next in self.hot[node as usize].next {
+            if next == u32::MAX {
+                break;
+            }
             self.prefetch_one(next);
         }
     }

@@ -5,7 +5,9 @@
 //! finished yet (`pending`; [`FINISHED`] once it ran) and a shared count of actors left
 //! (`remaining`). A thread that finishes an actor decrements its successors' `pending`; a
 //! successor reaching 0 is ready: the first one runs next on the same thread (a chain runs back
-//! to back), the others go to the run's own queue of work. Each item queued also puts a token
+//! to back); of the others, those that cost little (measured, together under [`MIN_CHUNK`]) run
+//! on the same thread after the chain ([`Later`]: waking another thread for them would cost more
+//! than running them), the rest go to the run's own queue of work. Each item queued also puts a token
 //! ([`Job::Run`]) in the pool, so idle workers join in; the domain's thread drains the same queue
 //! while it waits, so a tick never waits for a worker busy with another clock, and the domain's
 //! thread never runs another clock's work. The run is reused tick after tick while its schedule
@@ -48,6 +50,79 @@ const PREFETCH_AHEAD: usize = 8;
 
 /// `pending` of an actor that ran this tick.
 pub(crate) const FINISHED: u32 = u32::MAX;
+
+/// Work is worth another thread when it costs at least this much: a chunk of a tick's roots
+/// (the domain's split), a branch of a fan-out ([`Later`]). Below it, waking a worker and
+/// handing the work over costs more than it saves.
+pub(crate) const MIN_CHUNK: Duration = Duration::from_micros(500);
+
+/// The extra branches of a fan-out that one run of a chain keeps for its own thread, to run
+/// after the chain: each ready successor beyond the first, in order, while it and those kept
+/// before it cost less than [`MIN_CHUNK`] together (the measured cost of each branch, its
+/// chain included; a branch never measured counts as free, and is measured the first time it
+/// runs) and there is room. The others are queued for any thread, so costly branches still run
+/// side by side. Without this a writer with three cheap readers woke a worker twice a tick:
+/// 10,000 actors in such groups cost 3× as much as 10,000 in writer → reader pairs.
+pub(crate) struct Later {
+    nodes: [u32; LATER],
+    /// Kept so far; `taken` of them already handed out.
+    len: u8,
+    taken: u8,
+    /// How many this one may keep: [`LATER`], or 0 where nothing may be kept.
+    room: u8,
+    /// Measured cost of the branches kept, in nanoseconds.
+    cost: u64,
+}
+
+/// The most branches one run keeps for its thread.
+const LATER: usize = 16;
+
+impl Later {
+    pub(crate) fn new() -> Later {
+        Later {
+            nodes: [0; LATER],
+            len: 0,
+            taken: 0,
+            room: LATER as u8,
+            cost: 0,
+        }
+    }
+
+    /// For a thread that must keep nothing (a dedicated actor's: it runs its actor only).
+    pub(crate) fn none() -> Later {
+        Later {
+            room: 0,
+            ..Later::new()
+        }
+    }
+
+    /// Starts over for another root: its own budget of [`MIN_CHUNK`].
+    #[inline]
+    fn restart(&mut self) {
+        if self.len != 0 {
+            (self.len, self.taken, self.cost) = (0, 0, 0);
+        }
+    }
+
+    /// Keeps `node`, whose branch costs `cost` ns, if there is room and the budget allows.
+    fn keep(&mut self, node: u32, cost: u64) -> bool {
+        let total = self.cost + cost;
+        if self.len >= self.room || total >= MIN_CHUNK.as_nanos() as u64 {
+            return false;
+        }
+        self.nodes[self.len as usize] = node;
+        (self.len, self.cost) = (self.len + 1, total);
+        true
+    }
+
+    /// The oldest kept branch not handed out yet.
+    fn next(&mut self) -> Option<u32> {
+        (self.taken < self.len).then(|| {
+            self.taken += 1;
+            self.nodes[self.taken as usize - 1]
+        })
+    }
+}
 
 /// The counters the threads of one tick share: per actor, its same-clock upstreams not finished
 /// yet ([`FINISHED`] once it ran), and the actors left.
@@ -242,7 +317,8 @@ impl TickRun {
             match self.queue.steal() {
                 Steal::Success(Work::Roots(range)) => self.run_roots(range, push),
                 Steal::Success(Work::Node(node)) => {
-                    let (_, completed) = self.run_node(node, stopwatch::now(), push);
+                    let mut later = Later::new();
+                    let (_, completed) = self.run_node(node, stopwatch::now(), push, &mut later);
                     self.complete(completed);
                 }
                 Steal::Retry => continue,
@@ -271,16 +347,22 @@ impl TickRun {
         }
     }
 
-    /// Marks `node` done: releases its successors, returns one to run on this thread; the others
-    /// go to `push`. The caller counts `node` with [`complete`](Self::complete).
-    pub(crate) fn finish_node(self: &Arc<Self>, node: u32, push: &Push<'_>) -> Option<u32> {
+    /// Marks `node` done: releases its successors, returns one to run on this thread next; cheap
+    /// others go to `later` (for this thread, after the chain), the rest to `push`. The caller
+    /// counts `node` with [`complete`](Self::complete).
+    pub(crate) fn finish_node(
+        self: &Arc<Self>,
+        node: u32,
+        push: &Push<'_>,
+        later: &mut Later,
+    ) -> Option<u32> {
         let mut inline = None;
         for &succ in &self.schedule.successors[node as usize] {
             if self.counters.release(succ) {
                 let dedicated = self.schedule.hot(succ).is_dedicated();
                 if inline.is_none() && !dedicated {
                     inline = Some(succ);
-                } else {
+                } else if dedicated || !later.keep(succ, self.schedule.cost(succ)) {
                     self.dispatch(succ, push);
                 }
             }
@@ -305,47 +387,76 @@ impl TickRun {
             .is_some_and(|d| d.run(self.clone(), node))
     }
 
-    /// Runs `node` and then, back to back on this thread, the first successor it made ready.
-    /// `now` is the current time; returns the time the last actor run finished and how many
-    /// actors this thread completed (a dedicated actor is completed by its own thread).
+    /// Runs `node` and then, back to back on this thread, the first successor it made ready,
+    /// and the cheap other branches kept in `later` (started over here). `now` is the current
+    /// time; returns the time the last actor run finished and how many actors this thread
+    /// completed (a dedicated actor is completed by its own thread).
     pub(crate) fn run_node(
         self: &Arc<Self>,
         node: u32,
         mut now: Reading,
         push: &Push<'_>,
+        later: &mut Later,
     ) -> (Reading, usize) {
+        later.restart();
         let started = now;
-        let mut next = Some(node);
         let mut completed = 0;
-        while let Some(node) = next.take() {
-            let hot = self.schedule.hot(node);
-            if hot.is_dedicated() {
-                if !self.hand_to_dedicated(node) {
-                    // Its thread is gone (the actor stopped): nothing to run.
-                    next = self.finish_node(node, push);
-                    completed += 1;
-                }
-                continue;
+        // The branch running now (a kept one, once `node`'s chain is done) and when it started.
+        let (mut branch, mut branch_started) = (node, now);
+        let mut next = Some(node);
+        loop {
+            while let Some(node) = next.take() {
+                let done;
+                (next, now, done) = self.run_one(node, now, push, later);
+                completed += usize::from(done);
             }
-            if !self.is_abandoned() {
-                let cell = &self.schedule.nodes[node as usize];
-                let (fault, end) = cell.run(hot, &self.tick, self.late, now);
-                now = end;
-                if let Some(fault) = fault {
-                    self.fault(fault);
-                }
+            if branch != node {
+                // What this kept branch cost, for the next ticks' choice to keep it.
+                self.schedule
+                    .record_cost(branch, now.nanos_since(branch_started));
             }
-            next = self.finish_node(node, push);
-            completed += 1;
+            match later.next() {
+                Some(kept) => (branch, branch_started, next) = (kept, now, Some(kept)),
+                None => break,
+            }
         }
-        // What this node and the chain it ran cost, for splitting the next ticks.
+        // What this node and all it ran cost, for splitting the next ticks.
         self.schedule.record_cost(node, now.nanos_since(started));
         (now, completed)
+    }
+
+    /// Runs `node` and marks it done, or hands it to its own thread: returns the successor to
+    /// run next on this thread, the time the run finished and whether this thread completed it.
+    #[inline]
+    fn run_one(
+        self: &Arc<Self>,
+        node: u32,
+        mut now: Reading,
+        push: &Push<'_>,
+        later: &mut Later,
+    ) -> (Option<u32>, Reading, bool) {
+        let hot = self.schedule.hot(node);
+        if hot.is_dedicated() {
+            if self.hand_to_dedicated(node) {
+                // Its thread finishes it and counts it.
+                return (None, now, false);
+            }
+            // Its thread is gone (the actor stopped): nothing to run.
+        } else if !self.is_abandoned() {
+            let cell = &self.schedule.nodes[node as usize];
+            let (fault, end) = cell.run(hot, &self.tick, self.late, now);
+            now = end;
+            if let Some(fault) = fault {
+                self.fault(fault);
+            }
+        }
+        (self.finish_node(node, push, later), now, true)
     }
 
     /// Runs the roots `range`, each with the chain it makes ready.
     pub(crate) fn run_roots(self: &Arc<Self>, range: Range<u32>, push: &Push<'_>) {
         let (mut now, mut completed) = (stopwatch::now(), 0);
+        let mut later = Later::new();
         let roots = &self.schedule.roots[..range.end as usize];
         for index in range.start as usize..roots.len() {
             // With thousands of actors a tick's cells are not in the cache any more; asking for
@@ -357,7 +468,7 @@ impl TickRun {
             if let Some(&ahead) = roots.get(index + PREFETCH_AHEAD / 2) {
                 self.schedule.prefetch_claims(ahead);
             }
-            let (end, n) = self.run_node(roots[index], now, push);
+            let (end, n) = self.run_node(roots[index], now, push, &mut later);
             (now, completed) = (end, completed + n);
         }
         self.complete(completed);
@@ -433,5 +544,47 @@ mod loom_counters {
             );
             assert!(!counters.ready_unfinished(3));
         });
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::{Later, LATER, MIN_CHUNK};
+
+    const BUDGET: u64 = MIN_CHUNK.as_nanos() as u64;
+
+    #[test]
+    fn later_keeps_cheap_branches_in_order_while_they_cost_less_than_a_chunk_together() {
+        let mut later = Later::new();
+        assert!(later.keep(7, 0), "never measured: free");
+        assert!(later.keep(3, BUDGET / 2));
+        assert!(!later.keep(9, BUDGET / 2), "together a whole chunk: queued");
+        assert!(later.keep(4, BUDGET / 4));
+        assert!(!later.keep(5, BUDGET), "costly alone");
+        let kept: Vec<u32> = std::iter::from_fn(|| later.next()).collect();
+        assert_eq!(kept, [7, 3, 4]);
+        assert_eq!(later.next(), None);
+    }
+
+    #[test]
+    fn later_has_room_for_a_bounded_number_and_starts_over_per_root() {
+        let mut later = Later::new();
+        for node in 0..LATER as u32 {
+            assert!(later.keep(node, 1), "{node}");
+        }
+        assert!(!later.keep(99, 1), "full");
+        assert_eq!(later.next(), Some(0));
+        later.restart();
+        assert_eq!(later.next(), None, "nothing kept after a restart");
+        assert!(later.keep(5, BUDGET - 1), "a fresh budget");
+    }
+
+    #[test]
+    fn a_dedicated_threads_later_keeps_nothing() {
+        let mut later = Later::none();
+        assert!(!later.keep(1, 0));
+        assert_eq!(later.next(), None);
+        later.restart();
+        assert!(!later.keep(1, 0), "still nothing after a restart");
     }
 }
