@@ -88,8 +88,9 @@ pub(crate) struct RuntimeCell {
 #[repr(C)]
 pub(crate) struct Hot {
     pub(crate) state: ActorLock<CellState>,
-    /// The runtime thread running this actor's `process` now (its [`thread_token`]), 0 if none:
-    /// what a stop that times out replaces.
+    /// The runtime thread running this actor's `on_start` or `process` now (its
+    /// [`thread_token`]), 0 if none: what a stop that times out replaces, and how a tick tells
+    /// an actor stuck inside its run from one only waiting for a thread.
     pub(crate) running_on: AtomicUsize,
     key: ActorKey,
     /// Set once the spawn registered the actor in the runtime's graph: a schedule rebuilt in
@@ -319,7 +320,10 @@ impl RuntimeCell {
         let stats = &hot.entry.stats;
         if !state.started {
             state.started = true;
+            // Inside user code: a stop that times out here replaces this thread.
+            hot.running_on.store(thread_token(), Ordering::Relaxed);
             let outcome = catch_unwind(AssertUnwindSafe(|| state.actor.on_start()));
+            hot.running_on.store(0, Ordering::Relaxed);
             if let Some(fault) = self.fault(outcome, "on_start") {
                 self.stop_at_once(&fault, &mut state);
                 return (Some(fault), stopwatch::now());

@@ -95,9 +95,7 @@ fn dedicated_loop(cell: Weak<RuntimeCell>, receiver: Receiver<Message>) {
                 }
                 let push = run.pool.outside();
                 // Successors made ready here go to the pool, not this thread.
-                if let Some(next) = run.finish_node(node, &push, &mut Later::none()) {
-                    run.dispatch(next, &push);
-                }
+                run.finish_node(node, &push, &mut Later::none());
                 run.complete(1);
             }
             Message::Stop(reply) => {

@@ -151,19 +151,24 @@ impl Domain {
             previous = Some(tick);
             self.counters.lateness.record(tick.lateness);
             let generation = self.generation.load(Ordering::Acquire);
-            let reusable = run.take().filter(|_| generation == built);
-            let current = match reusable {
+            let current = match run.take() {
                 // Reused only when no thread still holds it: a steady tick allocates nothing.
-                Some(mut held) => match Arc::get_mut(&mut held) {
+                Some(mut held) if generation == built => match Arc::get_mut(&mut held) {
                     Some(reset) => {
                         reset.reset(tick);
                         held
                     }
                     None => self.new_run(held.schedule.clone(), tick),
                 },
-                None => {
+                previous => {
                     built = generation;
-                    self.new_run(Arc::new(self.build_schedule()), tick)
+                    let mut schedule = self.build_schedule();
+                    // The actors that stay keep what they were measured to cost: the tick after
+                    // a change splits and keeps branches as the one before it did.
+                    if let Some(previous) = &previous {
+                        schedule.keep_costs_of(&previous.schedule);
+                    }
+                    self.new_run(Arc::new(schedule), tick)
                 }
             };
             if current.schedule.nodes.is_empty() {

@@ -13,12 +13,13 @@
 //! equal *measured* cost (each worth at least 0.5 ms, at most one per worker plus the clock's
 //! thread); the clock's thread runs the costliest chunk and the pool's workers take the others, so
 //! independent branches run side by side while a light pipeline runs entirely on the clock's
-//! thread with no wake-up. A chain runs back to back on one thread. Of the further successors an
-//! actor makes ready (a fan-out), those that cost little — measured, under 0.5 ms together —
-//! run on the same thread after the chain (a writer with three cheap readers wakes no worker;
-//! waking one for a microsecond's work cost more than the work); costlier ones go to the tick's
-//! own queue, which idle workers steal from and the clock's thread drains while it waits — it
-//! never runs another clock's work. Connections that close a cycle are left
+//! thread with no wake-up. A chain runs back to back on one thread. Of the branches of a fan-out
+//! (an actor making several successors ready at once), the costliest stays on the thread and
+//! runs last, those that cost little — measured, under 0.5 ms together — stay too and run first
+//! (a writer with three cheap readers wakes no worker; waking one for a microsecond's work cost
+//! more than the work), and the other costly ones go to the tick's own queue, which idle workers
+//! steal from and the clock's thread drains while it waits — it never runs another clock's
+//! work. Connections that close a cycle are left
 //! out of the ordering (the reader sees the previous tick's value); connections between clocks
 //! order nothing. The schedule is rebuilt at the next tick after an actor or a connection of the
 //! clock was added or removed, never per tick, and a steady tick allocates nothing. Between ticks
@@ -55,7 +56,7 @@
 //! 10,000 actors each one paid a page walk. The actors' own data (their ports, the values they
 //! write) stays where the global allocator puts it; the tick asks for the lines their ports'
 //! reads and writes touch too (`port::PortLines`: an output's ring header and read marks and an
-//! input's counters 8 actors ahead, with the first three successors its chain may run next; the slot a
+//! input's counters 8 actors ahead, with the first three successors it may run next; the slot a
 //! write claims 4 ahead), and an allocator that backs the heap with huge pages (mimalloc, where
 //! transparent huge pages are enabled) takes their page walks off as well
 //! (`benches/scheduler_hugepages.rs`, BENCHMARKS.md).

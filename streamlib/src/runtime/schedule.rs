@@ -47,8 +47,9 @@ pub(crate) struct Schedule {
     pub(crate) successors: Vec<Vec<u32>>,
     pub(crate) predecessors: Vec<u32>,
     pub(crate) roots: Vec<u32>,
-    /// Per actor: what running it and the chain it runs inline cost lately (ns, a moving
-    /// average), contiguous so that splitting a tick reads one array.
+    /// Per actor: what running it and what it led to on the same thread cost lately (ns, a
+    /// moving average; see [`record_cost`](Self::record_cost)), contiguous so that splitting a
+    /// tick reads one array. Kept across rebuilds for the actors that stay.
     costs: Box<[AtomicU32]>,
 }
 
@@ -207,7 +208,24 @@ impl Schedule {
         &self.lines[start as usize..end as usize]
     }
 
-    /// Records what running `node` (and its inline chain) took this tick, in nanoseconds.
+    /// Takes from `previous` the measured cost of each actor both schedules hold (by key).
+    pub(crate) fn keep_costs_of(&mut self, previous: &Schedule) {
+        let old: HashMap<ActorKey, u32> = previous
+            .nodes
+            .iter()
+            .zip(previous.costs.iter())
+            .map(|(cell, cost)| (cell.key(), cost.load(Ordering::Relaxed)))
+            .collect();
+        for (cell, cost) in self.nodes.iter().zip(self.costs.iter_mut()) {
+            if let Some(&measured) = old.get(&cell.key()) {
+                *cost.get_mut() = measured;
+            }
+        }
+    }
+
+    /// Records what running `node` took this tick, in nanoseconds: for a root or an actor
+    /// queued alone, all its job ran; for a fan-out's branch that stayed on its thread, the
+    /// branch's run ([`Later`](super::tick::Later)).
     pub(crate) fn record_cost(&self, node: u32, took_nanos: u64) {
         let took = u32::try_from(took_nanos).unwrap_or(u32::MAX);
         let cost = &self.costs[node as usize];
@@ -221,7 +239,8 @@ impl Schedule {
         cost.store(new, Ordering::Relaxed);
     }
 
-    /// The recent cost of `node` with its inline chain, in nanoseconds.
+    /// The recent cost of `node` with what it led to on its thread, in nanoseconds (0: never
+    /// measured).
     pub(crate) fn cost(&self, node: u32) -> u64 {
         u64::from(self.costs[node as usize].load(Ordering::Relaxed))
     }
@@ -324,6 +343,21 @@ mod tests {
         let s = Schedule::build(actors, &edges);
         assert_eq!(ids(&s), ["src", "l", "r", "join"]);
         assert_eq!(s.predecessors[3], 2);
+    }
+
+    #[test]
+    fn a_rebuilt_schedule_keeps_the_costs_of_the_actors_that_stay() {
+        let old = Schedule::build(vec![cell(1, "a"), cell(2, "b")], &[]);
+        old.record_cost(0, 7_000);
+        old.record_cost(1, 9_000);
+        // "a" left, "c" joined: "b" keeps its cost at its new place, "c" is unmeasured.
+        let mut new = Schedule::build(vec![cell(3, "c"), cell(2, "b")], &[]);
+        new.keep_costs_of(&old);
+        let cost_of = |name: &str| {
+            let at = new.order().iter().position(|u| u.ends_with(name)).unwrap();
+            new.cost(at as u32)
+        };
+        assert_eq!((cost_of("/b"), cost_of("/c")), (9_000, 0));
     }
 }
 

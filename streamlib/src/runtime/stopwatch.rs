@@ -16,6 +16,11 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Reading(u64);
 
+impl Reading {
+    /// The earliest reading: a placeholder, before any real one.
+    pub(crate) const ZERO: Reading = Reading(0);
+}
+
 enum Source {
     /// Time-stamp counter ticks; nanoseconds per tick in 32.32 fixed point.
     Counter { nanos_per_tick: u64 },

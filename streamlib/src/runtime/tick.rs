@@ -4,10 +4,10 @@
 //! A [`TickRun`] holds, per actor of the schedule, the number of its same-clock upstreams not
 //! finished yet (`pending`; [`FINISHED`] once it ran) and a shared count of actors left
 //! (`remaining`). A thread that finishes an actor decrements its successors' `pending`; a
-//! successor reaching 0 is ready: the first one runs next on the same thread (a chain runs back
-//! to back); of the others, those that cost little (measured, together under [`MIN_CHUNK`]) run
-//! on the same thread after the chain ([`Later`]: waking another thread for them would cost more
-//! than running them), the rest go to the run's own queue of work. Each item queued also puts a token
+//! successor reaching 0 is ready: a chain runs back to back on the same thread; of a fan-out's
+//! branches, the costliest and those that cost little (measured, together under [`MIN_CHUNK`])
+//! stay on the same thread ([`Later`]: waking another thread for them would cost more than
+//! running them), the rest go to the run's own queue of work. Each item queued also puts a token
 //! ([`Job::Run`]) in the pool, so idle workers join in; the domain's thread drains the same queue
 //! while it waits, so a tick never waits for a worker busy with another clock, and the domain's
 //! thread never runs another clock's work. The run is reused tick after tick while its schedule
@@ -44,7 +44,7 @@ mod sync {
 }
 
 /// How many roots ahead of the one it runs a thread asks the processor for a root's `Hot`, its
-/// state and its ports' first lines (and those of the successor its chain runs next); at half
+/// state and its ports' first lines (and those of the first three successors it may run next); at half
 /// the distance, for the slot each output's write will claim (found in the header by then).
 const PREFETCH_AHEAD: usize = 8;
 
@@ -56,39 +56,51 @@ pub(crate) const FINISHED: u32 = u32::MAX;
 /// handing the work over costs more than it saves.
 pub(crate) const MIN_CHUNK: Duration = Duration::from_micros(500);
 
-/// The extra branches of a fan-out that one run of a chain keeps for its own thread, to run
-/// after the chain: each ready successor beyond the first, in order, while it and those kept
-/// before it cost less than [`MIN_CHUNK`] together (the measured cost of each branch, its
-/// chain included; a branch never measured counts as free, and is measured the first time it
-/// runs) and there is room. The others are queued for any thread, so costly branches still run
-/// side by side. Without this a writer with three cheap readers woke a worker twice a tick:
-/// 10,000 actors in such groups cost 3× as much as 10,000 in writer → reader pairs.
+/// The actors one thread runs next, last in first out: a chain's successor, and a fan-out's
+/// branches that stay on this thread.
+///
+/// When an actor finishes and makes two or more successors without a thread of their own ready
+/// at once (a fan-out), each is a **branch**: the costliest (by its measured cost, the branch's
+/// whole run on one thread) stays on this thread and runs last; the others stay too while their
+/// costs together are under [`MIN_CHUNK`], and run first, so the costliest branch waits less
+/// than that and anything the cheap ones hand to other threads (a dedicated reader, a costly
+/// grandchild) goes out at once; the rest go to the tick's queue for any thread, so costly
+/// branches run side by side. A branch's run is measured here, from its start until this
+/// thread is back to what it had before it. A branch never measured (a new actor) counts as
+/// free and is measured on its first run. Without this every branch beyond the first was
+/// queued, one worker woken per branch: 10,000 actors as writers with three readers each cost
+/// three to four times as much as in writer → reader pairs.
 pub(crate) struct Later {
-    nodes: [u32; LATER],
-    /// Kept so far; `taken` of them already handed out.
+    /// Actors to run on this thread; [`BRANCH`] marks a branch.
+    stack: [u32; LATER],
     len: u8,
-    taken: u8,
-    /// How many this one may keep: [`LATER`], or 0 where nothing may be kept.
+    /// Branches running now, innermost last: the actor, when it started, and the stack's length
+    /// under it (the branch is done when the stack is back to that).
+    open: [(u32, Reading, u8); LATER],
+    open_len: u8,
+    /// How many actors this may hold: [`LATER`], or 0 where nothing may stay (a dedicated
+    /// actor's thread: it runs its actor only).
     room: u8,
-    /// Measured cost of the branches kept, in nanoseconds.
-    cost: u64,
 }
 
-/// The most branches one run keeps for its thread.
+/// The most actors one thread keeps for itself at once.
 const LATER: usize = 16;
+
+/// Marks a branch in [`Later`]'s stack (actor indices are far below it).
+const BRANCH: u32 = 1 << 31;
 
 impl Later {
     pub(crate) fn new() -> Later {
         Later {
-            nodes: [0; LATER],
+            stack: [0; LATER],
             len: 0,
-            taken: 0,
+            open: [(0, Reading::ZERO, 0); LATER],
+            open_len: 0,
             room: LATER as u8,
-            cost: 0,
         }
     }
 
-    /// For a thread that must keep nothing (a dedicated actor's: it runs its actor only).
+    /// For a thread that must keep nothing (a dedicated actor's): every successor is queued.
     pub(crate) fn none() -> Later {
         Later {
             room: 0,
@@ -96,31 +108,70 @@ impl Later {
         }
     }
 
-    /// Starts over for another root: its own budget of [`MIN_CHUNK`].
+    /// Puts `node` on the stack; `false` when there is no room.
     #[inline]
-    fn restart(&mut self) {
-        if self.len != 0 {
-            (self.len, self.taken, self.cost) = (0, 0, 0);
-        }
-    }
-
-    /// Keeps `node`, whose branch costs `cost` ns, if there is room and the budget allows.
-    fn keep(&mut self, node: u32, cost: u64) -> bool {
-        let total = self.cost + cost;
-        if self.len >= self.room || total >= MIN_CHUNK.as_nanos() as u64 {
+    fn push(&mut self, node: u32) -> bool {
+        if self.len >= self.room {
             return false;
         }
-        self.nodes[self.len as usize] = node;
-        (self.len, self.cost) = (self.len + 1, total);
+        self.stack[self.len as usize] = node;
+        self.len += 1;
         true
     }
 
-    /// The oldest kept branch not handed out yet.
-    fn next(&mut self) -> Option<u32> {
-        (self.taken < self.len).then(|| {
-            self.taken += 1;
-            self.nodes[self.taken as usize - 1]
-        })
+    /// The next actor to run and whether it is a branch. Branches whose run ended (the stack is
+    /// back to what it was under them) are handed to `ended` with what they took, first.
+    #[inline]
+    fn pop(&mut self, now: Reading, mut ended: impl FnMut(u32, u64)) -> Option<(u32, bool)> {
+        while self.open_len > 0 {
+            let (branch, started, under) = self.open[self.open_len as usize - 1];
+            if under < self.len {
+                break;
+            }
+            ended(branch, now.nanos_since(started));
+            self.open_len -= 1;
+        }
+        if self.len == 0 {
+            return None;
+        }
+        self.len -= 1;
+        let entry = self.stack[self.len as usize];
+        let branch = entry & BRANCH != 0;
+        if branch && (self.open_len as usize) < LATER {
+            self.open[self.open_len as usize] = (entry & !BRANCH, now, self.len);
+            self.open_len += 1;
+        }
+        Some((entry & !BRANCH, branch))
+    }
+
+    /// The successors pushed since the stack's length was `from` were made ready together:
+    /// with two or more, they are branches. The costliest (by `cost`) goes under the others,
+    /// to run last; of the others, those past the budget are taken off and handed to `queue`.
+    fn branch_out(&mut self, from: u8, cost: impl Fn(u32) -> u64, mut queue: impl FnMut(u32)) {
+        let ready = &mut self.stack[from as usize..self.len as usize];
+        if ready.len() < 2 {
+            return;
+        }
+        let costliest = (0..ready.len())
+            .max_by_key(|&i| cost(ready[i]))
+            .unwrap_or(0);
+        ready.swap(0, costliest);
+        let budget = MIN_CHUNK.as_nanos() as u64;
+        let (mut kept, mut at) = (0u64, from as usize + 1);
+        while at < self.len as usize {
+            let node = self.stack[at];
+            let took = cost(node);
+            if kept + took < budget {
+                kept += took;
+                self.stack[at] = node | BRANCH;
+                at += 1;
+            } else {
+                self.len -= 1;
+                self.stack[at] = self.stack[self.len as usize];
+                queue(node);
+            }
+        }
+        self.stack[from as usize] |= BRANCH;
     }
 }
 
@@ -327,15 +378,16 @@ impl TickRun {
         }
     }
 
-    /// Whether an unfinished actor of this tick was stopped (its `process` detached after a stop
-    /// timeout): the tick would never complete, so the domain moves on.
+    /// Whether an unfinished actor of this tick was stopped inside its `process` (detached
+    /// after a stop timeout): the tick would never complete, so the domain moves on. A stopped
+    /// actor that is only waiting for a thread (queued, or kept by a thread busy with a chain)
+    /// is not stuck: its run returns at once.
     pub(crate) fn stuck_on_stopped_actor(&self) -> bool {
-        // Ready (no upstream left) but not finished: running now, or queued behind it.
-        self.schedule
-            .nodes
-            .iter()
-            .enumerate()
-            .any(|(i, cell)| self.counters.ready_unfinished(i as u32) && !cell.is_running())
+        self.schedule.nodes.iter().enumerate().any(|(i, cell)| {
+            self.counters.ready_unfinished(i as u32)
+                && !cell.is_running()
+                && cell.hot().running_on.load(Ordering::Relaxed) != 0
+        })
     }
 
     /// Counts `n` actors of the tick as done (once per job, not per actor: `remaining` is shared
@@ -347,28 +399,22 @@ impl TickRun {
         }
     }
 
-    /// Marks `node` done: releases its successors, returns one to run on this thread next; cheap
-    /// others go to `later` (for this thread, after the chain), the rest to `push`. The caller
-    /// counts `node` with [`complete`](Self::complete).
-    pub(crate) fn finish_node(
-        self: &Arc<Self>,
-        node: u32,
-        push: &Push<'_>,
-        later: &mut Later,
-    ) -> Option<u32> {
-        let mut inline = None;
+    /// Marks `node` done and releases its successors: those made ready without a thread of
+    /// their own go on `later` for this thread (a fan-out's branches as [`Later`] says), the
+    /// others to their thread or the tick's queue. The caller counts `node` with
+    /// [`complete`](Self::complete).
+    pub(crate) fn finish_node(self: &Arc<Self>, node: u32, push: &Push<'_>, later: &mut Later) {
+        let from = later.len;
         for &succ in &self.schedule.successors[node as usize] {
             if self.counters.release(succ) {
                 let dedicated = self.schedule.hot(succ).is_dedicated();
-                if inline.is_none() && !dedicated {
-                    inline = Some(succ);
-                } else if dedicated || !later.keep(succ, self.schedule.cost(succ)) {
+                if dedicated || !later.push(succ) {
                     self.dispatch(succ, push);
                 }
             }
         }
+        later.branch_out(from, |n| self.schedule.cost(n), |n| self.dispatch(n, push));
         self.counters.finished(node);
-        inline
     }
 
     /// Gets a ready actor run: by its dedicated thread, or as a job others may steal.
@@ -387,8 +433,8 @@ impl TickRun {
             .is_some_and(|d| d.run(self.clone(), node))
     }
 
-    /// Runs `node` and then, back to back on this thread, the first successor it made ready,
-    /// and the cheap other branches kept in `later` (started over here). `now` is the current
+    /// Runs `node` and then, on this thread, what it makes ready for this thread ([`Later`]):
+    /// a chain back to back, a fan-out's cheap branches and its costliest. `now` is the current
     /// time; returns the time the last actor run finished and how many actors this thread
     /// completed (a dedicated actor is completed by its own thread).
     pub(crate) fn run_node(
@@ -398,35 +444,22 @@ impl TickRun {
         push: &Push<'_>,
         later: &mut Later,
     ) -> (Reading, usize) {
-        later.restart();
         let started = now;
         let mut completed = 0;
-        // The branch running now (a kept one, once `node`'s chain is done) and when it started.
-        let (mut branch, mut branch_started) = (node, now);
-        let mut next = Some(node);
-        loop {
-            while let Some(node) = next.take() {
-                let done;
-                (next, now, done) = self.run_one(node, now, push, later);
-                completed += usize::from(done);
-            }
-            if branch != node {
-                // What this kept branch cost, for the next ticks' choice to keep it.
-                self.schedule
-                    .record_cost(branch, now.nanos_since(branch_started));
-            }
-            match later.next() {
-                Some(kept) => (branch, branch_started, next) = (kept, now, Some(kept)),
-                None => break,
-            }
+        later.push(node);
+        let record = |branch, took| self.schedule.record_cost(branch, took);
+        while let Some((next, _)) = later.pop(now, record) {
+            let done;
+            (now, done) = self.run_one(next, now, push, later);
+            completed += usize::from(done);
         }
         // What this node and all it ran cost, for splitting the next ticks.
         self.schedule.record_cost(node, now.nanos_since(started));
         (now, completed)
     }
 
-    /// Runs `node` and marks it done, or hands it to its own thread: returns the successor to
-    /// run next on this thread, the time the run finished and whether this thread completed it.
+    /// Runs `node` and marks it done, or hands it to its own thread: returns the time the run
+    /// finished and whether this thread completed it.
     #[inline]
     fn run_one(
         self: &Arc<Self>,
@@ -434,12 +467,12 @@ impl TickRun {
         mut now: Reading,
         push: &Push<'_>,
         later: &mut Later,
-    ) -> (Option<u32>, Reading, bool) {
+    ) -> (Reading, bool) {
         let hot = self.schedule.hot(node);
         if hot.is_dedicated() {
             if self.hand_to_dedicated(node) {
                 // Its thread finishes it and counts it.
-                return (None, now, false);
+                return (now, false);
             }
             // Its thread is gone (the actor stopped): nothing to run.
         } else if !self.is_abandoned() {
@@ -450,7 +483,8 @@ impl TickRun {
                 self.fault(fault);
             }
         }
-        (self.finish_node(node, push, later), now, true)
+        self.finish_node(node, push, later);
+        (now, true)
     }
 
     /// Runs the roots `range`, each with the chain it makes ready.
@@ -550,41 +584,88 @@ mod loom_counters {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::{Later, LATER, MIN_CHUNK};
+    use crate::runtime::stopwatch::Reading;
 
     const BUDGET: u64 = MIN_CHUNK.as_nanos() as u64;
 
-    #[test]
-    fn later_keeps_cheap_branches_in_order_while_they_cost_less_than_a_chunk_together() {
-        let mut later = Later::new();
-        assert!(later.keep(7, 0), "never measured: free");
-        assert!(later.keep(3, BUDGET / 2));
-        assert!(!later.keep(9, BUDGET / 2), "together a whole chunk: queued");
-        assert!(later.keep(4, BUDGET / 4));
-        assert!(!later.keep(5, BUDGET), "costly alone");
-        let kept: Vec<u32> = std::iter::from_fn(|| later.next()).collect();
-        assert_eq!(kept, [7, 3, 4]);
-        assert_eq!(later.next(), None);
+    /// Pops everything, noting each actor and the branches that ended before it.
+    fn run_all(later: &mut Later) -> (Vec<(u32, bool)>, Vec<u32>) {
+        let (mut ran, mut ended) = (Vec::new(), Vec::new());
+        while let Some(next) = later.pop(Reading::ZERO, |branch, _| ended.push(branch)) {
+            ran.push(next);
+        }
+        (ran, ended)
     }
 
     #[test]
-    fn later_has_room_for_a_bounded_number_and_starts_over_per_root() {
+    fn a_lone_successor_is_a_chain_not_a_branch() {
+        let mut later = Later::new();
+        assert!(later.push(4));
+        later.branch_out(0, |_| 0, |n| panic!("{n} queued"));
+        assert_eq!(run_all(&mut later), (vec![(4, false)], vec![]));
+    }
+
+    #[test]
+    fn the_costliest_branch_runs_last_and_cheap_ones_first_within_the_budget() {
+        let costs =
+            |n: u32| [0, BUDGET / 2, 5 * BUDGET, BUDGET / 4, BUDGET, BUDGET / 8][n as usize];
+        let mut later = Later::new();
+        for node in 1..=5 {
+            assert!(later.push(node));
+        }
+        let mut queued = Vec::new();
+        later.branch_out(0, costs, |n| queued.push(n));
+        // 2 is the costliest: it stays, under the others. 1, 3 and 5 fit the budget together
+        // (7/8 of it); 4 alone fills it: queued.
+        assert_eq!(queued, [4]);
+        let (ran, ended) = run_all(&mut later);
+        assert_eq!(ran.last(), Some(&(2, true)), "{ran:?}");
+        let mut first: Vec<u32> = ran[..3]
+            .iter()
+            .map(|&(n, branch)| {
+                assert!(branch);
+                n
+            })
+            .collect();
+        first.sort_unstable();
+        assert_eq!(first, [1, 3, 5]);
+        assert_eq!(ended.len(), 4, "every branch's run ends once: {ended:?}");
+    }
+
+    #[test]
+    fn a_branch_ends_when_what_it_made_ready_has_run() {
+        let mut later = Later::new();
+        assert!(later.push(1) && later.push(2));
+        later.branch_out(0, |_| 0, |n| panic!("{n} queued"));
+        let mut ended = Vec::new();
+        // The first branch out makes 7 ready: its chain, inside its branch.
+        let (first, _) = later.pop(Reading::ZERO, |b, _| ended.push(b)).unwrap();
+        assert!(later.push(7));
+        later.branch_out(1, |_| 0, |n| panic!("{n} queued"));
+        assert_eq!(
+            later.pop(Reading::ZERO, |b, _| ended.push(b)),
+            Some((7, false))
+        );
+        assert!(ended.is_empty(), "{first}'s branch is still running 7");
+        let (second, _) = later.pop(Reading::ZERO, |b, _| ended.push(b)).unwrap();
+        assert_eq!(
+            ended,
+            [first],
+            "{first}'s branch ended before {second} starts"
+        );
+        assert_eq!(later.pop(Reading::ZERO, |b, _| ended.push(b)), None);
+        assert_eq!(ended, [first, second]);
+    }
+
+    #[test]
+    fn a_full_stack_and_a_dedicated_threads_later_refuse() {
         let mut later = Later::new();
         for node in 0..LATER as u32 {
-            assert!(later.keep(node, 1), "{node}");
+            assert!(later.push(node), "{node}");
         }
-        assert!(!later.keep(99, 1), "full");
-        assert_eq!(later.next(), Some(0));
-        later.restart();
-        assert_eq!(later.next(), None, "nothing kept after a restart");
-        assert!(later.keep(5, BUDGET - 1), "a fresh budget");
-    }
-
-    #[test]
-    fn a_dedicated_threads_later_keeps_nothing() {
-        let mut later = Later::none();
-        assert!(!later.keep(1, 0));
-        assert_eq!(later.next(), None);
-        later.restart();
-        assert!(!later.keep(1, 0), "still nothing after a restart");
+        assert!(!later.push(99), "full");
+        let mut none = Later::none();
+        assert!(!none.push(1));
+        assert_eq!(none.pop(Reading::ZERO, |_, _| {}), None);
     }
 }
