@@ -396,6 +396,64 @@ fn a_fast_clock_is_not_slowed_by_a_slow_clocks_work() {
     );
 }
 
+// An actor that stops itself on a pool thread while its clock's own thread runs another actor,
+// and whose `on_stop` then blocks: the tick it stopped in is given up on after a short wait, and
+// the other actor of the clock keeps ticking meanwhile (the tick waited for it forever when only
+// actors inside `process` counted as stuck).
+#[test]
+fn a_blocking_on_stop_after_a_self_stop_does_not_freeze_the_clock() {
+    let rt = Runtime::with_workers(2);
+    let clock = clock(50);
+    let spin = |took: Duration| {
+        let start = Instant::now();
+        while start.elapsed() < took {
+            std::hint::spin_loop();
+        }
+    };
+    // The costlier root: the clock's thread keeps its chunk, the other root goes to a worker.
+    let ticks = Arc::new(AtomicU64::new(0));
+    let counted = ticks.clone();
+    let ticker = Scripted::new(move |_| {
+        spin(Duration::from_millis(3));
+        counted.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    });
+    rt.spawn_on(ticker, "ticker", &clock).unwrap();
+    let release = Arc::new(AtomicBool::new(false));
+    let blocking = release.clone();
+    let mut runs = 0;
+    let mut stopper = Scripted::new(move |_| {
+        spin(Duration::from_millis(1));
+        runs += 1;
+        if runs < 10 {
+            Ok(())
+        } else {
+            Err(streamlib::ActorError::stop())
+        }
+    });
+    stopper.on_stop = Box::new(move || {
+        let start = Instant::now();
+        while !blocking.load(Ordering::Relaxed) && start.elapsed() < Duration::from_secs(20) {
+            thread::sleep(Duration::from_millis(1));
+        }
+    });
+    let stopper = rt.spawn_on(stopper, "stopper", &clock).unwrap();
+    assert!(
+        within(Duration::from_secs(10), || !stopper.is_running()),
+        "the actor never stopped itself"
+    );
+    // Its `on_stop` blocks now: the other actor still ticks (50 Hz: about 50 ticks in a second).
+    let before = ticks.load(Ordering::Relaxed);
+    thread::sleep(Duration::from_millis(1000));
+    let during = ticks.load(Ordering::Relaxed) - before;
+    release.store(true, Ordering::Relaxed);
+    assert!(
+        during >= 10,
+        "the clock's other actor ticked {during} times while on_stop blocked"
+    );
+    rt.shutdown();
+}
+
 // 8. An actor whose `Drop` panics kills no thread of its clock.
 #[test]
 fn a_panicking_drop_does_not_kill_the_clock() {

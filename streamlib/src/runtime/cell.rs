@@ -88,9 +88,9 @@ pub(crate) struct RuntimeCell {
 #[repr(C)]
 pub(crate) struct Hot {
     pub(crate) state: ActorLock<CellState>,
-    /// The runtime thread running this actor's `on_start` or `process` now (its
-    /// [`thread_token`]), 0 if none: what a stop that times out replaces, and how a tick tells
-    /// an actor stuck inside its run from one only waiting for a thread.
+    /// The runtime thread running this actor's user code now (`on_start`, `process`, `on_stop`,
+    /// its state's `Drop`; its [`thread_token`]), 0 if none: what a stop that times out
+    /// replaces.
     pub(crate) running_on: AtomicUsize,
     key: ActorKey,
     /// Set once the spawn registered the actor in the runtime's graph: a schedule rebuilt in
@@ -388,6 +388,9 @@ impl RuntimeCell {
             return;
         }
         state.stopped = true;
+        // Inside user code (`on_stop`, the state's `Drop`): a stop that times out waiting for
+        // it replaces this thread, as for `process`.
+        self.hot.running_on.store(thread_token(), Ordering::Relaxed);
         if state.started {
             let outcome = catch_unwind(AssertUnwindSafe(|| state.actor.on_stop()));
             let _ = self.fault(outcome, "on_stop");
@@ -398,6 +401,7 @@ impl RuntimeCell {
             self.entry.stats().record_panic();
             tracing::error!(actor = %self.entry.uri, "dropping the actor's state panicked");
         }
+        self.hot.running_on.store(0, Ordering::Relaxed);
     }
 
     /// What an outcome of user code asks of the runtime: nothing (success, or a fault under

@@ -160,13 +160,13 @@ impl Domain {
                     }
                     None => self.new_run(held.schedule.clone(), tick),
                 },
-                previous => {
+                old => {
                     built = generation;
                     let mut schedule = self.build_schedule();
                     // The actors that stay keep what they were measured to cost: the tick after
                     // a change splits and keeps branches as the one before it did.
-                    if let Some(previous) = &previous {
-                        schedule.keep_costs_of(&previous.schedule);
+                    if let Some(old) = &old {
+                        schedule.keep_costs_of(&old.schedule);
                     }
                     self.new_run(Arc::new(schedule), tick)
                 }

@@ -19,9 +19,9 @@ struct HotPtr {
     actor: [usize; 2],
     /// Its range in `Schedule::lines`.
     lines: (u32, u32),
-    /// Its first same-clock successors without a thread of its own (the first is the one a
-    /// chain runs next on the same thread when it is ready then, the others the branches it may
-    /// keep for later, `tick::Later`), `u32::MAX` for none.
+    /// Its first same-clock successors without a thread of their own (those the thread that
+    /// runs it may run next: a chain's successor, a fan-out's branches it keeps,
+    /// `tick::Later`), `u32::MAX` for none.
     next: [u32; PREFETCHED_SUCCESSORS],
 }
 
@@ -170,8 +170,8 @@ impl Schedule {
     #[inline]
     pub(crate) fn prefetch(&self, node: u32) {
         self.prefetch_one(node);
-        // A chain runs its first successor next on the same thread, and cheap other branches
-        // after it: ask for them too.
+        // The thread that runs it may run its successors next (a chain, a fan-out's branches
+        // it keeps): ask for them too.
         for next in self.hot[node as usize].next {
             if next == u32::MAX {
                 break;
@@ -224,8 +224,9 @@ impl Schedule {
     }
 
     /// Records what running `node` took this tick, in nanoseconds: for a root or an actor
-    /// queued alone, all its job ran; for a fan-out's branch that stayed on its thread, the
-    /// branch's run ([`Later`](super::tick::Later)).
+    /// queued alone, everything its run ran on that thread; for a fan-out's branch that stayed
+    /// on its thread, the branch's run ([`Later`](super::tick::Later)). A chain's successor
+    /// that is no branch is not recorded (its cost is its upstream's).
     pub(crate) fn record_cost(&self, node: u32, took_nanos: u64) {
         let took = u32::try_from(took_nanos).unwrap_or(u32::MAX);
         let cost = &self.costs[node as usize];

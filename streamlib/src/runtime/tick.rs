@@ -67,7 +67,8 @@ pub(crate) const MIN_CHUNK: Duration = Duration::from_micros(500);
 /// grandchild) goes out at once; the rest go to the tick's queue for any thread, so costly
 /// branches run side by side. A branch's run is measured here, from its start until this
 /// thread is back to what it had before it. A branch never measured (a new actor) counts as
-/// free and is measured on its first run. Without this every branch beyond the first was
+/// free and is measured on its first run. Successors beyond the stack's room are queued
+/// whatever they cost. Without this every branch beyond the first was
 /// queued, one worker woken per branch: 10,000 actors as writers with three readers each cost
 /// three to four times as much as in writer → reader pairs.
 pub(crate) struct Later {
@@ -156,7 +157,13 @@ impl Later {
             .max_by_key(|&i| cost(ready[i]))
             .unwrap_or(0);
         ready.swap(0, costliest);
-        let budget = MIN_CHUNK.as_nanos() as u64;
+        // With every branch slot taken (fan-outs nested 16 deep), more branches could not be
+        // measured: all but the costliest are queued.
+        let budget = if (self.open_len as usize) < LATER {
+            MIN_CHUNK.as_nanos() as u64
+        } else {
+            0
+        };
         let (mut kept, mut at) = (0u64, from as usize + 1);
         while at < self.len as usize {
             let node = self.stack[at];
@@ -364,11 +371,11 @@ impl TickRun {
     /// Runs queued work of this tick until the queue is empty.
     pub(crate) fn drain(self: &Arc<Self>, push: &Push<'_>) {
         self.enter();
+        let mut later = Later::new();
         loop {
             match self.queue.steal() {
                 Steal::Success(Work::Roots(range)) => self.run_roots(range, push),
                 Steal::Success(Work::Node(node)) => {
-                    let mut later = Later::new();
                     let (_, completed) = self.run_node(node, stopwatch::now(), push, &mut later);
                     self.complete(completed);
                 }
@@ -378,15 +385,16 @@ impl TickRun {
         }
     }
 
-    /// Whether an unfinished actor of this tick was stopped inside its `process` (detached
-    /// after a stop timeout): the tick would never complete, so the domain moves on. A stopped
-    /// actor that is only waiting for a thread (queued, or kept by a thread busy with a chain)
-    /// is not stuck: its run returns at once.
+    /// Whether an unfinished actor of this tick was stopped and is held in user code
+    /// (`on_start`, `process`, `on_stop`: its lock is taken), or a thread of the tick waits for
+    /// it: the tick may never complete, so the domain moves on. A stopped actor that is only
+    /// waiting for a thread (queued, or kept by a thread busy with other actors) is not stuck:
+    /// its run returns at once.
     pub(crate) fn stuck_on_stopped_actor(&self) -> bool {
         self.schedule.nodes.iter().enumerate().any(|(i, cell)| {
             self.counters.ready_unfinished(i as u32)
                 && !cell.is_running()
-                && cell.hot().running_on.load(Ordering::Relaxed) != 0
+                && cell.hot().state.is_locked()
         })
     }
 
@@ -413,7 +421,9 @@ impl TickRun {
                 }
             }
         }
-        later.branch_out(from, |n| self.schedule.cost(n), |n| self.dispatch(n, push));
+        if later.len - from >= 2 {
+            later.branch_out(from, |n| self.schedule.cost(n), |n| self.dispatch(n, push));
+        }
         self.counters.finished(node);
     }
 
@@ -446,7 +456,9 @@ impl TickRun {
     ) -> (Reading, usize) {
         let started = now;
         let mut completed = 0;
-        later.push(node);
+        // `later` is empty here (every run leaves it so) and has room: `none()` never runs nodes.
+        let pushed = later.push(node);
+        debug_assert!(pushed, "a run_node's Later has room");
         let record = |branch, took| self.schedule.record_cost(branch, took);
         while let Some((next, _)) = later.pop(now, record) {
             let done;
