@@ -626,11 +626,15 @@ fn independent_branches_run_in_parallel() {
     for (me, actor) in pair.into_iter().enumerate() {
         rt.spawn_on(actor, &format!("r{me}"), &clock).unwrap();
     }
-    // Meeting at all needs two threads at once; 20 meetings, ten ticks' worth.
+    assert_they_meet(&met, "the two actors");
+}
+
+/// Meeting at all needs two threads at once: 20 meetings, ten ticks' worth, within 10 s.
+fn assert_they_meet(met: &AtomicUsize, who: &str) {
     assert!(
         within(Duration::from_secs(10), || met.load(Ordering::Relaxed)
             >= 20),
-        "the two actors met {} times",
+        "{who} met {} times",
         met.load(Ordering::Relaxed)
     );
 }
@@ -647,17 +651,12 @@ fn costly_branches_of_a_fan_out_run_in_parallel() {
         let reader = rt.spawn_on(actor, &format!("r{me}"), &clock).unwrap();
         connect(&writer.outputs, &reader.inputs).unwrap();
     }
-    // Their first tick together measures them (a branch never measured runs on the writer's
+    // Their first tick together measures them (a branch never measured stays on the writer's
     // thread); from then on they meet.
-    assert!(
-        within(Duration::from_secs(10), || met.load(Ordering::Relaxed)
-            >= 20),
-        "the two readers met {} times",
-        met.load(Ordering::Relaxed)
-    );
+    assert_they_meet(&met, "the two readers");
 }
 
-// The cheap branches of a fan-out run on the writer's thread, after it: waking a worker for a
+// The cheap branches of a fan-out run on the writer's thread: waking a worker for a
 // microsecond's work costs more than the work (10,000 actors in groups of a writer and three
 // readers cost 3x as much as the same number in pairs when each extra reader was queued).
 #[test]
