@@ -86,11 +86,9 @@ fn dedicated_loop(cell: Weak<RuntimeCell>, receiver: Receiver<Message>) {
                 if let Some(cell) = cell.upgrade() {
                     if !run.is_abandoned() {
                         run.enter();
-                        if let (Some(fault), _) =
-                            cell.run(cell.hot(), &run.tick, run.late, stopwatch::now())
-                        {
-                            run.fault(fault);
-                        }
+                        cell.run(cell.hot(), &run.tick, run.late, stopwatch::now(), |f| {
+                            run.fault(f)
+                        });
                     }
                 }
                 let push = run.pool.outside();

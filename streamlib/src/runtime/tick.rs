@@ -489,11 +489,7 @@ impl TickRun {
             // Its thread is gone (the actor stopped): nothing to run.
         } else if !self.is_abandoned() {
             let cell = &self.schedule.nodes[node as usize];
-            let (fault, end) = cell.run(hot, &self.tick, self.late, now);
-            now = end;
-            if let Some(fault) = fault {
-                self.fault(fault);
-            }
+            now = cell.run(hot, &self.tick, self.late, now, |fault| self.fault(fault));
         }
         self.finish_node(node, push, later);
         (now, true)
