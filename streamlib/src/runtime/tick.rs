@@ -68,7 +68,8 @@ pub(crate) const MIN_CHUNK: Duration = Duration::from_micros(500);
 /// branches run side by side. A branch's run is measured here, from its start until this
 /// thread is back to what it had before it. A branch never measured (a new actor) counts as
 /// free and is measured on its first run. Successors beyond the stack's room are queued
-/// whatever they cost. Without this every branch beyond the first was
+/// whatever they cost, and so are all but the costliest branch of fan-outs nested deeper than
+/// [`LATER`] (they could not be measured). Without this every branch beyond the first was
 /// queued, one worker woken per branch: 10,000 actors as writers with three readers each cost
 /// three to four times as much as in writer → reader pairs.
 pub(crate) struct Later {
