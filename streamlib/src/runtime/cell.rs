@@ -128,6 +128,17 @@ impl Hot {
     pub(crate) fn is_running(&self) -> bool {
         self.entry.running.load(Ordering::Acquire)
     }
+
+    /// Runs user code of this actor (`on_start`, `process`, `on_stop`, its state's `Drop`) on
+    /// this thread, a panic caught: meanwhile `running_on` names this thread, so a stop that
+    /// times out waiting for it replaces the thread.
+    #[inline]
+    fn user_code<R>(&self, code: impl FnOnce() -> R) -> std::thread::Result<R> {
+        self.running_on.store(thread_token(), Ordering::Relaxed);
+        let outcome = catch_unwind(AssertUnwindSafe(code));
+        self.running_on.store(0, Ordering::Relaxed);
+        outcome
+    }
 }
 
 impl HoldsEntry for RuntimeCell {
@@ -324,10 +335,7 @@ impl RuntimeCell {
         let stats = &hot.entry.stats;
         if !state.started {
             state.started = true;
-            // Inside user code: a stop that times out here replaces this thread.
-            hot.running_on.store(thread_token(), Ordering::Relaxed);
-            let outcome = catch_unwind(AssertUnwindSafe(|| state.actor.on_start()));
-            hot.running_on.store(0, Ordering::Relaxed);
+            let outcome = hot.user_code(|| state.actor.on_start());
             if let Some(fault) = self.fault(outcome, "on_start") {
                 self.stop_at_once(&fault, &mut state);
                 report(fault);
@@ -342,11 +350,9 @@ impl RuntimeCell {
                 }
             }
         }
-        hot.running_on.store(thread_token(), Ordering::Relaxed);
         RUNNING.with(|r| r.set(Some(hot.key)));
-        let outcome = catch_unwind(AssertUnwindSafe(|| state.actor.process(tick)));
+        let outcome = hot.user_code(|| state.actor.process(tick));
         RUNNING.with(|r| r.set(None));
-        hot.running_on.store(0, Ordering::Relaxed);
         let end = stopwatch::now();
         stats.record_tick(end.nanos_since(start), tick.skipped);
         if late {
@@ -399,20 +405,16 @@ impl RuntimeCell {
             return;
         }
         state.stopped = true;
-        // Inside user code (`on_stop`, the state's `Drop`): a stop that times out waiting for
-        // it replaces this thread, as for `process`.
-        self.hot.running_on.store(thread_token(), Ordering::Relaxed);
         if state.started {
-            let outcome = catch_unwind(AssertUnwindSafe(|| state.actor.on_stop()));
+            let outcome = self.hot.user_code(|| state.actor.on_stop());
             let _ = self.fault(outcome, "on_stop");
         }
         // The state's `Drop` is user code too: a panic there must not reach a runtime thread.
         let actor = std::mem::replace(&mut state.actor, Box::new(Stopped));
-        if catch_unwind(AssertUnwindSafe(move || drop(actor))).is_err() {
+        if self.hot.user_code(move || drop(actor)).is_err() {
             self.entry.stats().record_panic();
             tracing::error!(actor = %self.entry.uri, "dropping the actor's state panicked");
         }
-        self.hot.running_on.store(0, Ordering::Relaxed);
     }
 
     /// What an outcome of user code asks of the runtime: nothing (success, or a fault under
