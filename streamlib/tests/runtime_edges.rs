@@ -21,8 +21,23 @@ use streamlib::{
 struct Counter {
     ticks: Arc<AtomicU64>,
     _token: Option<Arc<()>>,
-    threads: Option<Arc<Mutex<HashSet<ThreadId>>>>,
+    threads: Option<Threads>,
     value: Output<u64>,
+}
+
+/// The threads an actor ran on.
+type Threads = Arc<Mutex<HashSet<ThreadId>>>;
+
+impl Counter {
+    /// A counter that notes the threads it runs on, and those threads.
+    fn noting_threads() -> (Counter, Threads) {
+        let threads = Threads::default();
+        let counter = Counter {
+            threads: Some(threads.clone()),
+            ..Counter::default()
+        };
+        (counter, threads)
+    }
 }
 
 impl Actor for Counter {
@@ -347,7 +362,7 @@ fn a_fast_clock_is_not_slowed_by_a_slow_clocks_work() {
     let rt = Runtime::with_workers(1);
     let fast = clock(1000);
     let slow = clock(100);
-    let slow_threads = Arc::new(Mutex::new(HashSet::new()));
+    let slow_threads = Threads::default();
     // A source feeding three 2 ms actors: two of the three wait in the pool's queue each tick.
     let source = rt.spawn_on(Counter::default(), "source", &slow).unwrap();
     for i in 0..3 {
@@ -362,11 +377,7 @@ fn a_fast_clock_is_not_slowed_by_a_slow_clocks_work() {
     }
     // The fast clock fans out too, so its own thread has a queued job to wait for. Its root, the
     // only one, runs on the fast clock's own thread.
-    let fast_threads = Arc::new(Mutex::new(HashSet::new()));
-    let c = Counter {
-        threads: Some(fast_threads.clone()),
-        ..Counter::default()
-    };
+    let (c, fast_threads) = Counter::noting_threads();
     let ticks = c.ticks.clone();
     let handle = rt.spawn_on(c, "fast", &fast).unwrap();
     for i in 0..2 {
@@ -665,11 +676,7 @@ fn cheap_branches_of_a_fan_out_run_on_the_writers_thread() {
     const TICKS: u64 = 100;
     let rt = Runtime::with_workers(2);
     let clock = clock(200);
-    let writer_threads = Arc::new(Mutex::new(HashSet::new()));
-    let writer = Counter {
-        threads: Some(writer_threads.clone()),
-        ..Counter::default()
-    };
+    let (writer, writer_threads) = Counter::noting_threads();
     let ticks = writer.ticks.clone();
     let writer = rt.spawn_on(writer, "writer", &clock).unwrap();
     // Per frame, the threads its readers ran on.
