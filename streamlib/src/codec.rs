@@ -283,7 +283,7 @@ impl Codec for Vec<u8> {
 }
 
 /// Bytes of a [`VideoFrame`]'s encoding before its pixels.
-const VIDEO_HEADER_LEN: usize = 25;
+pub(crate) const VIDEO_HEADER_LEN: usize = 25;
 
 /// The part of a frame's encoding before its pixels.
 fn encode_video_header(frame: &VideoFrame, out: &mut Vec<u8>) {

@@ -44,9 +44,12 @@ pub use crate::stats::PortStats;
 use crate::uri::{ActorUri, PortAddress};
 use crate::wire::Stamp;
 
+mod loan;
 mod queue;
 mod set;
 
+pub use loan::FrameBuffer;
+pub(crate) use loan::{Lender, Loan};
 pub use queue::MAX_QUEUE;
 use queue::{check_capacity, ValueQueue};
 pub use set::{Inputs, InputsRef};
@@ -234,6 +237,9 @@ pub(crate) struct OutputShared<T> {
     /// Set for an output that stands for another process's output.
     pub(crate) origin: Option<Arc<dyn Origin>>,
     taps: Taps<T>,
+    /// Memory an engine lends for new values ([`Output::new_frame`]), with its id: set while
+    /// the output is published over `ipc`.
+    lender: Mutex<Option<(u64, Arc<dyn Lender>)>>,
 }
 
 /// The taps of one output; `active` keeps the write path to one relaxed load while there are
@@ -336,6 +342,7 @@ impl<T> OutputShared<T> {
                 list: RingBuffer::default(),
                 change: Mutex::new(()),
             },
+            lender: Mutex::new(None),
         }
     }
 
@@ -366,6 +373,25 @@ impl<T> OutputShared<T> {
         if let Some(taps) = self.taps.list.read_latest() {
             call_taps(&taps, value);
         }
+    }
+
+    /// Lends memory for new values from `lender` (one at a time: a later one replaces it).
+    pub(crate) fn set_lender(&self, id: u64, lender: Arc<dyn Lender>) {
+        *self.lender.lock() = Some((id, lender));
+    }
+
+    /// Stops lending from the lender set with `id`, if it is still the one.
+    pub(crate) fn remove_lender(&self, id: u64) {
+        let mut lender = self.lender.lock();
+        if lender.as_ref().is_some_and(|(set, _)| *set == id) {
+            *lender = None;
+        }
+    }
+
+    /// `len` bytes lent by the lender, if one is set and has them.
+    pub(crate) fn lend(&self, len: usize) -> Option<Box<dyn Loan>> {
+        let lender = self.lender.lock().as_ref().map(|(_, l)| l.clone())?;
+        lender.lend(len)
     }
 
     /// Installs `tap` under `id` (a connection id, or any id unique to this output).

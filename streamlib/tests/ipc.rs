@@ -10,7 +10,8 @@ mod child;
 mod remote;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use child::{until, CameraVars, ChildProcess};
@@ -55,8 +56,7 @@ pub struct Camera {
 fn frame(n: u64) -> VideoFrame {
     let len = PixelFormat::Rgba8.bytes_for(WIDTH, HEIGHT).unwrap();
     let mut data = vec![0u8; len];
-    data[..8].copy_from_slice(&n.to_le_bytes());
-    data[len - 1] = n as u8;
+    draw(&mut data, n);
     VideoFrame::new(
         WIDTH,
         HEIGHT,
@@ -66,6 +66,52 @@ fn frame(n: u64) -> VideoFrame {
         n,
     )
     .unwrap()
+}
+
+/// Every pixel of [`frame`]`(n)`.
+fn draw(pixels: &mut [u8], n: u64) {
+    pixels.fill(0);
+    pixels[..8].copy_from_slice(&n.to_le_bytes());
+    if let Some(last) = pixels.last_mut() {
+        *last = n as u8;
+    }
+}
+
+/// Draws [`frame`]`(n)` in the buffer its output lends (`Output::new_frame`), one per tick.
+#[actor(fps = 30)]
+pub struct Painter {
+    #[output]
+    pub video: Output<VideoFrame>,
+    /// Buffers that were the transport's shared memory.
+    pub lent: Arc<AtomicU64>,
+    pub n: u64,
+}
+
+impl Painter {
+    fn new(lent: &Arc<AtomicU64>) -> Painter {
+        Painter {
+            video: Output::new(),
+            lent: lent.clone(),
+            n: 0,
+        }
+    }
+}
+
+impl Process for Painter {
+    fn process(&mut self, _tick: &Tick) -> ProcessResult {
+        let mut buffer = self
+            .video
+            .new_frame(WIDTH, HEIGHT, PixelFormat::Rgba8)
+            .expect("1080p RGBA is a frame size");
+        if buffer.is_lent() {
+            self.lent.fetch_add(1, Ordering::Relaxed);
+        }
+        draw(buffer.pixels_mut(), self.n);
+        let frame = buffer.finish(Timestamp::from_nanos(self.n), self.n);
+        self.video.write(frame);
+        self.n += 1;
+        Ok(())
+    }
 }
 
 impl Process for Camera {
@@ -315,6 +361,127 @@ fn values_and_frames_flow_both_ways_and_resume_after_a_kill() {
     .expect("frames flow again");
 
     assert_quick_shutdown(&rt);
+}
+
+/// A painter process (runtime "painter") with a reader of its own, and a watcher process
+/// reading it over shared memory.
+struct Painted {
+    _links: (streamlib::Connection, streamlib::Connection),
+    /// An input of the watcher's runtime.
+    video: Input<VideoFrame>,
+    _rt: Runtime,
+    /// An input of the painter's runtime.
+    local: Input<VideoFrame>,
+    lent: Arc<AtomicU64>,
+    _writer: Runtime,
+    /// Declared last: its files are removed once both runtimes are gone.
+    prefix: Prefix,
+}
+
+fn painted() -> Painted {
+    let prefix = Prefix::new();
+    let writer = Runtime::builder()
+        .host("painter")
+        .ipc_config(prefix.config())
+        .build()
+        .unwrap();
+    let lent = Arc::new(AtomicU64::new(0));
+    let painter = writer.spawn(Painter::new(&lent), "p").unwrap();
+    let local = Input::<VideoFrame>::new();
+    let local_link = streamlib::connect(&painter.outputs.video, &local.to_ref()).unwrap();
+    let rt = viewer(&prefix, "watcher").build().unwrap();
+    let remote = rt.remote::<Painter>("actor://painter/Painter/p").unwrap();
+    remote.wait_until_running(Duration::from_secs(20)).unwrap();
+    let video = Input::<VideoFrame>::new();
+    let link = streamlib::connect(&remote.outputs.video, &video.to_ref()).unwrap();
+    until(Duration::from_secs(10), || video.read_latest().is_some()).expect("frames arrive");
+    Painted {
+        _links: (local_link, link),
+        video,
+        _rt: rt,
+        local,
+        lent,
+        _writer: writer,
+        prefix,
+    }
+}
+
+/// Waits until the watcher has a frame numbered `n` or later, and checks it is whole.
+fn watched_from(painted: &Painted, n: u64) -> Arc<VideoFrame> {
+    until(Duration::from_secs(10), || {
+        painted
+            .video
+            .read_latest()
+            .is_some_and(|f| f.frame_number() >= n)
+    })
+    .unwrap_or_else(|| panic!("frame {n} or later arrives"));
+    let got = painted.video.read_latest().unwrap();
+    assert_eq!(*got, frame(got.frame_number()), "the frame arrives whole");
+    got
+}
+
+fn in_shared_memory(prefix: &str, frame: &VideoFrame) -> bool {
+    let mapped = mapping_of(frame.data().as_ptr()).expect("the pixels are mapped memory");
+    mapped.starts_with(&format!("/dev/shm/{prefix}"))
+}
+
+#[test]
+fn frames_drawn_in_a_lent_sample_reach_other_processes_without_a_copy() {
+    let painted = painted();
+    let first = painted.video.read_latest().unwrap().frame_number();
+    let sent_before = streamlib::ipc::frames_sent_in_place();
+    let got = watched_from(&painted, first + 5);
+    assert!(
+        in_shared_memory(&painted.prefix.0, &got),
+        "the watcher reads the sample itself"
+    );
+    let local = painted
+        .local
+        .read_latest()
+        .expect("the painter's own reader has frames");
+    assert!(
+        in_shared_memory(&painted.prefix.0, &local),
+        "the painter's own readers read the sample the frame was drawn in"
+    );
+    assert!(
+        painted.lent.load(Ordering::Relaxed) >= 5,
+        "buffers are lent"
+    );
+    assert!(
+        streamlib::ipc::frames_sent_in_place() >= sent_before + 5,
+        "five frames arrived, each sent from the sample it was drawn in"
+    );
+    // Frames outlive their runtimes (and the files): each keeps its sample's memory mapped.
+    drop(painted);
+    assert_eq!(*local, frame(local.frame_number()));
+    assert_eq!(*got, frame(got.frame_number()));
+}
+
+#[test]
+fn frames_a_reader_keeps_stay_intact_and_later_ones_go_out_as_copies() {
+    let mut painted = painted();
+    let copied_before = streamlib::ipc::lent_frames_copied();
+    // Keep eight frames in the painter's process: more than its own reader may hold sent.
+    let mut kept: Vec<Arc<VideoFrame>> = Vec::new();
+    until(Duration::from_secs(10), || {
+        kept.extend(painted.local.read_new());
+        kept.len() >= 8
+    })
+    .expect("the painter's own reader gets frames");
+    let last = kept.last().unwrap().frame_number();
+    watched_from(&painted, last + 10);
+    for frame_kept in &kept {
+        let n = frame_kept.frame_number();
+        assert_eq!(
+            **frame_kept,
+            frame(n),
+            "frame {n}'s sample was not lent again while it was kept"
+        );
+    }
+    assert!(
+        streamlib::ipc::lent_frames_copied() > copied_before,
+        "frames written while the own reader held all it may went out as copies"
+    );
 }
 
 #[test]

@@ -17,12 +17,14 @@ use iceoryx2::service::attribute::AttributeKey;
 use iceoryx2::service::port_factory::event;
 use parking_lot::Mutex;
 
+use super::loan::{Port, Sent, MAX_LOANS};
 use super::{
-    ipc_error, service_name, shm_available, DataPublisher, DataService, IpcConfig, Svc,
+    ipc_error, service_name, shm_available, DataService, IpcConfig, Svc, COPIED, IN_PLACE,
     MAX_BORROWED, MAX_PUBLISHERS, MAX_SUBSCRIBERS, OVERSIZE, SAMPLES_PER_OUTPUT, SCAN_PERIOD,
     TOKEN_CHUNK, TOKEN_SERVICE, WAKE_SERVICE,
 };
 use crate::error::{Error, Result};
+use crate::port::{Lender, Loan};
 use crate::remote::{Deliver, Guard, Message, Publisher, SharedBytes, TokenChanged, Transport};
 
 /// The engine: one node per runtime and the thread that receives for it.
@@ -306,7 +308,12 @@ impl Shared {
             // connections are updated at every scan and subscribers woken for a few scans
             // after a change.
             let port = publisher.port.lock();
-            let Some((port, service)) = port.as_ref() else {
+            let Some(Port {
+                publisher: port,
+                service,
+                ..
+            }) = port.as_deref()
+            else {
                 continue;
             };
             if let Err(error) = port.update_connections() {
@@ -382,8 +389,9 @@ impl Drop for WatchGuard {
 /// Publishes on one key; never blocks.
 struct IpcPublisher {
     key: String,
-    /// Taken when the engine closes, so the node goes even if a publisher outlives it.
-    port: Mutex<Option<(DataPublisher, DataService)>>,
+    /// Taken when the engine closes, so the node goes even if a publisher outlives it (frames
+    /// drawn in its samples keep it until they go).
+    port: Mutex<Option<Arc<Port>>>,
     subscribers: AtomicUsize,
     /// Scans that still wake subscribers after a change in their number.
     wake_scans: AtomicUsize,
@@ -409,10 +417,23 @@ impl IpcPublisher {
             }
             return;
         }
-        let port = self.port.lock();
-        let Some((publisher, _)) = port.as_ref() else {
+        let mut slot = self.port.lock();
+        let Some(port) = self.current(&mut slot, &shared) else {
             return; // the engine closed
         };
+        if let [head, tail] = parts {
+            if let Some(frame) = port.lent_frame(tail) {
+                match port.send_lent(&frame, head) {
+                    Sent::Lent | Sent::Retired => {
+                        IN_PLACE.fetch_add(1, Ordering::Relaxed);
+                        let _ = shared.notifier.notify();
+                        return;
+                    }
+                    Sent::Copy => COPIED.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+        }
+        let publisher = &port.publisher;
         match publisher.loan_slice_uninit(len) {
             Ok(mut sample) => {
                 let payload = sample.payload_mut();
@@ -447,14 +468,73 @@ impl IpcPublisher {
     }
 }
 
+impl IpcPublisher {
+    /// The port to use: the one in `slot`, replaced first if it was retired (see `loan.rs`);
+    /// `None` once the engine closed.
+    fn current<'a>(
+        &self,
+        slot: &'a mut Option<Arc<Port>>,
+        shared: &Shared,
+    ) -> Option<&'a Arc<Port>> {
+        if slot.as_ref()?.is_retired() {
+            match shared.port(&self.key) {
+                Ok(port) => *slot = Some(Arc::new(port)),
+                Err(error) => {
+                    tracing::error!(%error, key = self.key, "ipc publisher not replaced; output no longer sent");
+                    *slot = None;
+                }
+            }
+        }
+        slot.as_ref()
+    }
+}
+
 impl Publisher for IpcPublisher {
     fn put(&self, head: Vec<u8>, tail: Option<SharedBytes>) {
         let tail = tail.as_deref().map_or(&[][..], |tail| tail.as_ref());
         self.put_parts(&[&head, tail]);
     }
+
+    fn lender(self: Arc<Self>, head: usize) -> Option<Arc<dyn Lender>> {
+        Some(Arc::new(FrameLender {
+            publisher: Arc::downgrade(&self),
+            head,
+        }))
+    }
+}
+
+/// Lends a frame output the samples of its publisher, `head` bytes kept free in front.
+struct FrameLender {
+    publisher: Weak<IpcPublisher>,
+    head: usize,
+}
+
+impl Lender for FrameLender {
+    fn lend(&self, len: usize) -> Option<Box<dyn Loan>> {
+        let publisher = self.publisher.upgrade()?;
+        let shared = publisher.shared.upgrade()?;
+        if self.head.checked_add(len)? > shared.max_message {
+            return None; // drawn in memory of its own, and refused at write as too large
+        }
+        let mut slot = publisher.port.lock();
+        publisher.current(&mut slot, &shared)?.lend(self.head, len)
+    }
 }
 
 impl Shared {
+    /// A publisher on `key`'s service.
+    fn port(&self, key: &str) -> Result<Port> {
+        let service = self.data_service(key)?;
+        let publisher = service
+            .publisher_builder()
+            .initial_max_slice_len(4096)
+            .allocation_strategy(AllocationStrategy::BestFit)
+            .max_loaned_samples(MAX_LOANS)
+            .create()
+            .map_err(|e| ipc_error(key, e))?;
+        Ok(Port::new(publisher, service))
+    }
+
     fn data_service(&self, key: &str) -> Result<DataService> {
         self.node
             .service_builder(&service_name(key)?)
@@ -533,17 +613,10 @@ impl Transport for Iceoryx {
     }
 
     fn publisher(&self, key: &str, _cache: bool) -> Result<Arc<dyn Publisher>> {
-        let service = self.shared.data_service(key)?;
-        let publisher = service
-            .publisher_builder()
-            .initial_max_slice_len(4096)
-            .allocation_strategy(AllocationStrategy::BestFit)
-            .max_loaned_samples(2)
-            .create()
-            .map_err(|e| ipc_error(key, e))?;
+        let port = self.shared.port(key)?;
         let publisher = Arc::new(IpcPublisher {
             key: key.to_owned(),
-            port: Mutex::new(Some((publisher, service))),
+            port: Mutex::new(Some(Arc::new(port))),
             subscribers: AtomicUsize::new(0),
             wake_scans: AtomicUsize::new(0),
             shared: Arc::downgrade(&self.shared),

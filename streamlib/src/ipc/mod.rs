@@ -59,6 +59,7 @@ use crate::remote::Transport;
 use crate::runtime::RuntimeBuilder;
 
 mod engine;
+mod loan;
 
 use engine::Iceoryx;
 
@@ -66,15 +67,16 @@ type Svc = ipc_threadsafe::Service;
 type DataService = publish_subscribe::PortFactory<Svc, [u8], ()>;
 type DataPublisher = IoxPublisher<Svc, [u8], ()>;
 
-/// Subscribers one output serves (processes reading it), writers one input accepts.
-const MAX_SUBSCRIBERS: usize = 4;
+/// Subscribers one output serves: four processes reading it, and the output's own reader of
+/// frames drawn in its samples (`loan.rs`); writers one input accepts.
+const MAX_SUBSCRIBERS: usize = 5;
 const MAX_PUBLISHERS: usize = 4;
 /// Samples a subscriber may hold at once: the three a remote output's ring buffer keeps as
 /// frames borrowing them, one more a reader may hold, one free for the next receive.
 const MAX_BORROWED: usize = 5;
 /// Samples one publisher's data segment holds: what iceoryx2 preallocates for these settings
 /// (each subscriber's buffer and borrows, the history, the publisher's loans), plus one.
-const SAMPLES_PER_OUTPUT: usize = MAX_SUBSCRIBERS * (1 + MAX_BORROWED) + 1 + 2 + 1;
+const SAMPLES_PER_OUTPUT: usize = MAX_SUBSCRIBERS * (1 + MAX_BORROWED) + 1 + loan::MAX_LOANS + 1;
 /// How often announcements are listed and new subscribers handed the history.
 const SCAN_PERIOD: Duration = Duration::from_millis(200);
 /// Event services that announce an actor: `<prefix><unique>`, the key in the attributes.
@@ -90,6 +92,22 @@ static OVERSIZE: AtomicU64 = AtomicU64::new(0);
 /// [`IpcConfig::max_message_size`] (each also logged as [`Error::MessageTooLarge`]).
 pub fn oversize_dropped() -> u64 {
     OVERSIZE.load(Ordering::Relaxed)
+}
+
+static IN_PLACE: AtomicU64 = AtomicU64::new(0);
+static COPIED: AtomicU64 = AtomicU64::new(0);
+
+/// Frames drawn in a lent sample ([`Output::new_frame`](crate::Output::new_frame)) that this
+/// process sent from that sample, without a copy.
+pub fn frames_sent_in_place() -> u64 {
+    IN_PLACE.load(Ordering::Relaxed)
+}
+
+/// Frames drawn in a lent sample that this process sent as a copy all the same: written a
+/// second time, or written while readers of this process held as many sent frames as the
+/// output's own reader may (see [`Output::new_frame`](crate::Output::new_frame)).
+pub fn lent_frames_copied() -> u64 {
+    COPIED.load(Ordering::Relaxed)
 }
 
 /// How a runtime links to the other processes of this host.

@@ -35,6 +35,7 @@ mod event;
 mod video;
 
 pub use audio::AudioBuffer;
+pub(crate) use bytes::MessageBytes;
 pub use bytes::SharedBytes;
 pub use data::DataMessage;
 pub use event::{Key, KeyEvent, KeyState, Modifiers, MouseButton, MouseEvent, MouseEventKind};

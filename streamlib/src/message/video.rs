@@ -138,6 +138,26 @@ impl VideoFrame {
         timestamp: Timestamp,
         frame_number: u64,
     ) -> Result<VideoFrame> {
+        let expected = VideoFrame::checked_len(width, height, format)?;
+        if data.len() != expected {
+            return Err(invalid(
+                "VideoFrame",
+                format!(
+                    "a {width}x{height} {format} frame needs {expected} bytes, got {}",
+                    data.len()
+                ),
+            ));
+        }
+        Ok(VideoFrame::from_checked(
+            (width, height, format),
+            data,
+            timestamp,
+            frame_number,
+        ))
+    }
+
+    /// The bytes a `width` x `height` frame in `format` holds, or why there is no such frame.
+    pub(crate) fn checked_len(width: u32, height: u32, format: PixelFormat) -> Result<usize> {
         let fail = |reason| Err(invalid("VideoFrame", reason));
         if width == 0 || height == 0 {
             return fail(format!(
@@ -149,25 +169,33 @@ impl VideoFrame {
                 "{format} needs an even width and height, got {width}x{height}"
             ));
         }
-        let Some(expected) = format.bytes_for(width, height) else {
-            return fail(format!(
+        match format.bytes_for(width, height) {
+            Some(len) => Ok(len),
+            None => fail(format!(
                 "the size of a {width}x{height} {format} frame overflows usize"
-            ));
-        };
-        if data.len() != expected {
-            return fail(format!(
-                "a {width}x{height} {format} frame needs {expected} bytes, got {}",
-                data.len()
-            ));
+            )),
         }
-        Ok(VideoFrame {
+    }
+
+    /// A frame whose `data` already holds [`checked_len`](Self::checked_len) bytes.
+    pub(crate) fn from_checked(
+        (width, height, format): (u32, u32, PixelFormat),
+        data: MessageBytes,
+        timestamp: Timestamp,
+        frame_number: u64,
+    ) -> VideoFrame {
+        debug_assert_eq!(
+            VideoFrame::checked_len(width, height, format).ok(),
+            Some(data.len())
+        );
+        VideoFrame {
             width,
             height,
             format,
             data,
             timestamp,
             frame_number,
-        })
+        }
     }
 
     /// Width in pixels (non-zero).

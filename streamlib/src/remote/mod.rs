@@ -50,7 +50,7 @@ use crate::actor::PortInfo;
 use crate::codec::Codec;
 use crate::error::{Error, Result};
 pub(crate) use crate::message::SharedBytes;
-use crate::port::Direction;
+use crate::port::{Direction, Lender};
 use crate::registry::{ActorRef, EntryRef, RegistryEntry};
 use crate::stats::ActorStats;
 use crate::uri::ActorUri;
@@ -89,6 +89,14 @@ pub(crate) trait Publisher: Send + Sync {
     /// memory, [`Codec::tail`]): Zenoh sends them from there, iceoryx2 copies both parts
     /// straight into its shared-memory sample.
     fn put(&self, head: Vec<u8>, tail: Option<SharedBytes>);
+
+    /// Memory to draw values' tails in before they are written (iceoryx2: samples of this
+    /// publisher, with `head` bytes kept free in front for the envelope and the codec's head);
+    /// a tail [`put`](Self::put) later from there is sent without a copy. `None` (Zenoh): the
+    /// engine lends nothing.
+    fn lender(self: Arc<Self>, _head: usize) -> Option<Arc<dyn Lender>> {
+        None
+    }
 }
 
 /// A transport engine: what the runtime needs of Zenoh (or of iceoryx2).

@@ -24,8 +24,9 @@ use super::{AnyPort, Deliver, Guard, Message, Peer, Publisher, SharedBytes};
 type Undo = Box<dyn FnOnce() + Send>;
 /// A local port (`OutputRef<T>` / `InputRef<T>`) seen without its type.
 type LocalPort<'a> = &'a (dyn Any + Send + Sync);
-use crate::codec::{Codec, DecodeError};
+use crate::codec::{Codec, DecodeError, VIDEO_HEADER_LEN};
 use crate::error::{Error, Result};
+use crate::message::VideoFrame;
 use crate::port::{InputRef, Origin, OutputRef, OutputShared, Target};
 use crate::ring::RingBuffer;
 use crate::uri::PortAddress;
@@ -422,13 +423,14 @@ fn publish<T: Codec>(port: LocalPort<'_>, publisher: Arc<dyn Publisher>) -> Undo
     let Some(output) = port.downcast_ref::<OutputRef<T>>() else {
         return Box::new(|| {});
     };
-    let sender = Sender::new(T::PAYLOAD_TYPE, publisher);
+    let sender = Sender::new(T::PAYLOAD_TYPE, publisher.clone());
     // What the actor wrote before it was announced (its first ticks run meanwhile) goes out
     // now, so a late joiner finds it; a write racing this line goes out with the next one.
     if let Some(latest) = output.shared.ring.read_latest() {
         sender.send(latest);
     }
     let id = crate::pipeline::next_connection_id(); // the tap's id among the output's taps
+    let lends = lend_frames(port, publisher, id);
     output
         .shared
         .add_tap(id, Arc::new(move |value: Arc<T>| sender.send(value)));
@@ -436,6 +438,27 @@ fn publish<T: Codec>(port: LocalPort<'_>, publisher: Arc<dyn Publisher>) -> Undo
     Box::new(move || {
         if let Some(output) = output.upgrade() {
             output.remove_tap(id);
+        }
+        lends();
+    })
+}
+
+/// Lets a frame output draw its frames in the engine's memory ([`Output::new_frame`]) when the
+/// engine lends it (iceoryx2): the frame's pixels go after the envelope and the frame's head.
+///
+/// [`Output::new_frame`]: crate::Output::new_frame
+fn lend_frames(port: LocalPort<'_>, publisher: Arc<dyn Publisher>, id: u64) -> Undo {
+    let Some(frames) = port.downcast_ref::<OutputRef<VideoFrame>>() else {
+        return Box::new(|| {});
+    };
+    let Some(lender) = publisher.lender(wire::HEADER_LEN + VIDEO_HEADER_LEN) else {
+        return Box::new(|| {});
+    };
+    frames.shared.set_lender(id, lender);
+    let frames = Arc::downgrade(&frames.shared);
+    Box::new(move || {
+        if let Some(frames) = frames.upgrade() {
+            frames.remove_lender(id);
         }
     })
 }

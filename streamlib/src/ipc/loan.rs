@@ -1,0 +1,274 @@
+//! Frames drawn in the sample that carries them: the iceoryx2 side of
+//! [`Output::new_frame`](crate::Output::new_frame).
+//!
+//! An output's [`Port`] (its publisher and service) lends samples of its publisher. A lent
+//! sample is the frame's memory from then on, in this process too. When the frame is written,
+//! the sample is sent as it is — the envelope and the frame's head written into the bytes kept
+//! free in front of the pixels — and received straight back by a subscriber of the same service
+//! that this process keeps for the purpose (the port's *own reader*). Holding that received
+//! sample is what stops iceoryx2 from lending the memory again while frames of this process
+//! still read it; each frame also keeps its port, so the publisher's mapping stays.
+//!
+//! Whenever that cannot be guaranteed before sending — the frame was written before, the head
+//! is not the size kept free, the own reader already holds as many samples as it may, another
+//! publisher shares the service, a connection cannot be set up — the frame goes out as any
+//! other value (copied into a new sample) and keeps its own sample, unsent. Should a lent
+//! sample be sent and not come back to the own reader (a failure iceoryx2 does not report
+//! otherwise), the port is *retired*: it lends and sends nothing more, so the memory frames
+//! still read is never lent again, and the output goes on with a new publisher.
+
+use std::mem::MaybeUninit;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+
+use iceoryx2::port::subscriber::Subscriber;
+use iceoryx2::port::update_connections::UpdateConnections;
+use iceoryx2::sample::Sample;
+use iceoryx2::sample_mut_uninit::SampleMutUninit;
+use iceoryx2::service::port_factory::PortFactory;
+use parking_lot::Mutex;
+
+use super::{DataPublisher, DataService, Svc, MAX_BORROWED};
+use crate::message::SharedBytes;
+use crate::port::Loan;
+
+/// Lent samples a port keeps unsent at once: frames being drawn, and frames that went out as a
+/// copy while something of this process still reads them. Beyond, new frames are drawn in this
+/// process's memory.
+pub(super) const MAX_UNSENT: usize = 2;
+/// Samples a publisher may have on loan: the unsent ones and one to copy a value into.
+pub(super) const MAX_LOANS: usize = MAX_UNSENT + 1;
+/// Samples taken from the own reader's buffer at once: what it may hold besides ours (the
+/// history it was handed when it connected) and ours.
+const RECEIVES: usize = 4;
+
+/// One output's publisher, its service and what lending needs.
+pub(super) struct Port {
+    /// Made at the first loan; receives every sample this port sends from a loan. Declared
+    /// first: dropped before the publisher and the service.
+    own_reader: OnceLock<Subscriber<Svc, [u8], ()>>,
+    pub(super) publisher: DataPublisher,
+    pub(super) service: DataService,
+    /// Lent samples not sent.
+    unsent: AtomicUsize,
+    /// Samples the own reader holds for frames.
+    held: AtomicUsize,
+    /// Frames drawn in this port's samples, to know a written tail for one of them.
+    frames: Mutex<Vec<Weak<Lent>>>,
+    /// Set when a lent sample was sent and not received back: lend and send no more.
+    retired: AtomicBool,
+}
+
+/// What became of a tail handed to [`Port::send_lent`].
+pub(super) enum Sent {
+    /// Sent from its sample, held by the own reader.
+    Lent,
+    /// Not a frame lent by this port, or not sendable from its sample: copy it.
+    Copy,
+    /// Sent and lost to the own reader: the port is retired (and the value went out).
+    Retired,
+}
+
+impl Port {
+    pub(super) fn new(publisher: DataPublisher, service: DataService) -> Port {
+        Port {
+            own_reader: OnceLock::new(),
+            publisher,
+            service,
+            unsent: AtomicUsize::new(0),
+            held: AtomicUsize::new(0),
+            frames: Mutex::new(Vec::new()),
+            retired: AtomicBool::new(false),
+        }
+    }
+
+    pub(super) fn is_retired(&self) -> bool {
+        self.retired.load(Ordering::Relaxed)
+    }
+
+    /// `len` bytes for a frame's pixels, after `head` bytes kept free, in a sample of this
+    /// port; `None` when the port has none to lend now. Called under the publisher's lock.
+    pub(super) fn lend(self: &Arc<Self>, head: usize, len: usize) -> Option<Box<dyn Loan>> {
+        if self.is_retired() || self.unsent.load(Ordering::Relaxed) >= MAX_UNSENT {
+            return None;
+        }
+        self.own_reader()?;
+        let mut sample = match self.publisher.loan_slice_uninit(head.checked_add(len)?) {
+            Ok(sample) => sample,
+            Err(error) => {
+                tracing::debug!(
+                    ?error,
+                    "ipc loan for a frame failed; drawn in memory of its own"
+                );
+                return None;
+            }
+        };
+        let base = sample.payload_mut().as_mut_ptr().cast::<u8>();
+        self.unsent.fetch_add(1, Ordering::Relaxed);
+        Some(Box::new(Lent {
+            base,
+            head,
+            len,
+            state: Mutex::new(State::Unsent(sample)),
+            port: self.clone(),
+        }))
+    }
+
+    /// The own reader, made and connected at the first call.
+    fn own_reader(&self) -> Option<&Subscriber<Svc, [u8], ()>> {
+        if self.own_reader.get().is_none() {
+            let reader = match self.service.subscriber_builder().buffer_size(1).create() {
+                Ok(reader) => reader,
+                Err(error) => {
+                    tracing::debug!(?error, "ipc: no reader of its own for lent frames");
+                    return None;
+                }
+            };
+            let _ = self.own_reader.set(reader);
+        }
+        self.own_reader.get()
+    }
+
+    /// The frame drawn in this port's sample whose pixels `tail` is, if any.
+    pub(super) fn lent_frame(&self, tail: &[u8]) -> Option<Arc<Lent>> {
+        let mut frames = self.frames.lock();
+        frames.retain(|frame| frame.strong_count() > 0);
+        frames.iter().filter_map(Weak::upgrade).find(|frame| {
+            // SAFETY: `base + head` is inside the sample (`head + len` bytes were lent).
+            let pixels = unsafe { frame.base.add(frame.head) };
+            std::ptr::eq(tail.as_ptr(), pixels) && tail.len() == frame.len
+        })
+    }
+
+    /// Sends `frame`'s own sample with `head` in front, if that is safe (see the module);
+    /// called under the publisher's lock, so no other send of this port runs meanwhile.
+    pub(super) fn send_lent(&self, frame: &Lent, head: &[u8]) -> Sent {
+        let Some(reader) = self.own_reader.get() else {
+            return Sent::Copy;
+        };
+        let publishers = self.service.dynamic_config().number_of_publishers();
+        if head.len() != frame.head
+            || self.held.load(Ordering::Relaxed) >= MAX_BORROWED
+            || publishers != 1
+        {
+            return Sent::Copy;
+        }
+        let mut state = frame.state.lock();
+        if !matches!(*state, State::Unsent(_)) {
+            return Sent::Copy; // written before: it is out already
+        }
+        // What the reader was handed before (the history when it connected) goes first, and
+        // its connection is set up now, so the send below has nothing left to set up.
+        for _ in 0..RECEIVES {
+            if !matches!(reader.receive(), Ok(Some(_))) {
+                break;
+            }
+        }
+        if self.publisher.update_connections().is_err() {
+            return Sent::Copy;
+        }
+        let State::Unsent(sample) = std::mem::replace(&mut *state, State::Lost) else {
+            return Sent::Copy;
+        };
+        self.unsent.fetch_sub(1, Ordering::Relaxed);
+        // SAFETY: the sample's first `frame.head` bytes (== `head.len()`, checked above) are
+        // kept free of pixels and nobody holds a reference to them; `head` is memory of ours,
+        // not of the sample.
+        unsafe { std::ptr::copy_nonoverlapping(head.as_ptr(), frame.base, head.len()) };
+        // SAFETY: the head was just written; the pixels are bytes of a shared-memory mapping,
+        // initialised by the OS (zeroes) or by earlier samples, and every value is a valid
+        // `u8` (see `Lent::bytes_mut`).
+        let sample = unsafe { sample.assume_init() };
+        if let Err(error) = sample.send() {
+            tracing::debug!(?error, "ipc send of a lent frame reported an error");
+        }
+        for _ in 0..RECEIVES {
+            match reader.receive() {
+                Ok(Some(back)) => {
+                    let bytes = back.payload();
+                    if bytes.len() == frame.head + frame.len && bytes[..head.len()] == *head {
+                        self.held.fetch_add(1, Ordering::Relaxed);
+                        *state = State::Held { _sample: back };
+                        return Sent::Lent;
+                    }
+                }
+                Ok(None) | Err(_) => break,
+            }
+        }
+        tracing::error!("ipc: a lent frame did not come back to its own reader; publisher retired");
+        self.retired.store(true, Ordering::Relaxed);
+        Sent::Retired
+    }
+}
+
+/// A frame's sample: its pixels, then the frame's memory for as long as any clone of the frame
+/// lives.
+pub(super) struct Lent {
+    /// The sample's first byte, in the publisher's mapping.
+    base: *mut u8,
+    /// Bytes before the pixels.
+    head: usize,
+    /// Bytes of pixels.
+    len: usize,
+    state: Mutex<State>,
+    /// Declared last: dropped after the state's sample, which needs the port's reader.
+    port: Arc<Port>,
+}
+
+enum State {
+    /// Not sent: being drawn, or kept by a frame that went out as a copy.
+    Unsent(SampleMutUninit<Svc, [MaybeUninit<u8>], ()>),
+    /// Sent; the own reader's sample keeps the memory from being lent again.
+    Held { _sample: Sample<Svc, [u8], ()> },
+    /// Sent and not received back; the port is retired, so the memory is never lent again.
+    Lost,
+}
+
+// SAFETY: `base` points into shared memory that stays mapped while `port` (its publisher) lives,
+// which `Lent` ensures; it is written only through `&mut Lent` (`bytes_mut`, before the frame is
+// shared) and, for the head only, under the state's lock in `send_lent`, while shared readers
+// read the pixels only (`as_ref`), which never overlap the head. The samples in `state` are of
+// the thread-safe service and `Send` (asserted below); they are touched under the lock.
+unsafe impl Send for Lent {}
+// SAFETY: see `Send`; through `&Lent` the pixels are only read.
+unsafe impl Sync for Lent {}
+
+const _: () = {
+    const fn is_send<T: Send>() {}
+    is_send::<SampleMutUninit<Svc, [MaybeUninit<u8>], ()>>();
+    is_send::<Sample<Svc, [u8], ()>>();
+};
+
+impl Loan for Lent {
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        // SAFETY: `base + head .. base + head + len` lies inside the lent sample, which nobody
+        // else reads or writes before the frame is shared (`&mut self`). Its bytes are memory of
+        // a shared-memory mapping, initialised by the OS (zeroes) or by earlier samples, so
+        // reading them as `u8`, for which every value is valid, is sound.
+        unsafe { std::slice::from_raw_parts_mut(self.base.add(self.head), self.len) }
+    }
+
+    fn share(self: Box<Self>) -> SharedBytes {
+        let frame = Arc::new(*self);
+        frame.port.frames.lock().push(Arc::downgrade(&frame));
+        frame
+    }
+}
+
+impl AsRef<[u8]> for Lent {
+    fn as_ref(&self) -> &[u8] {
+        // SAFETY: as in `bytes_mut`; once shared, the pixels are only read, and the memory is
+        // not lent again while `state` holds the sample (or the port is retired, see `State`).
+        unsafe { std::slice::from_raw_parts(self.base.add(self.head), self.len) }
+    }
+}
+
+impl Drop for Lent {
+    fn drop(&mut self) {
+        match *self.state.get_mut() {
+            State::Unsent(_) => self.port.unsent.fetch_sub(1, Ordering::Relaxed),
+            State::Held { .. } => self.port.held.fetch_sub(1, Ordering::Relaxed),
+            State::Lost => 0,
+        };
+    }
+}
