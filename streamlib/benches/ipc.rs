@@ -7,7 +7,9 @@
 //! has its own iceoryx2 prefix and directory, removed at the end.
 //!
 //! - **Payloads**: 8 B and 64 KiB as `Vec<u8>`, 64 KiB in a `DataMessage` (which the receiver
-//!   reads in place: it borrows the sample), a 1920×1080 RGBA `VideoFrame` (8,294,400 B).
+//!   reads in place: it borrows the sample), a 1920×1080 RGBA `VideoFrame` (8,294,400 B), and
+//!   the same frame drawn in the buffer its output lends (`Output::new_frame`: over iceoryx2 the
+//!   sample that carries it, so the template is copied once, as raw iceoryx2 does).
 //!   The first 8 bytes carry the sequence number and the send time (`CLOCK_MONOTONIC`), written
 //!   right before the value is handed over.
 //! - **Publisher**: streamlib: an actor on a software clock at the case's rate writing a value
@@ -86,6 +88,7 @@ const CASES: &[Case] = &[
     Case::new(Payload::Medium, 1000, 3),
     Case::new(Payload::Message, 1000, 3),
     Case::new(Payload::Frame, 60, 6),
+    Case::new(Payload::Drawn, 60, 6),
 ];
 
 /// What every process of one run shares: the iceoryx2 prefix and directory.
@@ -396,7 +399,7 @@ fn run_path(
             );
             let payload = case.payload;
             let poll: Poll<'_> = Box::new(move || match payload {
-                Payload::Frame => frames.read_new().map(|f| parse(f.data())),
+                Payload::Frame | Payload::Drawn => frames.read_new().map(|f| parse(f.data())),
                 Payload::Message => messages.read_new().map(|m| parse(m.bytes())),
                 _ => bytes.read_new().map(|b| parse(&b)),
             });
@@ -446,20 +449,30 @@ fn main() {
             }
         }
     }
-    let cpu_case = Case::new(Payload::Frame, 60, 5);
     if filter.as_ref().is_none_or(|f| "cpu".contains(f.as_str())) {
         println!();
         println!("CPU of 1080p RGBA at 60 Hz (receiver reads every 5 ms), % of one core over 5 s:");
         println!();
         println!("| path | publisher process | receiver process |");
         println!("|---|---|---|");
-        for path in [Path::RawIceoryx, Path::StreamlibIpc, Path::StreamlibZenoh] {
-            eprintln!("cpu: {} ...", path.label());
+        let paths = [
+            (Path::RawIceoryx, Payload::Frame),
+            (Path::StreamlibIpc, Payload::Frame),
+            (Path::StreamlibIpc, Payload::Drawn),
+            (Path::StreamlibZenoh, Payload::Frame),
+        ];
+        for (path, payload) in paths {
+            let label = match payload {
+                Payload::Drawn => format!("{}, drawn in place", path.label()),
+                _ => path.label().to_owned(),
+            };
+            eprintln!("cpu: {label} ...");
+            let cpu_case = Case::new(payload, 60, 5);
             match run_path(path, &cpu_case, &run, true).and_then(|(_, cpu)| cpu) {
                 Some((publisher, receiver)) => {
-                    println!("| {} | {publisher:.1} % | {receiver:.1} % |", path.label())
+                    println!("| {label} | {publisher:.1} % | {receiver:.1} % |")
                 }
-                None => println!("| {} | failed | |", path.label()),
+                None => println!("| {label} | failed | |"),
             }
         }
     }

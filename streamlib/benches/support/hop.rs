@@ -78,6 +78,9 @@ pub enum Payload {
     /// 64 KiB in a `DataMessage` (which borrows the buffer it arrives in).
     Message,
     Frame,
+    /// The same frame drawn in the buffer the output lends (`Output::new_frame`): over `ipc`,
+    /// the sample that carries it.
+    Drawn,
 }
 
 impl Payload {
@@ -85,7 +88,7 @@ impl Payload {
         match self {
             Payload::Small => 8,
             Payload::Medium | Payload::Message => 64 * 1024,
-            Payload::Frame => (FRAME_W * FRAME_H * 4) as usize,
+            Payload::Frame | Payload::Drawn => (FRAME_W * FRAME_H * 4) as usize,
         }
     }
 
@@ -95,6 +98,7 @@ impl Payload {
             Payload::Medium => "64KiB",
             Payload::Message => "64KiB DataMessage",
             Payload::Frame => "1080p RGBA",
+            Payload::Drawn => "1080p RGBA drawn in place",
         }
     }
 
@@ -105,6 +109,7 @@ impl Payload {
             Payload::Medium => "medium",
             Payload::Message => "message",
             Payload::Frame => "frame",
+            Payload::Drawn => "drawn",
         }
     }
 
@@ -114,6 +119,7 @@ impl Payload {
             "medium" => Payload::Medium,
             "message" => Payload::Message,
             "frame" => Payload::Frame,
+            "drawn" => Payload::Drawn,
             other => panic!("unknown payload {other}"),
         }
     }
@@ -140,7 +146,8 @@ impl Case {
 // ---------------------------------------------------------------------------------------------
 // The publisher process
 
-/// Writes one payload per tick on `bytes` (8 B, 64 KiB), `message` (64 KiB) or `frame` (1080p).
+/// Writes one payload per tick on `bytes` (8 B, 64 KiB), `message` (64 KiB) or `frame` (1080p,
+/// built in memory of its own or drawn in the buffer the output lends).
 #[actor]
 pub struct Pub {
     #[output]
@@ -158,7 +165,18 @@ pub struct Pub {
 impl Process for Pub {
     fn process(&mut self, _: &Tick) -> ProcessResult {
         self.seq += 1;
-        if self.payload == Payload::Frame {
+        if self.payload == Payload::Drawn {
+            // As raw iceoryx2 does: the template copied into the buffer lent, then the stamp.
+            let mut buffer = self
+                .frame
+                .new_frame(FRAME_W, FRAME_H, PixelFormat::Rgba8)
+                .expect("a valid 1080p size");
+            let pixels = buffer.pixels_mut();
+            pixels.copy_from_slice(&self.template);
+            pixels[..8].copy_from_slice(&header(self.seq, self.base));
+            let frame = buffer.finish(Timestamp::from_nanos(0), self.seq);
+            self.frame.write(frame);
+        } else if self.payload == Payload::Frame {
             let mut data: Arc<[u8]> = Arc::from(&self.template[..]);
             let pixels = Arc::get_mut(&mut data).expect("a fresh Arc is unique");
             pixels[..8].copy_from_slice(&header(self.seq, self.base));

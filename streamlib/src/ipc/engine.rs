@@ -25,7 +25,9 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::port::{Lender, Loan};
-use crate::remote::{Deliver, Guard, Message, Publisher, SharedBytes, TokenChanged, Transport};
+use crate::remote::{
+    Deliver, Guard, Message, Publisher, SharedBytes, TokenChanged, Transport, LEND_TAIL_FROM,
+};
 
 /// The engine: one node per runtime and the thread that receives for it.
 pub(super) struct Iceoryx {
@@ -393,6 +395,8 @@ struct IpcPublisher {
     /// drawn in its samples keep it until they go).
     port: Mutex<Option<Arc<Port>>>,
     subscribers: AtomicUsize,
+    /// Whether frames may be drawn in samples: cleared for good once a port retired.
+    lends: AtomicBool,
     /// Scans that still wake subscribers after a change in their number.
     wake_scans: AtomicUsize,
     shared: Weak<Shared>,
@@ -424,8 +428,13 @@ impl IpcPublisher {
         if let [head, tail] = parts {
             if let Some(frame) = port.lent_frame(tail) {
                 match port.send_lent(&frame, head) {
-                    Sent::Lent | Sent::Retired => {
+                    Sent::Lent => {
                         IN_PLACE.fetch_add(1, Ordering::Relaxed);
+                        let _ = shared.notifier.notify();
+                        return;
+                    }
+                    Sent::Retired => {
+                        self.lends.store(false, Ordering::Relaxed);
                         let _ = shared.notifier.notify();
                         return;
                     }
@@ -469,8 +478,9 @@ impl IpcPublisher {
 }
 
 impl IpcPublisher {
-    /// The port to use: the one in `slot`, replaced first if it was retired (see `loan.rs`);
-    /// `None` once the engine closed.
+    /// The port to use: the one in `slot`, replaced first if it was retired (see `loan.rs`;
+    /// while no new one can be made, values are dropped and the next one tries again); `None`
+    /// once the engine closed.
     fn current<'a>(
         &self,
         slot: &'a mut Option<Arc<Port>>,
@@ -480,8 +490,8 @@ impl IpcPublisher {
             match shared.port(&self.key) {
                 Ok(port) => *slot = Some(Arc::new(port)),
                 Err(error) => {
-                    tracing::error!(%error, key = self.key, "ipc publisher not replaced; output no longer sent");
-                    *slot = None;
+                    tracing::warn!(%error, key = self.key, "ipc publisher not replaced yet; value dropped");
+                    return None;
                 }
             }
         }
@@ -513,6 +523,9 @@ impl Lender for FrameLender {
     fn lend(&self, len: usize) -> Option<Box<dyn Loan>> {
         let publisher = self.publisher.upgrade()?;
         let shared = publisher.shared.upgrade()?;
+        if len < LEND_TAIL_FROM || !publisher.lends.load(Ordering::Relaxed) {
+            return None; // a small frame is encoded whole: copied all the same
+        }
         if self.head.checked_add(len)? > shared.max_message {
             return None; // drawn in memory of its own, and refused at write as too large
         }
@@ -618,6 +631,7 @@ impl Transport for Iceoryx {
             key: key.to_owned(),
             port: Mutex::new(Some(Arc::new(port))),
             subscribers: AtomicUsize::new(0),
+            lends: AtomicBool::new(true),
             wake_scans: AtomicUsize::new(0),
             shared: Arc::downgrade(&self.shared),
         });

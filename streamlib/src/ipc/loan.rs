@@ -57,6 +57,8 @@ pub(super) struct Port {
     frames: Mutex<Vec<Weak<Lent>>>,
     /// Set when a lent sample was sent and not received back: lend and send no more.
     retired: AtomicBool,
+    /// Set when the own reader could not be made: lend nothing (not asked again per frame).
+    no_reader: AtomicBool,
 }
 
 /// What became of a tail handed to [`Port::send_lent`].
@@ -79,6 +81,7 @@ impl Port {
             held: AtomicUsize::new(0),
             frames: Mutex::new(Vec::new()),
             retired: AtomicBool::new(false),
+            no_reader: AtomicBool::new(false),
         }
     }
 
@@ -103,7 +106,7 @@ impl Port {
                 return None;
             }
         };
-        let base = sample.payload_mut().as_mut_ptr().cast::<u8>();
+        let base = SamplePtr(sample.payload_mut().as_mut_ptr().cast::<u8>());
         self.unsent.fetch_add(1, Ordering::Relaxed);
         Some(Box::new(Lent {
             base,
@@ -114,17 +117,18 @@ impl Port {
         }))
     }
 
-    /// The own reader, made and connected at the first call.
+    /// The own reader, made at the first call (and not tried again if that failed).
     fn own_reader(&self) -> Option<&Subscriber<Svc, [u8], ()>> {
-        if self.own_reader.get().is_none() {
-            let reader = match self.service.subscriber_builder().buffer_size(1).create() {
-                Ok(reader) => reader,
-                Err(error) => {
-                    tracing::debug!(?error, "ipc: no reader of its own for lent frames");
-                    return None;
+        if self.own_reader.get().is_none() && !self.no_reader.load(Ordering::Relaxed) {
+            match self.service.subscriber_builder().buffer_size(1).create() {
+                Ok(reader) => {
+                    let _ = self.own_reader.set(reader);
                 }
-            };
-            let _ = self.own_reader.set(reader);
+                Err(error) => {
+                    tracing::warn!(?error, "ipc: no reader of its own for lent frames; frames are drawn in memory of the process");
+                    self.no_reader.store(true, Ordering::Relaxed);
+                }
+            }
         }
         self.own_reader.get()
     }
@@ -134,8 +138,7 @@ impl Port {
         let mut frames = self.frames.lock();
         frames.retain(|frame| frame.strong_count() > 0);
         frames.iter().filter_map(Weak::upgrade).find(|frame| {
-            // SAFETY: `base + head` is inside the sample (`head + len` bytes were lent).
-            let pixels = unsafe { frame.base.add(frame.head) };
+            let pixels = frame.base.0.wrapping_add(frame.head);
             std::ptr::eq(tail.as_ptr(), pixels) && tail.len() == frame.len
         })
     }
@@ -174,19 +177,27 @@ impl Port {
         // SAFETY: the sample's first `frame.head` bytes (== `head.len()`, checked above) are
         // kept free of pixels and nobody holds a reference to them; `head` is memory of ours,
         // not of the sample.
-        unsafe { std::ptr::copy_nonoverlapping(head.as_ptr(), frame.base, head.len()) };
+        unsafe { std::ptr::copy_nonoverlapping(head.as_ptr(), frame.base.0, head.len()) };
         // SAFETY: the head was just written; the pixels are bytes of a shared-memory mapping,
         // initialised by the OS (zeroes) or by earlier samples, and every value is a valid
         // `u8` (see `Lent::bytes_mut`).
         let sample = unsafe { sample.assume_init() };
+        // A send fails before the sample is delivered only if the publisher is gone (it is
+        // ours, alive) or its connections cannot be set up (just done above; and iceoryx2 0.9
+        // only warns about a connection it cannot make). Whatever happens, the sample is ours
+        // only if it comes back below; if not, the port retires.
         if let Err(error) = sample.send() {
             tracing::debug!(?error, "ipc send of a lent frame reported an error");
         }
+        let ours = self.publisher.id();
         for _ in 0..RECEIVES {
             match reader.receive() {
                 Ok(Some(back)) => {
                     let bytes = back.payload();
-                    if bytes.len() == frame.head + frame.len && bytes[..head.len()] == *head {
+                    if back.header().publisher_id() == ours
+                        && bytes.len() == frame.head + frame.len
+                        && bytes[..head.len()] == *head
+                    {
                         self.held.fetch_add(1, Ordering::Relaxed);
                         *state = State::Held { _sample: back };
                         return Sent::Lent;
@@ -205,7 +216,7 @@ impl Port {
 /// lives.
 pub(super) struct Lent {
     /// The sample's first byte, in the publisher's mapping.
-    base: *mut u8,
+    base: SamplePtr,
     /// Bytes before the pixels.
     head: usize,
     /// Bytes of pixels.
@@ -224,14 +235,17 @@ enum State {
     Lost,
 }
 
-// SAFETY: `base` points into shared memory that stays mapped while `port` (its publisher) lives,
-// which `Lent` ensures; it is written only through `&mut Lent` (`bytes_mut`, before the frame is
-// shared) and, for the head only, under the state's lock in `send_lent`, while shared readers
-// read the pixels only (`as_ref`), which never overlap the head. The samples in `state` are of
-// the thread-safe service and `Send` (asserted below); they are touched under the lock.
-unsafe impl Send for Lent {}
-// SAFETY: see `Send`; through `&Lent` the pixels are only read.
-unsafe impl Sync for Lent {}
+/// A lent sample's first byte.
+struct SamplePtr(*mut u8);
+
+// SAFETY: the pointer is into shared memory that stays mapped while the `Lent` holding it lives
+// (it keeps the publisher, `Lent::port`). It is written only through `&mut Lent` (`bytes_mut`,
+// before the frame is shared) and, for the head only, under the frame's state lock in
+// `send_lent`, while shared readers read the pixels only (`as_ref`), which never overlap the
+// head; so moving it to, or sharing it with, another thread races nothing.
+unsafe impl Send for SamplePtr {}
+// SAFETY: see `Send`.
+unsafe impl Sync for SamplePtr {}
 
 const _: () = {
     const fn is_send<T: Send>() {}
@@ -245,12 +259,15 @@ impl Loan for Lent {
         // else reads or writes before the frame is shared (`&mut self`). Its bytes are memory of
         // a shared-memory mapping, initialised by the OS (zeroes) or by earlier samples, so
         // reading them as `u8`, for which every value is valid, is sound.
-        unsafe { std::slice::from_raw_parts_mut(self.base.add(self.head), self.len) }
+        unsafe { std::slice::from_raw_parts_mut(self.base.0.add(self.head), self.len) }
     }
 
     fn share(self: Box<Self>) -> SharedBytes {
         let frame = Arc::new(*self);
-        frame.port.frames.lock().push(Arc::downgrade(&frame));
+        let mut frames = frame.port.frames.lock();
+        frames.retain(|frame| frame.strong_count() > 0);
+        frames.push(Arc::downgrade(&frame));
+        drop(frames);
         frame
     }
 }
@@ -259,16 +276,25 @@ impl AsRef<[u8]> for Lent {
     fn as_ref(&self) -> &[u8] {
         // SAFETY: as in `bytes_mut`; once shared, the pixels are only read, and the memory is
         // not lent again while `state` holds the sample (or the port is retired, see `State`).
-        unsafe { std::slice::from_raw_parts(self.base.add(self.head), self.len) }
+        unsafe { std::slice::from_raw_parts(self.base.0.add(self.head), self.len) }
     }
 }
 
 impl Drop for Lent {
     fn drop(&mut self) {
-        match *self.state.get_mut() {
-            State::Unsent(_) => self.port.unsent.fetch_sub(1, Ordering::Relaxed),
-            State::Held { .. } => self.port.held.fetch_sub(1, Ordering::Relaxed),
-            State::Lost => 0,
+        // The sample goes first, then the count: a count never says a sample is free that
+        // iceoryx2 still counts as lent or borrowed.
+        let counted = match std::mem::replace(self.state.get_mut(), State::Lost) {
+            State::Unsent(sample) => {
+                drop(sample);
+                &self.port.unsent
+            }
+            State::Held { _sample } => {
+                drop(_sample);
+                &self.port.held
+            }
+            State::Lost => return,
         };
+        counted.fetch_sub(1, Ordering::Relaxed);
     }
 }

@@ -44,6 +44,8 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 
 pub use handle::{RemoteActor, RemoteBinder, RemoteHandle};
+#[cfg(feature = "ipc")]
+pub(crate) use proxy::LEND_TAIL_FROM;
 pub use proxy::{FoundCodec, ViaCodec, ViaNothing, WireProbe};
 
 use crate::actor::PortInfo;

@@ -74,7 +74,7 @@ impl Sender {
 
 /// A tail this long or longer is lent to the engine rather than copied: below it, a copy costs
 /// less than the shared owner's allocation.
-const LEND_TAIL_FROM: usize = 4096;
+pub(crate) const LEND_TAIL_FROM: usize = 4096;
 
 /// A value seen as the bytes of its [`Codec::tail`], kept alive as long as an engine needs them.
 struct Tail<T>(Arc<T>);
