@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use iceoryx2::port::listener::Listener;
 use iceoryx2::port::notifier::Notifier;
@@ -32,7 +32,8 @@ use crate::remote::{
 /// The engine: one node per runtime and the thread that receives for it.
 pub(super) struct Iceoryx {
     shared: Arc<Shared>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    /// The receiving thread and the scanning thread.
+    threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
 struct Shared {
@@ -136,28 +137,32 @@ impl Iceoryx {
                 reason: "another live process of this machine announces actors under this host name over ipc; give each runtime its own",
             });
         }
-        let thread = {
+        let receiving = {
             let shared = shared.clone();
             std::thread::Builder::new()
                 .name("streamlib-ipc".into())
                 .spawn(move || receive_loop(&shared, listener))
                 .map_err(|e| ipc_error("receiving thread", e))?
         };
+        let engine = Iceoryx {
+            shared: shared.clone(),
+            threads: Mutex::new(vec![receiving]),
+        };
+        let scanning = std::thread::Builder::new()
+            .name("streamlib-ipc-scan".into())
+            .spawn(move || scan_loop(&shared))
+            .map_err(|e| ipc_error("scanning thread", e))?; // `engine` stops the other
+        engine.threads.lock().push(scanning);
         tracing::info!(prefix = config.prefix, host, "iceoryx2 node open");
-        Ok(Arc::new(Iceoryx {
-            shared,
-            thread: Mutex::new(Some(thread)),
-        }))
+        Ok(Arc::new(engine))
     }
 }
 
-/// Waits for wake-ups, drains the subscriptions, scans announcements every [`SCAN_PERIOD`].
+/// Waits for wake-ups and drains the subscriptions; nothing else, so a value never waits for a
+/// scan (which takes milliseconds: it lists files).
 fn receive_loop(shared: &Arc<Shared>, listener: Listener<Svc>) {
-    let mut next_scan = Instant::now();
     while !shared.stop.load(Ordering::Acquire) {
-        let timeout = next_scan
-            .saturating_duration_since(Instant::now())
-            .min(Duration::from_millis(50));
+        let timeout = Duration::from_millis(50); // how soon a close is seen
         if let Err(error) = listener.timed_wait_all(|_| {}, timeout) {
             tracing::debug!(?error, "ipc wake-up wait failed");
             std::thread::sleep(timeout);
@@ -166,11 +171,16 @@ fn receive_loop(shared: &Arc<Shared>, listener: Listener<Svc>) {
         for subscription in subscriptions.iter() {
             subscription.drain();
         }
-        if Instant::now() >= next_scan {
-            shared.scan();
-            shared.refresh_publishers();
-            next_scan = Instant::now() + SCAN_PERIOD;
-        }
+    }
+}
+
+/// Every [`SCAN_PERIOD`] (or when unparked at close): lists the announcements and hands history
+/// to new subscribers.
+fn scan_loop(shared: &Arc<Shared>) {
+    while !shared.stop.load(Ordering::Acquire) {
+        shared.scan();
+        shared.refresh_publishers();
+        std::thread::park_timeout(SCAN_PERIOD);
     }
 }
 
@@ -686,9 +696,11 @@ impl Transport for Iceoryx {
     fn close(&self) {
         self.shared.stop.store(true, Ordering::Release);
         let _ = self.shared.notifier.notify();
-        if let Some(thread) = self.thread.lock().take() {
+        let threads: Vec<JoinHandle<()>> = self.threads.lock().drain(..).collect();
+        for thread in threads {
+            thread.thread().unpark();
             if thread.join().is_err() {
-                tracing::warn!("the ipc receiving thread panicked");
+                tracing::warn!("an ipc thread panicked");
             }
         }
         *self.shared.subscriptions.lock() = Arc::new(Vec::new());

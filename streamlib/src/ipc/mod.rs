@@ -18,10 +18,18 @@
 //! bytes) on a publish/subscribe service named by its key, with history 1, one buffered sample
 //! per subscriber and safe overflow: a late joiner gets the newest value, a slow reader sees only
 //! the newest, a writer never waits. Announcements are event services carrying the actor's
-//! liveliness key in their attributes, alive while their node's process is. One background
-//! thread per runtime waits on a host-wide wake-up event (every publish notifies it), drains
-//! its subscriptions, and every 200 ms lists the announcements, removes what dead processes left
-//! in shared memory (iceoryx2's dead-node cleanup), and hands history to new subscribers.
+//! liveliness key in their attributes, alive while their node's process is. Two background
+//! threads per runtime: one waits on a host-wide wake-up event (every publish notifies it) and
+//! drains its subscriptions, nothing else; the other, every 200 ms, lists the announcements,
+//! removes what dead processes left in shared memory (iceoryx2's dead-node cleanup), and hands
+//! history to new subscribers (a scan takes milliseconds; no value waits for one).
+//!
+//! **Frames without a copy.** A received frame borrows the sample it arrived in. On the sending
+//! side, a frame drawn with [`Output::new_frame`](crate::Output::new_frame) is drawn in a sample
+//! of the output's publisher and sent from there: written once, by the actor, and read in place
+//! by every reader of every process, this one included (see [`crate::port`]'s `FrameBuffer`). A
+//! frame built in memory of its own (`VideoFrame::new`) is copied once into a sample at `write`.
+//! [`frames_sent_in_place`] and [`lent_frames_copied`] count what happened to lent frames.
 //!
 //! **Failures.** A process killed with SIGKILL is seen dead within about 200 ms: its actors leave
 //! the registry and inputs reading them turn [stale](crate::InputRef::is_stale); its shared

@@ -50,6 +50,18 @@ pub(crate) trait Loan: Send {
 /// A frame being drawn: its size and format are set, its pixels are the caller's to fill
 /// ([`pixels_mut`](Self::pixels_mut)), and [`finish`](Self::finish) makes it a [`VideoFrame`]
 /// to write. Made by [`Output::new_frame`].
+///
+/// While the output is published over `ipc` (iceoryx2), the pixels are already a shared-memory
+/// sample of the output's service ([`is_lent`](Self::is_lent)), and writing the finished frame
+/// sends that sample as it is: written once, by the actor, and read in place by every reader,
+/// in this process and in others. Elsewhere (no `ipc`, a frame under 4 KiB, every sample of
+/// the output in use) it is an ordinary buffer of this process, zeroed, and the frame is sent
+/// as any other. A lent frame written a second time, or while readers of this process hold
+/// several sent frames at once, goes out as a copy (counted by
+/// `streamlib::ipc::lent_frames_copied`).
+///
+/// **A lent buffer is not cleared**: it holds whatever an earlier frame left in that sample.
+/// Write every pixel.
 pub struct FrameBuffer {
     width: u32,
     height: u32,
@@ -139,8 +151,8 @@ impl fmt::Debug for FrameBuffer {
 impl Output<VideoFrame> {
     /// A buffer for the next frame of this output, `width` x `height` pixels in `format`: the
     /// sample that will carry it to other processes when the output is published over `ipc`,
-    /// else memory of this process (see the [module](self)). Fill it, [`finish`](FrameBuffer::finish)
-    /// it, write it:
+    /// else memory of this process (see [`FrameBuffer`]). Fill it,
+    /// [`finish`](FrameBuffer::finish) it, write it:
     ///
     /// ```
     /// # use streamlib::{Output, PixelFormat, Timestamp, VideoFrame};
