@@ -363,6 +363,90 @@ fn values_and_frames_flow_both_ways_and_resume_after_a_kill() {
     assert_quick_shutdown(&rt);
 }
 
+/// Each tick: a 16 x 16 frame drawn with `new_frame` on `small` (under 4 KiB: never lent), and
+/// a 1080p one on `video` written twice (the second write cannot send the sample again).
+#[actor(fps = 30)]
+pub struct Twice {
+    #[output]
+    pub small: Output<VideoFrame>,
+    #[output]
+    pub video: Output<VideoFrame>,
+    /// Small buffers that were lent (none expected), and big ones.
+    pub lent: Arc<[AtomicU64; 2]>,
+    pub n: u64,
+}
+
+impl Process for Twice {
+    fn process(&mut self, _tick: &Tick) -> ProcessResult {
+        let mut small = self.small.new_frame(16, 16, PixelFormat::Gray8).unwrap();
+        let mut big = self
+            .video
+            .new_frame(WIDTH, HEIGHT, PixelFormat::Rgba8)
+            .unwrap();
+        for (i, lent) in [small.is_lent(), big.is_lent()].into_iter().enumerate() {
+            self.lent[i].fetch_add(u64::from(lent), Ordering::Relaxed);
+        }
+        small.pixels_mut().fill(self.n as u8);
+        draw(big.pixels_mut(), self.n);
+        let ts = Timestamp::from_nanos(self.n);
+        self.small.write(small.finish(ts, self.n));
+        let big = Arc::new(big.finish(ts, self.n));
+        self.video.write_arc(big.clone());
+        self.video.write_arc(big);
+        self.n += 1;
+        Ok(())
+    }
+}
+
+#[test]
+fn small_frames_are_not_lent_and_a_frame_written_twice_goes_out_again_as_a_copy() {
+    let prefix = Prefix::new();
+    let writer = Runtime::builder()
+        .host("twice")
+        .ipc_config(prefix.config())
+        .build()
+        .unwrap();
+    let lent = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
+    let twice = Twice {
+        small: Output::new(),
+        video: Output::new(),
+        lent: lent.clone(),
+        n: 0,
+    };
+    writer.spawn(twice, "t").unwrap();
+    let rt = viewer(&prefix, "twice-reader").build().unwrap();
+    let remote = rt.remote::<Twice>("actor://twice/Twice/t").unwrap();
+    remote.wait_until_running(Duration::from_secs(20)).unwrap();
+    let (small, video) = (Input::<VideoFrame>::new(), Input::<VideoFrame>::new());
+    let _links = (
+        streamlib::connect(&remote.outputs.small, &small.to_ref()).unwrap(),
+        streamlib::connect(&remote.outputs.video, &video.to_ref()).unwrap(),
+    );
+    let copied_before = streamlib::ipc::lent_frames_copied();
+    until(Duration::from_secs(10), || {
+        video.read_latest().is_some_and(|f| f.frame_number() >= 5)
+            && small.read_latest().is_some_and(|f| f.frame_number() >= 5)
+    })
+    .expect("both outputs' frames arrive");
+    let got = video.read_latest().unwrap();
+    assert_eq!(*got, frame(got.frame_number()), "the frame arrives whole");
+    let tiny = small.read_latest().unwrap();
+    assert_eq!(tiny.data(), &[tiny.frame_number() as u8; 256][..]);
+    assert_eq!(
+        lent[0].load(Ordering::Relaxed),
+        0,
+        "a frame under 4 KiB is not lent"
+    );
+    assert!(
+        lent[1].load(Ordering::Relaxed) >= 5,
+        "1080p buffers are lent"
+    );
+    assert!(
+        streamlib::ipc::lent_frames_copied() >= copied_before + 4,
+        "each second write of a lent frame is a copy"
+    );
+}
+
 /// A painter process (runtime "painter") with a reader of its own, and a watcher process
 /// reading it over shared memory.
 struct Painted {
