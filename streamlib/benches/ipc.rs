@@ -25,6 +25,10 @@
 //! - **CPU** (1080p at 60 Hz, a case of its own): the receiver reads every 5 ms instead of
 //!   spinning; CPU time of the publisher process (`/proc/<pid>/stat`) and of the receiver process
 //!   over 5 s, in % of one core.
+//! - **Idle** (`idle`): two runtimes of this process, five actors each at 1 Hz, each reading an
+//!   output of the other over iceoryx2, beside the same runtimes connected in process: what an
+//!   `ipc` runtime costs while nothing happens (its scans of announcements, its receiving
+//!   thread's wake-ups).
 //!
 //! Run: `cargo bench -p streamlib --features ipc,net --bench ipc [filter]` (about 2 min).
 
@@ -476,5 +480,88 @@ fn main() {
             }
         }
     }
+    if filter.as_ref().is_none_or(|f| "idle".contains(f.as_str())) {
+        println!();
+        println!("Idle: two runtimes of this process, five actors each at 1 Hz, each reading an output of the other, % of one core over 5 s:");
+        println!();
+        println!("| runtimes linked | whole process |");
+        println!("|---|---|");
+        for ipc in [false, true] {
+            let label = if ipc {
+                "**over iceoryx2** (`ipc`)"
+            } else {
+                "in this process (no engine: the floor)"
+            };
+            eprintln!("idle: {label} ...");
+            println!("| {label} | {:.2} % |", idle_cpu(&run, ipc));
+        }
+    }
     run.clean();
+}
+
+/// Does nothing, once a second: an announced actor with one output.
+#[actor(fps = 1)]
+#[derive(Default)]
+pub struct Quiet {
+    #[output]
+    pub value: Output<i64>,
+}
+
+impl Process for Quiet {
+    fn process(&mut self, _: &Tick) -> ProcessResult {
+        Ok(())
+    }
+}
+
+/// % of one core this process spends over 5 s with two runtimes of five [`Quiet`] actors, each
+/// reading one output of the other: over iceoryx2 (`ipc`), or connected in process.
+fn idle_cpu(run: &Run, ipc: bool) -> f64 {
+    let runtimes: Vec<Runtime> = (0..2)
+        .map(|i| {
+            let builder = Runtime::builder().host(&format!("idle-{i}"));
+            let builder = if ipc {
+                builder.ipc_config(run.config())
+            } else {
+                builder
+            };
+            builder.build().expect("idle runtime")
+        })
+        .collect();
+    let mut firsts = Vec::new();
+    for rt in &runtimes {
+        for j in 0..5 {
+            let actor = rt.spawn(Quiet::default(), &format!("q{j}")).expect("actor");
+            if j == 0 {
+                firsts.push(actor.outputs.value.clone());
+            }
+        }
+    }
+    let mut links = Vec::new();
+    for (i, rt) in runtimes.iter().enumerate() {
+        let input = Input::<i64>::new();
+        let output = if ipc {
+            let remote = rt
+                .remote::<Quiet>(&format!("actor://idle-{}/Quiet/q0", 1 - i))
+                .expect("remote handle");
+            remote
+                .wait_until_running(Duration::from_secs(20))
+                .expect("the other runtime's actor");
+            remote.outputs.value.clone()
+        } else {
+            firsts[1 - i].clone()
+        };
+        links.push((
+            streamlib::connect(&output, &input.to_ref()).expect("connect"),
+            input,
+        ));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let (cpu0, wall0) = (cpu::cpu_time(), Instant::now());
+    std::thread::sleep(Duration::from_secs(5));
+    let used = cpu::cpu_time() - cpu0;
+    drop(links);
+    for rt in runtimes {
+        rt.shutdown();
+    }
+    100.0 * used.as_secs_f64() / wall0.elapsed().as_secs_f64()
 }

@@ -7,6 +7,7 @@ use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use iceoryx2::node::NodeView;
 use iceoryx2::port::listener::Listener;
 use iceoryx2::port::notifier::Notifier;
 use iceoryx2::port::subscriber::Subscriber;
@@ -46,6 +47,8 @@ struct Shared {
     publishers: Mutex<Vec<Weak<IpcPublisher>>>,
     watchers: Mutex<Vec<Arc<Watcher>>>,
     scanning: Mutex<()>,
+    /// What the last list of announcements was made from, and what it found.
+    last_scan: Mutex<Option<(Fingerprint, HashSet<String>)>>,
     next_id: AtomicU64,
     stop: AtomicBool,
 }
@@ -121,6 +124,7 @@ impl Iceoryx {
             publishers: Mutex::new(Vec::new()),
             watchers: Mutex::new(Vec::new()),
             scanning: Mutex::new(()),
+            last_scan: Mutex::new(None),
             next_id: AtomicU64::new(1),
             stop: AtomicBool::new(false),
         });
@@ -240,9 +244,63 @@ impl Subscription {
     }
 }
 
+/// What the service files and the nodes were at a scan: a list of announcements parses every
+/// service's file (milliseconds, a few hundred KB of TOML a second at five scans a second), so
+/// it is redone only when this changed.
+#[derive(Clone, PartialEq, Eq)]
+struct Fingerprint {
+    /// Names of this prefix's files in iceoryx2's service directory, sorted.
+    services: Vec<std::ffi::OsString>,
+    /// Each node's id and whether it is alive, in iceoryx2's order.
+    nodes: Vec<(String, bool)>,
+}
+
+impl Fingerprint {
+    /// `None` when it cannot be read (then announcements are listed).
+    fn now(config: &Config) -> Option<Fingerprint> {
+        let directory = config.global.service_dir().to_string();
+        let prefix = config.global.prefix.to_string();
+        let mut services: Vec<std::ffi::OsString> = std::fs::read_dir(directory)
+            .ok()?
+            .filter_map(|entry| entry.ok().map(|e| e.file_name()))
+            .filter(|name| name.to_string_lossy().starts_with(&prefix))
+            .collect();
+        services.sort_unstable();
+        let mut nodes = Vec::new();
+        let mut settled = true;
+        Node::<Svc>::list(config, |state| {
+            match &state {
+                NodeState::Alive(view) => nodes.push((view.id().to_string(), true)),
+                // A dead node's leftovers are removed by the full list: never skip it.
+                NodeState::Dead(_) | NodeState::Inaccessible(_) | NodeState::Undefined(_) => {
+                    settled = false
+                }
+            }
+            CallbackProgression::Continue
+        })
+        .ok()?;
+        settled.then_some(Fingerprint { services, nodes })
+    }
+}
+
 impl Shared {
-    /// The keys of every announcement some live process holds; cleans up after dead ones.
+    /// The keys of every announcement some live process holds; cleans up after dead ones. Lists
+    /// them again only when service files or nodes came, went or died since the last list.
     fn alive_tokens(&self) -> HashSet<String> {
+        let fingerprint = Fingerprint::now(self.node.config());
+        if let (Some(now), Some((then, alive))) = (&fingerprint, &*self.last_scan.lock()) {
+            if now == then {
+                return alive.clone();
+            }
+        }
+        let alive = self.list_tokens();
+        *self.last_scan.lock() = fingerprint.map(|now| (now, alive.clone()));
+        alive
+    }
+
+    /// The keys of every announcement some live process holds, from the list of services;
+    /// cleans up after dead processes.
+    fn list_tokens(&self) -> HashSet<String> {
         let mut alive = HashSet::new();
         let mut dead = false;
         let listed = <Svc as iceoryx2::service::Service>::list(self.node.config(), |details| {
@@ -744,5 +802,60 @@ mod tests {
         assert_eq!(split_chunks("abcdef", 4), vec!["abcd", "ef"]);
         assert_eq!(split_chunks("ééé", 3), vec!["é", "é", "é"]);
         assert!(split_chunks("", 4).is_empty());
+    }
+
+    /// A scan lists the announcements again only after service files changed; what it reports
+    /// follows every change.
+    #[test]
+    fn a_scan_lists_again_only_when_services_came_or_went() {
+        let prefix = format!("slscan{}_", std::process::id());
+        let directory = std::env::temp_dir().join(format!("streamlib-scan-{prefix}"));
+        let config = IpcConfig::new()
+            .prefix(&prefix)
+            .directory(&directory.to_string_lossy());
+        let engine = Iceoryx::open(&config, "scan-host").unwrap();
+        let shared = &engine.shared;
+        let fingerprint = || Fingerprint::now(shared.node.config()).expect("readable");
+        let before = fingerprint();
+        assert!(before == fingerprint(), "nothing changed, nothing to list");
+        assert!(shared.alive_tokens().is_empty());
+
+        let token = engine
+            .declare_token("streamlib/v1/live/scan-host/A/a")
+            .unwrap();
+        assert!(
+            before != fingerprint(),
+            "a new announcement's service file is seen"
+        );
+        let alive = shared.alive_tokens();
+        assert!(
+            alive.contains("streamlib/v1/live/scan-host/A/a"),
+            "{alive:?}"
+        );
+        let after = fingerprint();
+        assert!(after == fingerprint());
+        assert_eq!(
+            shared.alive_tokens(),
+            alive,
+            "unchanged: the last list's answer"
+        );
+
+        drop(token);
+        assert!(
+            after != fingerprint(),
+            "a withdrawn announcement's file is gone"
+        );
+        assert!(shared.alive_tokens().is_empty());
+        engine.close();
+        let _ = std::fs::remove_dir_all(&directory);
+        for entry in std::fs::read_dir("/dev/shm")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
     }
 }
