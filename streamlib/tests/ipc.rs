@@ -426,8 +426,10 @@ fn small_frames_are_not_lent_and_a_frame_written_twice_goes_out_again_as_a_copy(
     until(Duration::from_secs(10), || {
         video.read_latest().is_some_and(|f| f.frame_number() >= 5)
             && small.read_latest().is_some_and(|f| f.frame_number() >= 5)
+            && lent[1].load(Ordering::Relaxed) >= 5
+            && streamlib::ipc::lent_frames_copied() >= copied_before + 4
     })
-    .expect("both outputs' frames arrive");
+    .expect("both outputs' frames arrive, lent 1080p frames among them, written twice");
     let got = video.read_latest().unwrap();
     assert_eq!(*got, frame(got.frame_number()), "the frame arrives whole");
     let tiny = small.read_latest().unwrap();
@@ -437,18 +439,10 @@ fn small_frames_are_not_lent_and_a_frame_written_twice_goes_out_again_as_a_copy(
         0,
         "a frame under 4 KiB is not lent"
     );
-    assert!(
-        lent[1].load(Ordering::Relaxed) >= 5,
-        "1080p buffers are lent"
-    );
-    assert!(
-        streamlib::ipc::lent_frames_copied() >= copied_before + 4,
-        "each second write of a lent frame is a copy"
-    );
 }
 
-/// A painter process (runtime "painter") with a reader of its own, and a watcher process
-/// reading it over shared memory.
+/// A painter runtime ("painter") with a reader of its own, and a watcher runtime reading it
+/// over shared memory (both in this process: each has its own iceoryx2 node, as processes do).
 struct Painted {
     _links: (streamlib::Connection, streamlib::Connection),
     /// An input of the watcher's runtime.
@@ -510,10 +504,14 @@ fn in_shared_memory(prefix: &str, frame: &VideoFrame) -> bool {
 }
 
 #[test]
-fn frames_drawn_in_a_lent_sample_reach_other_processes_without_a_copy() {
+fn frames_drawn_in_a_lent_sample_reach_another_runtime_without_a_copy() {
     let painted = painted();
     let first = painted.video.read_latest().unwrap().frame_number();
     let sent_before = streamlib::ipc::frames_sent_in_place();
+    until(Duration::from_secs(10), || {
+        streamlib::ipc::frames_sent_in_place() >= sent_before + 5
+    })
+    .expect("frames are sent from the samples they were drawn in");
     let got = watched_from(&painted, first + 5);
     assert!(
         in_shared_memory(&painted.prefix.0, &got),
@@ -530,10 +528,6 @@ fn frames_drawn_in_a_lent_sample_reach_other_processes_without_a_copy() {
     assert!(
         painted.lent.load(Ordering::Relaxed) >= 5,
         "buffers are lent"
-    );
-    assert!(
-        streamlib::ipc::frames_sent_in_place() >= sent_before + 5,
-        "five frames arrived, each sent from the sample it was drawn in"
     );
     // Frames outlive their runtimes (and the files): each keeps its sample's memory mapped.
     drop(painted);

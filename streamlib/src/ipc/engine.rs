@@ -30,7 +30,7 @@ use crate::remote::{
     Deliver, Guard, Message, Publisher, SharedBytes, TokenChanged, Transport, LEND_TAIL_FROM,
 };
 
-/// The engine: one node per runtime and the thread that receives for it.
+/// The engine: one node per runtime, the thread that receives for it and the one that scans.
 pub(super) struct Iceoryx {
     shared: Arc<Shared>,
     /// The receiving thread and the scanning thread.
@@ -48,7 +48,7 @@ struct Shared {
     watchers: Mutex<Vec<Arc<Watcher>>>,
     scanning: Mutex<()>,
     /// What the last list of announcements was made from, and what it found.
-    last_scan: Mutex<Option<(Fingerprint, HashSet<String>)>>,
+    last_scan: Mutex<Option<LastScan>>,
     next_id: AtomicU64,
     stop: AtomicBool,
 }
@@ -246,61 +246,119 @@ impl Subscription {
 
 /// What the service files and the nodes were at a scan: a list of announcements parses every
 /// service's file (milliseconds, a few hundred KB of TOML a second at five scans a second), so
-/// it is redone only when this changed.
+/// it is redone only when this changed, when a node died, or every [`FULL_SCAN_EVERY`]th scan.
 #[derive(Clone, PartialEq, Eq)]
 struct Fingerprint {
-    /// Names of this prefix's files in iceoryx2's service directory, sorted.
-    services: Vec<std::ffi::OsString>,
-    /// Each node's id and whether it is alive, in iceoryx2's order.
+    /// Name, length and permissions of this prefix's files in iceoryx2's service directory,
+    /// sorted (iceoryx2 writes a service's file under its final name, then its content, then
+    /// its final permissions: a file still being made changes after it is first seen).
+    services: Vec<(std::ffi::OsString, u64, u32)>,
+    /// Each node's id and state (alive, or neither alive nor dead: another user's, say).
     nodes: Vec<(String, bool)>,
 }
 
+/// Scans between two full lists whatever the fingerprint says: a backstop, so nothing a
+/// fingerprint misses stays unseen more than about 2 s.
+const FULL_SCAN_EVERY: u32 = 10;
+
+/// What [`Fingerprint::now`] read.
+enum Seen {
+    Fingerprint(Fingerprint),
+    /// A node died: its leftovers must go, and a list follows.
+    DeadNode,
+    /// Something could not be read: a list follows.
+    Unreadable,
+}
+
 impl Fingerprint {
-    /// `None` when it cannot be read (then announcements are listed).
-    fn now(config: &Config) -> Option<Fingerprint> {
+    fn now(config: &Config) -> Seen {
+        use std::os::unix::fs::PermissionsExt;
         let directory = config.global.service_dir().to_string();
         let prefix = config.global.prefix.to_string();
-        let mut services: Vec<std::ffi::OsString> = std::fs::read_dir(directory)
-            .ok()?
-            .filter_map(|entry| entry.ok().map(|e| e.file_name()))
-            .filter(|name| name.to_string_lossy().starts_with(&prefix))
-            .collect();
+        let Ok(entries) = std::fs::read_dir(directory) else {
+            return Seen::Unreadable;
+        };
+        let mut services = Vec::new();
+        for entry in entries {
+            let Ok(entry) = entry else {
+                return Seen::Unreadable;
+            };
+            let name = entry.file_name();
+            if !name.to_string_lossy().starts_with(&prefix) {
+                continue;
+            }
+            match entry.metadata() {
+                Ok(meta) => services.push((name, meta.len(), meta.permissions().mode())),
+                Err(_) => return Seen::Unreadable, // removed meanwhile: changing
+            }
+        }
         services.sort_unstable();
         let mut nodes = Vec::new();
-        let mut settled = true;
-        Node::<Svc>::list(config, |state| {
+        let mut dead = false;
+        let listed = Node::<Svc>::list(config, |state| {
             match &state {
                 NodeState::Alive(view) => nodes.push((view.id().to_string(), true)),
-                // A dead node's leftovers are removed by the full list: never skip it.
-                NodeState::Dead(_) | NodeState::Inaccessible(_) | NodeState::Undefined(_) => {
-                    settled = false
+                NodeState::Dead(_) => dead = true,
+                NodeState::Inaccessible(id) | NodeState::Undefined(id) => {
+                    nodes.push((id.to_string(), false))
                 }
             }
             CallbackProgression::Continue
-        })
-        .ok()?;
-        settled.then_some(Fingerprint { services, nodes })
+        });
+        match (listed, dead) {
+            (Err(_), _) => Seen::Unreadable,
+            (Ok(()), true) => Seen::DeadNode,
+            (Ok(()), false) => Seen::Fingerprint(Fingerprint { services, nodes }),
+        }
     }
+}
+
+/// The last list of announcements: what it was made from, what it found, and the scans since.
+struct LastScan {
+    fingerprint: Fingerprint,
+    alive: HashSet<String>,
+    skipped: u32,
 }
 
 impl Shared {
     /// The keys of every announcement some live process holds; cleans up after dead ones. Lists
-    /// them again only when service files or nodes came, went or died since the last list.
+    /// them again only when service files or nodes came, went, changed or died since the last
+    /// complete list, or when it is [`FULL_SCAN_EVERY`] scans old.
     fn alive_tokens(&self) -> HashSet<String> {
-        let fingerprint = Fingerprint::now(self.node.config());
-        if let (Some(now), Some((then, alive))) = (&fingerprint, &*self.last_scan.lock()) {
-            if now == then {
-                return alive.clone();
+        let seen = Fingerprint::now(self.node.config());
+        if let (Seen::Fingerprint(now), Some(last)) = (&seen, &mut *self.last_scan.lock()) {
+            if *now == last.fingerprint && last.skipped + 1 < FULL_SCAN_EVERY {
+                last.skipped += 1;
+                return last.alive.clone();
             }
         }
-        let alive = self.list_tokens();
-        *self.last_scan.lock() = fingerprint.map(|now| (now, alive.clone()));
+        if matches!(seen, Seen::DeadNode) {
+            self.clean_up_dead_nodes();
+        }
+        let (alive, complete) = self.list_tokens();
+        *self.last_scan.lock() = match seen {
+            Seen::Fingerprint(fingerprint) if complete => Some(LastScan {
+                fingerprint,
+                alive: alive.clone(),
+                skipped: 0,
+            }),
+            _ => None,
+        };
         alive
     }
 
-    /// The keys of every announcement some live process holds, from the list of services;
-    /// cleans up after dead processes.
-    fn list_tokens(&self) -> HashSet<String> {
+    fn clean_up_dead_nodes(&self) {
+        let state = Node::<Svc>::try_cleanup_dead_nodes(self.node.config());
+        tracing::info!(
+            removed = state.cleanups,
+            failed = state.failed_cleanups,
+            "removed what dead processes left in shared memory"
+        );
+    }
+
+    /// The keys of every announcement some live process holds, from the list of services, and
+    /// whether the list was complete; cleans up after dead processes.
+    fn list_tokens(&self) -> (HashSet<String>, bool) {
         let mut alive = HashSet::new();
         let mut dead = false;
         let listed = <Svc as iceoryx2::service::Service>::list(self.node.config(), |details| {
@@ -323,18 +381,13 @@ impl Shared {
             }
             CallbackProgression::Continue
         });
-        if let Err(error) = listed {
+        if let Err(error) = &listed {
             tracing::debug!(?error, "cannot list ipc services");
         }
         if dead {
-            let state = Node::<Svc>::try_cleanup_dead_nodes(self.node.config());
-            tracing::info!(
-                removed = state.cleanups,
-                failed = state.failed_cleanups,
-                "removed what dead processes left in shared memory"
-            );
+            self.clean_up_dead_nodes();
         }
-        alive
+        (alive, listed.is_ok() && !dead)
     }
 
     /// Reports announcements that appeared or vanished to every watcher.
@@ -804,8 +857,8 @@ mod tests {
         assert!(split_chunks("", 4).is_empty());
     }
 
-    /// A scan lists the announcements again only after service files changed; what it reports
-    /// follows every change.
+    /// A scan lists the announcements again only after service files changed (or every
+    /// `FULL_SCAN_EVERY` scans); what it reports follows every change.
     #[test]
     fn a_scan_lists_again_only_when_services_came_or_went() {
         let prefix = format!("slscan{}_", std::process::id());
@@ -815,37 +868,52 @@ mod tests {
             .directory(&directory.to_string_lossy());
         let engine = Iceoryx::open(&config, "scan-host").unwrap();
         let shared = &engine.shared;
-        let fingerprint = || Fingerprint::now(shared.node.config()).expect("readable");
+        let fingerprint = || match Fingerprint::now(shared.node.config()) {
+            Seen::Fingerprint(fingerprint) => fingerprint,
+            _ => panic!("a readable directory, no dead node"),
+        };
+        // Marks the last list's answer: it comes back only while no list is made.
+        let mark = || {
+            let mut last = shared.last_scan.lock();
+            last.as_mut()
+                .expect("a complete list was kept")
+                .alive
+                .insert("marked".into());
+        };
         let before = fingerprint();
         assert!(before == fingerprint(), "nothing changed, nothing to list");
         assert!(shared.alive_tokens().is_empty());
 
-        let token = engine
-            .declare_token("streamlib/v1/live/scan-host/A/a")
-            .unwrap();
+        let key = "streamlib/v1/live/scan-host/A/a";
+        let token = engine.declare_token(key).unwrap();
         assert!(
             before != fingerprint(),
             "a new announcement's service file is seen"
         );
+        mark();
         let alive = shared.alive_tokens();
         assert!(
-            alive.contains("streamlib/v1/live/scan-host/A/a"),
-            "{alive:?}"
+            alive.contains(key) && !alive.contains("marked"),
+            "listed: {alive:?}"
         );
         let after = fingerprint();
         assert!(after == fingerprint());
-        assert_eq!(
-            shared.alive_tokens(),
-            alive,
-            "unchanged: the last list's answer"
-        );
+        mark();
+        for _ in 1..FULL_SCAN_EVERY {
+            assert!(
+                shared.alive_tokens().contains("marked"),
+                "unchanged: not listed"
+            );
+        }
+        assert_eq!(shared.alive_tokens(), alive, "the backstop lists again");
 
+        mark();
         drop(token);
         assert!(
             after != fingerprint(),
             "a withdrawn announcement's file is gone"
         );
-        assert!(shared.alive_tokens().is_empty());
+        assert!(shared.alive_tokens().is_empty(), "listed again, without it");
         engine.close();
         let _ = std::fs::remove_dir_all(&directory);
         for entry in std::fs::read_dir("/dev/shm")

@@ -92,7 +92,7 @@ impl Port {
     /// `len` bytes for a frame's pixels, after `head` bytes kept free, in a sample of this
     /// port; `None` when the port has none to lend now. Called under the publisher's lock.
     pub(super) fn lend(self: &Arc<Self>, head: usize, len: usize) -> Option<Box<dyn Loan>> {
-        if self.is_retired() || self.unsent.load(Ordering::Relaxed) >= MAX_UNSENT {
+        if self.is_retired() || self.unsent.load(Ordering::Acquire) >= MAX_UNSENT {
             return None;
         }
         self.own_reader()?;
@@ -151,7 +151,7 @@ impl Port {
         };
         let publishers = self.service.dynamic_config().number_of_publishers();
         if head.len() != frame.head
-            || self.held.load(Ordering::Relaxed) >= MAX_BORROWED
+            || self.held.load(Ordering::Acquire) >= MAX_BORROWED
             || publishers != 1
         {
             return Sent::Copy;
@@ -295,6 +295,6 @@ impl Drop for Lent {
             }
             State::Lost => return,
         };
-        counted.fetch_sub(1, Ordering::Relaxed);
+        counted.fetch_sub(1, Ordering::Release); // after the release above: see `send_lent`
     }
 }

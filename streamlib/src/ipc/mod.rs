@@ -20,9 +20,10 @@
 //! the newest, a writer never waits. Announcements are event services carrying the actor's
 //! liveliness key in their attributes, alive while their node's process is. Two background
 //! threads per runtime: one waits on a host-wide wake-up event (every publish notifies it) and
-//! drains its subscriptions, nothing else; the other, every 200 ms, lists the announcements,
-//! removes what dead processes left in shared memory (iceoryx2's dead-node cleanup), and hands
-//! history to new subscribers (a scan takes milliseconds; no value waits for one).
+//! drains its subscriptions, nothing else; the other, every 200 ms, checks the announcements
+//! (listing them, which takes milliseconds, only when service files or nodes changed, and at
+//! least every 2 s), removes what dead processes left in shared memory (iceoryx2's dead-node
+//! cleanup), and hands history to new subscribers. No received value waits for a scan.
 //!
 //! **Frames without a copy.** A received frame borrows the sample it arrived in. On the sending
 //! side, a frame drawn with [`Output::new_frame`](crate::Output::new_frame) is drawn in a sample
@@ -85,7 +86,8 @@ const MAX_BORROWED: usize = 5;
 /// Samples one publisher's data segment holds: what iceoryx2 preallocates for these settings
 /// (each subscriber's buffer and borrows, the history, the publisher's loans), plus one.
 const SAMPLES_PER_OUTPUT: usize = MAX_SUBSCRIBERS * (1 + MAX_BORROWED) + 1 + loan::MAX_LOANS + 1;
-/// How often announcements are listed and new subscribers handed the history.
+/// How often the scanning thread checks announcements (listing them only when something
+/// changed) and hands the history to new subscribers.
 const SCAN_PERIOD: Duration = Duration::from_millis(200);
 /// Event services that announce an actor: `<prefix><unique>`, the key in the attributes.
 const TOKEN_SERVICE: &str = "streamlib/v1/ipc-token/";
@@ -112,8 +114,10 @@ pub fn frames_sent_in_place() -> u64 {
 }
 
 /// Frames drawn in a lent sample that this process sent as a copy all the same: written a
-/// second time, or written while readers of this process held as many sent frames as the
-/// output's own reader may (see [`Output::new_frame`](crate::Output::new_frame)).
+/// second time, written while readers of this process held as many sent frames as the output's
+/// own reader may, or when the sample could not be sent safely as it is (another publisher on
+/// the service, a connection that could not be set up; see
+/// [`Output::new_frame`](crate::Output::new_frame)).
 pub fn lent_frames_copied() -> u64 {
     COPIED.load(Ordering::Relaxed)
 }

@@ -103,7 +103,7 @@ impl VideoFrame {
     ///
     /// # Errors
     /// [`Error::InvalidMessage`](crate::Error::InvalidMessage) if width or height is zero, either is odd for a 4:2:0 format, the
-    /// size overflows `usize`, or `data` does not hold exactly
+    /// size exceeds `isize::MAX` bytes, or `data` does not hold exactly
     /// [`format.bytes_for(width, height)`](PixelFormat::bytes_for) bytes.
     pub fn new(
         width: u32,
@@ -170,9 +170,10 @@ impl VideoFrame {
             ));
         }
         match format.bytes_for(width, height) {
-            Some(len) => Ok(len),
-            None => fail(format!(
-                "the size of a {width}x{height} {format} frame overflows usize"
+            // No allocation holds more than `isize::MAX` bytes.
+            Some(len) if isize::try_from(len).is_ok() => Ok(len),
+            _ => fail(format!(
+                "the size of a {width}x{height} {format} frame is more than memory can hold"
             )),
         }
     }

@@ -5,8 +5,8 @@
 //! [`Output::new_frame`] hands the actor a [`FrameBuffer`] to fill instead: while the output is
 //! published over `ipc` (iceoryx2), its pixels are already a shared-memory sample of the
 //! output's service, and writing the finished frame sends that sample as it is — no copy on
-//! either side. Elsewhere (no `ipc`, nobody linked yet, every sample of the output in use) it is
-//! an ordinary buffer of this process, and the frame is sent as any other.
+//! either side. Elsewhere (see [`FrameBuffer`]) it is an ordinary buffer of this process, and the
+//! frame is sent as any other.
 //!
 //! ```
 //! use streamlib::{Output, PixelFormat, Timestamp, VideoFrame};
@@ -54,11 +54,12 @@ pub(crate) trait Loan: Send {
 /// While the output is published over `ipc` (iceoryx2), the pixels are already a shared-memory
 /// sample of the output's service ([`is_lent`](Self::is_lent)), and writing the finished frame
 /// sends that sample as it is: written once, by the actor, and read in place by every reader,
-/// in this process and in others. Elsewhere (no `ipc`, a frame under 4 KiB, every sample of
-/// the output in use) it is an ordinary buffer of this process, zeroed, and the frame is sent
-/// as any other. A lent frame written a second time, or while readers of this process hold
-/// several sent frames at once, goes out as a copy (counted by
-/// `streamlib::ipc::lent_frames_copied`).
+/// in this process and in others. Elsewhere it is an ordinary buffer of this process, zeroed,
+/// and the frame is sent as any other: without `ipc`, before the actor is announced, for a
+/// frame under 4 KiB or over `IpcConfig::max_message_size`, while the output's samples are all
+/// in use, and for good once a send from a lent sample failed. A lent frame written a second
+/// time, or while readers of this process hold several sent frames at once, goes out as a
+/// copy (counted by `streamlib::ipc::lent_frames_copied`).
 ///
 /// **A lent buffer is not cleared**: it holds whatever an earlier frame left in that sample.
 /// Write every pixel.
@@ -165,8 +166,8 @@ impl Output<VideoFrame> {
     ///
     /// # Errors
     /// [`Error::InvalidMessage`](crate::Error::InvalidMessage) for a size no frame has: a zero
-    /// width or height, an odd one for a 4:2:0 format, or one whose bytes overflow `usize` (as
-    /// [`VideoFrame::new`]).
+    /// width or height, an odd one for a 4:2:0 format, or one of more than `isize::MAX` bytes
+    /// (as [`VideoFrame::new`]).
     pub fn new_frame(&self, width: u32, height: u32, format: PixelFormat) -> Result<FrameBuffer> {
         let len = VideoFrame::checked_len(width, height, format)?;
         Ok(match self.shared.lend(len) {
@@ -262,6 +263,7 @@ mod tests {
             (0, 4, PixelFormat::Rgba8),
             (3, 2, PixelFormat::I420),
             (u32::MAX, u32::MAX, PixelFormat::Rgba8),
+            (u32::MAX, (1 << 31) + 1, PixelFormat::Gray8), // fits usize, not an allocation
         ] {
             let error = out.new_frame(w, h, format).unwrap_err();
             assert!(
