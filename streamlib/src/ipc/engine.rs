@@ -178,8 +178,8 @@ fn receive_loop(shared: &Arc<Shared>, listener: Listener<Svc>) {
     }
 }
 
-/// Every [`SCAN_PERIOD`] (or when unparked at close): lists the announcements and hands history
-/// to new subscribers.
+/// Every [`SCAN_PERIOD`] (or when unparked at close): checks the announcements (listing them
+/// when something changed, [`Shared::alive_tokens`]) and hands history to new subscribers.
 fn scan_loop(shared: &Arc<Shared>) {
     while !shared.stop.load(Ordering::Acquire) {
         shared.scan();
@@ -430,19 +430,14 @@ impl Shared {
             // The subscriber count can change before the subscriber is fully registered, so
             // connections are updated at every scan and subscribers woken for a few scans
             // after a change.
-            let port = publisher.port.lock();
-            let Some(Port {
-                publisher: port,
-                service,
-                ..
-            }) = port.as_deref()
-            else {
+            let slot = publisher.port.lock();
+            let Some(port) = slot.as_deref() else {
                 continue;
             };
-            if let Err(error) = port.update_connections() {
+            if let Err(error) = port.publisher.update_connections() {
                 tracing::debug!(?error, key = publisher.key, "ipc update_connections failed");
             }
-            let subscribers = service.dynamic_config().number_of_subscribers();
+            let subscribers = port.service.dynamic_config().number_of_subscribers();
             if publisher.subscribers.swap(subscribers, Ordering::Relaxed) != subscribers {
                 tracing::debug!(key = publisher.key, subscribers, "ipc subscribers changed");
                 publisher.wake_scans.store(3, Ordering::Relaxed);
@@ -524,6 +519,26 @@ struct IpcPublisher {
 }
 
 impl IpcPublisher {
+    /// The port to use: the one in `slot`, replaced first if it was retired (see `loan.rs`;
+    /// while no new one can be made, values are dropped and the next one tries again); `None`
+    /// once the engine closed.
+    fn current<'a>(
+        &self,
+        slot: &'a mut Option<Arc<Port>>,
+        shared: &Shared,
+    ) -> Option<&'a Arc<Port>> {
+        if slot.as_ref()?.is_retired() {
+            match shared.port(&self.key) {
+                Ok(port) => *slot = Some(Arc::new(port)),
+                Err(error) => {
+                    tracing::warn!(%error, key = self.key, "ipc publisher not replaced yet; value dropped");
+                    return None;
+                }
+            }
+        }
+        slot.as_ref()
+    }
+
     /// Writes `parts` one after the other straight into a loaned sample: the only copy.
     fn put_parts(&self, parts: &[&[u8]]) {
         let Some(shared) = self.shared.upgrade() else {
@@ -595,28 +610,6 @@ impl IpcPublisher {
             }
         }
         let _ = shared.notifier.notify();
-    }
-}
-
-impl IpcPublisher {
-    /// The port to use: the one in `slot`, replaced first if it was retired (see `loan.rs`;
-    /// while no new one can be made, values are dropped and the next one tries again); `None`
-    /// once the engine closed.
-    fn current<'a>(
-        &self,
-        slot: &'a mut Option<Arc<Port>>,
-        shared: &Shared,
-    ) -> Option<&'a Arc<Port>> {
-        if slot.as_ref()?.is_retired() {
-            match shared.port(&self.key) {
-                Ok(port) => *slot = Some(Arc::new(port)),
-                Err(error) => {
-                    tracing::warn!(%error, key = self.key, "ipc publisher not replaced yet; value dropped");
-                    return None;
-                }
-            }
-        }
-        slot.as_ref()
     }
 }
 

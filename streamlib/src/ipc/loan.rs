@@ -44,9 +44,10 @@ const RECEIVES: usize = 4;
 
 /// One output's publisher, its service and what lending needs.
 pub(super) struct Port {
-    /// Made at the first loan; receives every sample this port sends from a loan. Declared
-    /// first: dropped before the publisher and the service.
-    own_reader: OnceLock<Subscriber<Svc, [u8], ()>>,
+    /// Made at the first loan (`None`: it could not be, and lending stays off); receives every
+    /// sample this port sends from a loan. Declared first: dropped before the publisher and the
+    /// service.
+    own_reader: OnceLock<Option<Subscriber<Svc, [u8], ()>>>,
     pub(super) publisher: DataPublisher,
     pub(super) service: DataService,
     /// Lent samples not sent.
@@ -57,8 +58,6 @@ pub(super) struct Port {
     frames: Mutex<Vec<Weak<Lent>>>,
     /// Set when a lent sample was sent and not received back: lend and send no more.
     retired: AtomicBool,
-    /// Set when the own reader could not be made: lend nothing (not asked again per frame).
-    no_reader: AtomicBool,
 }
 
 /// What became of a tail handed to [`Port::send_lent`].
@@ -81,7 +80,6 @@ impl Port {
             held: AtomicUsize::new(0),
             frames: Mutex::new(Vec::new()),
             retired: AtomicBool::new(false),
-            no_reader: AtomicBool::new(false),
         }
     }
 
@@ -119,18 +117,15 @@ impl Port {
 
     /// The own reader, made at the first call (and not tried again if that failed).
     fn own_reader(&self) -> Option<&Subscriber<Svc, [u8], ()>> {
-        if self.own_reader.get().is_none() && !self.no_reader.load(Ordering::Relaxed) {
-            match self.service.subscriber_builder().buffer_size(1).create() {
-                Ok(reader) => {
-                    let _ = self.own_reader.set(reader);
-                }
-                Err(error) => {
-                    tracing::warn!(?error, "ipc: no reader of its own for lent frames; frames are drawn in memory of the process");
-                    self.no_reader.store(true, Ordering::Relaxed);
-                }
-            }
-        }
-        self.own_reader.get()
+        let reader = self.own_reader.get_or_init(|| {
+            self.service
+                .subscriber_builder()
+                .buffer_size(1)
+                .create()
+                .inspect_err(|error| tracing::warn!(?error, "ipc: no reader of its own for lent frames; frames are drawn in memory of the process"))
+                .ok()
+        });
+        reader.as_ref()
     }
 
     /// The frame drawn in this port's sample whose pixels `tail` is, if any.
@@ -146,7 +141,7 @@ impl Port {
     /// Sends `frame`'s own sample with `head` in front, if that is safe (see the module);
     /// called under the publisher's lock, so no other send of this port runs meanwhile.
     pub(super) fn send_lent(&self, frame: &Lent, head: &[u8]) -> Sent {
-        let Some(reader) = self.own_reader.get() else {
+        let Some(Some(reader)) = self.own_reader.get() else {
             return Sent::Copy;
         };
         let publishers = self.service.dynamic_config().number_of_publishers();

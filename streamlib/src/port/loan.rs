@@ -23,7 +23,6 @@
 //! frame left in that sample (a buffer of this process starts zeroed): write every pixel.
 
 use std::fmt;
-use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use super::Output;
@@ -79,18 +78,12 @@ enum Pixels {
 
 impl FrameBuffer {
     fn own(width: u32, height: u32, format: PixelFormat, len: usize) -> FrameBuffer {
-        let mut bytes = Arc::<[u8]>::new_uninit_slice(len);
-        let Some(uninit) = Arc::get_mut(&mut bytes) else {
-            unreachable!("an Arc made on the line above is not shared");
-        };
-        uninit.fill(MaybeUninit::new(0));
-        // SAFETY: every byte was written on the line above.
-        let bytes = unsafe { bytes.assume_init() };
         FrameBuffer {
             width,
             height,
             format,
-            pixels: Pixels::Own(bytes),
+            // Zeroes written once, in place (an iterator of known length makes one allocation).
+            pixels: Pixels::Own(std::iter::repeat_n(0, len).collect()),
         }
     }
 
