@@ -378,16 +378,33 @@ mod tests {
     #[test]
     fn a_direct_caller_gets_the_frames_after_its_previous() {
         let clock = clock();
-        clock.step_n(2).unwrap();
-        let stop = Interrupt::new();
+        let one = clock.step_n(2).unwrap();
+        let stop = Arc::new(Interrupt::new());
+        // Whichever runs first, the step or the wait, the caller gets frame 2: it asks for the
+        // frame after `one`. (Asking with no previous tick would race the step for frame 2 or 3.)
         let stepper = {
             let clock = clock.clone();
             std::thread::spawn(move || clock.step().unwrap())
         };
-        let tick = clock.next_tick(None, &stop).unwrap();
+        // Bounded: a wrong answer must fail the test, not hang it.
+        let watchdog = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_secs(10));
+                stop.fire();
+            })
+        };
+        let tick = clock
+            .next_tick(Some(&one), &stop)
+            .expect("frame 2 within 10 s");
         assert_eq!(tick.frame_number, 2);
-        stepper.join().unwrap();
+        assert_eq!(stepper.join().unwrap().frame_number, 2);
+        // Frames already released come at once, in order, from any previous tick.
+        clock.step().unwrap();
+        assert_eq!(clock.next_tick(Some(&one), &stop).unwrap().frame_number, 2);
+        assert_eq!(clock.next_tick(Some(&tick), &stop).unwrap().frame_number, 3);
         stop.fire();
         assert_eq!(clock.next_tick(Some(&tick), &stop), None);
+        drop(watchdog); // detached; it only fires an interrupt nobody waits on any more
     }
 }
