@@ -3,6 +3,9 @@
 //! away without stalling anything, shutdown cleans up; and the web page in a real headless
 //! Chromium. Loopback only; every wait is bounded; nothing asserts on time.
 
+#[path = "support/bounded.rs"]
+mod bounded;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -523,7 +526,8 @@ fn chromium() -> Option<std::path::PathBuf> {
 
 fn headless(chromium: &std::path::Path, args: &[&str]) -> String {
     let profile = std::env::temp_dir().join(format!("streamlib-chromium-{}", std::process::id()));
-    let output = std::process::Command::new(chromium)
+    let mut command = std::process::Command::new(chromium);
+    command
         .args([
             "--headless",
             "--no-sandbox",
@@ -533,9 +537,9 @@ fn headless(chromium: &std::path::Path, args: &[&str]) -> String {
             "--hide-scrollbars",
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .output()
-        .expect("run chromium");
+        .args(args);
+    // Bounded: a browser that stalls fails the test instead of hanging it.
+    let output = bounded::output_within(&mut command, Duration::from_secs(90));
     assert!(
         output.status.success(),
         "chromium {args:?}: {}",

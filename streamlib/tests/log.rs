@@ -3,8 +3,11 @@
 //! test binary as a child (`STREAMLIB_LOG_ROLE=child`) that installs the subscriber, so the
 //! global subscriber of the test process is never touched; the test reads the child's stderr.
 
+#[path = "support/bounded.rs"]
+mod bounded;
+
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use streamlib::{
     Actor, ActorError, Error, PortBinder, Process, ProcessResult, Runtime, SpawnOptions, Tick,
@@ -59,15 +62,13 @@ fn child_stderr(rust_log: Option<&str>) -> String {
     command
         .args(["--exact", "child_role", "--ignored", "--nocapture"])
         .env("STREAMLIB_LOG_ROLE", "child")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        .stdout(Stdio::null());
     match rust_log {
         Some(filter) => command.env("RUST_LOG", filter),
         None => command.env_remove("RUST_LOG"),
     };
-    let start = Instant::now();
-    let output = command.output().expect("the test binary runs");
-    assert!(start.elapsed() < Duration::from_secs(60));
+    // The child runs 30 s at most, and shuts down within 11 s more.
+    let output = bounded::output_within(&mut command, Duration::from_secs(60));
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(output.status.success(), "child failed:\n{stderr}");
     stderr
