@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use iceoryx2::node::NodeView;
 use iceoryx2::port::listener::Listener;
@@ -51,6 +51,8 @@ struct Shared {
     last_scan: Mutex<Option<LastScan>>,
     next_id: AtomicU64,
     stop: AtomicBool,
+    /// How often the receiving thread woke (a wake-up drains every subscription).
+    wakeups: AtomicU64,
 }
 
 struct Subscription {
@@ -127,6 +129,7 @@ impl Iceoryx {
             last_scan: Mutex::new(None),
             next_id: AtomicU64::new(1),
             stop: AtomicBool::new(false),
+            wakeups: AtomicU64::new(0),
         });
         let host_prefix = format!("{}{host}/", crate::wire::LIVE_PREFIX);
         if let Some(key) = shared
@@ -164,13 +167,18 @@ impl Iceoryx {
 
 /// Waits for wake-ups and drains the subscriptions; nothing else, so a value never waits for a
 /// scan (which takes milliseconds: it lists files).
+///
+/// The wait has no timeout: [`Iceoryx::close`] notifies the wake-up event after setting `stop`,
+/// so an idle runtime's thread sleeps until a value comes (a timed wait woke it 20 times a
+/// second, and iceoryx2's timed wait sets the socket's timeout and formats an error text on
+/// every call).
 fn receive_loop(shared: &Arc<Shared>, listener: Listener<Svc>) {
     while !shared.stop.load(Ordering::Acquire) {
-        let timeout = Duration::from_millis(50); // how soon a close is seen
-        if let Err(error) = listener.timed_wait_all(|_| {}, timeout) {
+        if let Err(error) = listener.blocking_wait_all(|_| {}) {
             tracing::debug!(?error, "ipc wake-up wait failed");
-            std::thread::sleep(timeout);
+            std::thread::sleep(Duration::from_millis(50));
         }
+        shared.wakeups.fetch_add(1, Ordering::Relaxed);
         let subscriptions = shared.subscriptions.lock().clone();
         for subscription in subscriptions.iter() {
             subscription.drain();
@@ -799,11 +807,24 @@ impl Transport for Iceoryx {
 
     fn close(&self) {
         self.shared.stop.store(true, Ordering::Release);
-        let _ = self.shared.notifier.notify();
         let threads: Vec<JoinHandle<()>> = self.threads.lock().drain(..).collect();
+        // Bounded: the receiving thread sleeps until notified, so it is notified again until it
+        // ends (a notification lost, a spurious wake-up just before `stop` was set); a thread
+        // still running after `CLOSE_LIMIT` is left to end by itself, with a warning.
+        let deadline = Instant::now() + CLOSE_LIMIT;
         for thread in threads {
-            thread.thread().unpark();
-            if thread.join().is_err() {
+            let mut woken: Option<Instant> = None;
+            while !thread.is_finished() && Instant::now() < deadline {
+                if woken.is_none_or(|at| at.elapsed() >= Duration::from_millis(50)) {
+                    let _ = self.shared.notifier.notify();
+                    thread.thread().unpark();
+                    woken = Some(Instant::now());
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            if !thread.is_finished() {
+                tracing::warn!(thread = ?thread.thread().name(), "an ipc thread did not end within {CLOSE_LIMIT:?}; left to end by itself");
+            } else if thread.join().is_err() {
                 tracing::warn!("an ipc thread panicked");
             }
         }
@@ -816,6 +837,9 @@ impl Transport for Iceoryx {
         tracing::debug!("iceoryx2 engine closed");
     }
 }
+
+/// How long [`Iceoryx::close`] waits for its threads.
+const CLOSE_LIMIT: Duration = Duration::from_secs(2);
 
 impl Drop for Iceoryx {
     fn drop(&mut self) {
@@ -850,15 +874,90 @@ mod tests {
         assert!(split_chunks("", 4).is_empty());
     }
 
+    /// A config of its own for a unit test (prefix and directory), and what removes its files.
+    fn own_config(name: &str) -> (IpcConfig, impl Fn()) {
+        let prefix = format!("sl{name}{}_", std::process::id());
+        let directory = std::env::temp_dir().join(format!("streamlib-{name}-{prefix}"));
+        let config = IpcConfig::new()
+            .prefix(&prefix)
+            .directory(&directory.to_string_lossy());
+        let clean = move || {
+            let _ = std::fs::remove_dir_all(&directory);
+            for entry in std::fs::read_dir("/dev/shm")
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        };
+        (config, clean)
+    }
+
+    /// An idle engine's receiving thread sleeps until a value is published (it woke 20 times a
+    /// second), wakes for each one, and ends at close although nothing else wakes it.
+    #[test]
+    fn the_receiving_thread_sleeps_until_something_is_published() {
+        let (config, clean) = own_config("wake");
+        let engine = Iceoryx::open(&config, "wake-host").unwrap();
+        let shared = engine.shared.clone();
+        let deliveries = Arc::new(AtomicUsize::new(0));
+        let guard = {
+            let deliveries = deliveries.clone();
+            engine
+                .subscribe(
+                    "streamlib/v1/data/wake-host/A/a/out",
+                    Box::new(move |_| {
+                        deliveries.fetch_add(1, Ordering::Relaxed);
+                    }),
+                )
+                .unwrap()
+        };
+        std::thread::sleep(Duration::from_millis(300));
+        let idle = shared.wakeups.load(Ordering::Relaxed);
+        std::thread::sleep(Duration::from_millis(500));
+        assert_eq!(
+            shared.wakeups.load(Ordering::Relaxed),
+            idle,
+            "no wake-up while nothing is published"
+        );
+        let publisher = engine
+            .publisher("streamlib/v1/data/wake-host/A/a/out", false)
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut sent = 0;
+        while deliveries.load(Ordering::Relaxed) == 0 && Instant::now() < deadline {
+            publisher.put(vec![1, 2, 3], None);
+            sent += 1;
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(
+            deliveries.load(Ordering::Relaxed) > 0,
+            "a value came through ({sent} sent)"
+        );
+        assert!(shared.wakeups.load(Ordering::Relaxed) > idle);
+        drop((guard, publisher));
+        engine.close();
+        assert!(
+            engine.threads.lock().is_empty(),
+            "both threads were joined or left"
+        );
+        assert_eq!(
+            Arc::strong_count(&shared),
+            2,
+            "the threads ended and let go of the engine's state (held here and by the engine)"
+        );
+        drop(engine);
+        clean();
+    }
+
     /// A scan lists the announcements again only after service files changed (or every
     /// `FULL_SCAN_EVERY` scans); what it reports follows every change.
     #[test]
     fn a_scan_lists_again_only_when_services_came_or_went() {
-        let prefix = format!("slscan{}_", std::process::id());
-        let directory = std::env::temp_dir().join(format!("streamlib-scan-{prefix}"));
-        let config = IpcConfig::new()
-            .prefix(&prefix)
-            .directory(&directory.to_string_lossy());
+        let (config, clean) = own_config("scan");
         let engine = Iceoryx::open(&config, "scan-host").unwrap();
         let shared = &engine.shared;
         let fingerprint = || match Fingerprint::now(shared.node.config()) {
@@ -908,15 +1007,6 @@ mod tests {
         );
         assert!(shared.alive_tokens().is_empty(), "listed again, without it");
         engine.close();
-        let _ = std::fs::remove_dir_all(&directory);
-        for entry in std::fs::read_dir("/dev/shm")
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            if entry.file_name().to_string_lossy().starts_with(&prefix) {
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
+        clean();
     }
 }

@@ -19,7 +19,7 @@
 //! per subscriber and safe overflow: a late joiner gets the newest value, a slow reader sees only
 //! the newest, a writer never waits. Announcements are event services carrying the actor's
 //! liveliness key in their attributes, alive while their node's process is. Two background
-//! threads per runtime: one waits on a host-wide wake-up event (every publish notifies it) and
+//! threads per runtime: one sleeps on a host-wide wake-up event (every publish notifies it) and
 //! drains its subscriptions, nothing else; the other, every 200 ms, checks the announcements
 //! (listing them, which takes milliseconds, only when service files or nodes changed, and at
 //! least every 2 s), removes what dead processes left in shared memory (iceoryx2's dead-node
