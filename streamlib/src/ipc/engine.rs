@@ -586,8 +586,7 @@ impl IpcPublisher {
                 };
             }
         }
-        let publisher = &port.publisher;
-        match publisher.loan_slice_uninit(len) {
+        match port.spare(len) {
             Ok(mut sample) => {
                 let payload = sample.payload_mut();
                 let mut at = 0;
@@ -618,6 +617,7 @@ impl IpcPublisher {
             }
         }
         let _ = shared.notifier.notify();
+        port.loan_ahead(len);
     }
 }
 
@@ -950,6 +950,67 @@ mod tests {
             "the threads ended and let go of the engine's state (held here and by the engine)"
         );
         drop(engine);
+        clean();
+    }
+
+    /// A value is copied into a sample loaned ahead after the send before it, when the length
+    /// is the same; values of other lengths get a new loan. Each arrives intact either way.
+    #[test]
+    fn values_are_copied_into_a_sample_loaned_ahead_of_the_same_length() {
+        let (config, clean) = own_config("spare");
+        let engine = Iceoryx::open(&config, "spare-host").unwrap();
+        let key = "streamlib/v1/data/spare-host/A/a/out";
+        let received = Arc::new(Mutex::new(Vec::<Vec<u8>>::new()));
+        let guard = {
+            let received = received.clone();
+            engine
+                .subscribe(
+                    key,
+                    Box::new(move |message| {
+                        let bytes = match message {
+                            Message::Kept(shared) => shared.as_ref().as_ref().to_vec(),
+                            Message::Lent(bytes) => bytes.to_vec(),
+                            Message::Pieces(pieces) => pieces.concat(),
+                        };
+                        received.lock().push(bytes);
+                    }),
+                )
+                .unwrap()
+        };
+        let publisher = engine.publisher(key, false).unwrap();
+        let spare_len = || {
+            let publishers = engine.shared.publishers.lock();
+            let ours = publishers[0].upgrade().expect("the publisher lives");
+            let port = ours.port.lock();
+            let ahead = port.as_ref().expect("a port").loaned_ahead.lock();
+            ahead.as_ref().map(|sample| sample.payload().len())
+        };
+        assert_eq!(spare_len(), None, "nothing loaned before a first send");
+        // Waits (bounded) until `value` is the newest value received, writing it again meanwhile
+        // (the subscription connects within a scan; a value written before is not kept).
+        let send = |value: Vec<u8>| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while received.lock().last() != Some(&value) {
+                assert!(
+                    Instant::now() < deadline,
+                    "{} bytes did not arrive",
+                    value.len()
+                );
+                publisher.put(value.clone(), None);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        };
+        for (i, len) in [8usize, 8, 8, 100, 8, 5000, 5000].into_iter().enumerate() {
+            let value: Vec<u8> = (0..len).map(|b| (b + i) as u8).collect();
+            send(value);
+            assert_eq!(
+                spare_len(),
+                Some(len),
+                "a sample of the last length is kept"
+            );
+        }
+        drop((guard, publisher));
+        engine.close();
         clean();
     }
 
