@@ -87,6 +87,11 @@ impl Path {
     }
 }
 
+/// The paths of a case, in the order of its odd rounds (reversed in the even ones).
+const PATHS: [Path; 3] = [Path::RawIceoryx, Path::StreamlibIpc, Path::StreamlibZenoh];
+/// Rounds a case's time is cut into.
+const ROUNDS: u64 = 3;
+
 const CASES: &[Case] = &[
     Case::new(Payload::Small, 1000, 3),
     Case::new(Payload::Medium, 1000, 3),
@@ -232,7 +237,14 @@ struct Seen {
 /// What a path gives the measuring thread: the next new value, if any.
 type Poll<'a> = Box<dyn FnMut() -> Option<Seen> + 'a>;
 
-fn measure(case: &Case, mut poll: Poll<'_>) -> Option<Figures> {
+/// One path's values of one round: each one's latency (ns), and the time from the first's
+/// arrival to the last's.
+struct Window {
+    latencies: Vec<u64>,
+    span: u64,
+}
+
+fn measure(case: &Case, mut poll: Poll<'_>) -> Option<Window> {
     if !first_value_and_warm_up(&mut poll) {
         eprintln!("  no value within 20 s");
         return None;
@@ -241,11 +253,10 @@ fn measure(case: &Case, mut poll: Poll<'_>) -> Option<Figures> {
     if seen.len() < 2 {
         return None;
     }
-    let span = seen.last().unwrap().received - seen[0].received;
-    Some(Figures::new(
-        seen.iter().map(|s| s.received - s.sent).collect(),
-        span,
-    ))
+    Some(Window {
+        span: seen.last().unwrap().received - seen[0].received,
+        latencies: seen.iter().map(|s| s.received - s.sent).collect(),
+    })
 }
 
 /// The CPU use (% of one core) of the publisher process and of this one over 5 s while `poll`
@@ -273,19 +284,19 @@ fn cpu_of(publisher: &Publisher, poll: &mut Poll<'_>) -> (f64, f64) {
     )
 }
 
-/// With `cpu` (the publisher): the CPU use and no latency figures; else the latency figures.
+/// With `cpu` (the publisher): the CPU use and no latencies; else the latencies.
 fn figures_or_cpu(
     case: &Case,
     cpu: Option<&Publisher>,
     mut poll: Poll<'_>,
-) -> (Figures, Option<(f64, f64)>) {
+) -> (Option<Window>, Option<(f64, f64)>) {
     let cpu = cpu.map(|publisher| cpu_of(publisher, &mut poll));
-    let figures = if cpu.is_some() {
+    let window = if cpu.is_some() {
         None
     } else {
         measure(case, poll)
     };
-    (figures.unwrap_or_default(), cpu)
+    (window, cpu)
 }
 
 /// The raw receiver: a thread waits on the listener and keeps the newest sample.
@@ -349,7 +360,7 @@ fn run_path(
     case: &Case,
     run: &Run,
     cpu: bool,
-) -> Option<(Figures, Option<(f64, f64)>)> {
+) -> Option<(Option<Window>, Option<(f64, f64)>)> {
     let port = free_port();
     let job = Job {
         payload: case.payload,
@@ -426,31 +437,71 @@ fn main() {
     };
     println!("one hop between two processes of this host: iceoryx2 0.9 shared memory, Zenoh 1.10 over loopback TCP");
     println!();
-    println!("| case | path | samples | p50 | p99 | max | received/s | p50 ÷ raw | p99 ÷ raw |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("| case | path | samples | p50 | p99 | max | received/s | p50 ÷ raw | p99 ÷ raw | rounds' p50 ÷ raw |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for case in CASES {
         let name = case.name();
         if filter.as_ref().is_some_and(|f| !name.contains(f.as_str())) {
             continue;
         }
-        let mut raw: Option<(u64, u64)> = None;
-        for path in [Path::RawIceoryx, Path::StreamlibIpc, Path::StreamlibZenoh] {
-            eprintln!("{name}: {} ({} s) ...", path.label(), case.secs);
-            match run_path(path, case, &run, false) {
-                Some((f, _)) => {
-                    if path == Path::RawIceoryx {
-                        raw = Some((f.p50, f.p99));
-                    }
-                    println!(
-                        "| {name} | {} | {} | {} | {} |",
-                        path.label(),
-                        f.cells(),
-                        ratio(f.p50, raw.filter(|_| path != Path::RawIceoryx).map(|r| r.0)),
-                        ratio(f.p99, raw.filter(|_| path != Path::RawIceoryx).map(|r| r.1)),
-                    );
-                }
-                None => println!("| {name} | {} | failed | | | | | | |", path.label()),
+        // The case's time in ROUNDS rounds, the paths' order reversed every other round: this
+        // VM's conditions drift within a minute, and a path measured in one stretch alone
+        // caught whatever its stretch had (8 B: 1.3–2.2× raw from run to run).
+        let round = Case::new(case.payload, case.hz, case.secs.div_ceil(ROUNDS));
+        let mut pooled: Vec<(Path, Vec<u64>, u64)> =
+            PATHS.iter().map(|&path| (path, Vec::new(), 0)).collect();
+        let mut round_p50 = vec![[None::<u64>; 3]; ROUNDS as usize];
+        for (r, p50s) in round_p50.iter_mut().enumerate() {
+            let mut order = PATHS;
+            if r % 2 == 1 {
+                order.reverse();
             }
+            for path in order {
+                eprintln!(
+                    "{name}: {} (round {} of {ROUNDS}, {} s) ...",
+                    path.label(),
+                    r + 1,
+                    round.secs
+                );
+                let index = PATHS.iter().position(|&p| p == path).unwrap();
+                if let Some((Some(window), _)) = run_path(path, &round, &run, false) {
+                    p50s[index] = Some(Figures::new(window.latencies.clone(), window.span).p50);
+                    let (_, latencies, span) = &mut pooled[index];
+                    latencies.extend(window.latencies);
+                    *span += window.span;
+                }
+            }
+        }
+        let mut raw: Option<(u64, u64)> = None;
+        for (index, (path, latencies, span)) in pooled.into_iter().enumerate() {
+            if latencies.len() < 2 {
+                println!("| {name} | {} | failed | | | | | | | |", path.label());
+                continue;
+            }
+            let f = Figures::new(latencies, span);
+            if path == Path::RawIceoryx {
+                raw = Some((f.p50, f.p99));
+            }
+            let theirs = raw.filter(|_| path != Path::RawIceoryx);
+            // Each round's p50 ÷ the raw p50 of the same round: how far the rounds agree.
+            let rounds: Vec<f64> = round_p50
+                .iter()
+                .filter_map(|p| Some(p[index]? as f64 / p[0]?.max(1) as f64))
+                .collect();
+            let spread = match (path, rounds.iter().copied().reduce(f64::min)) {
+                (Path::RawIceoryx, _) | (_, None) => "—".to_owned(),
+                (_, Some(low)) => {
+                    let high = rounds.iter().copied().fold(low, f64::max);
+                    format!("{low:.2}–{high:.2}×")
+                }
+            };
+            println!(
+                "| {name} | {} | {} | {} | {} | {spread} |",
+                path.label(),
+                f.cells(),
+                ratio(f.p50, theirs.map(|r| r.0)),
+                ratio(f.p99, theirs.map(|r| r.1)),
+            );
         }
     }
     if filter.as_ref().is_none_or(|f| "cpu".contains(f.as_str())) {
