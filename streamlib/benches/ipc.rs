@@ -22,6 +22,9 @@
 //!   on the event listener that takes each sample into a one-slot mailbox (the latest, as
 //!   streamlib's buffer). One thread spins on `read_new()` / the mailbox (with `yield_now`: two
 //!   cores) and stamps the receive time: the same hand-off on every path.
+//! - **Rounds**: a case's time is cut into three rounds, the paths' order reversed every other
+//!   round, and each path's values pooled; the last column gives each round's own p50 ÷ raw
+//!   (this VM's conditions drift within a minute: their spread is the measurement's noise).
 //! - **CPU** (1080p at 60 Hz, a case of its own): the receiver reads every 5 ms instead of
 //!   spinning; CPU time of the publisher process (`/proc/<pid>/stat`) and of the receiver process
 //!   over 5 s, in % of one core.
@@ -30,7 +33,7 @@
 //!   `ipc` runtime costs while nothing happens (its scans of announcements, its receiving
 //!   thread's wake-ups).
 //!
-//! Run: `cargo bench -p streamlib --features ipc,net --bench ipc [filter]` (about 2 min).
+//! Run: `cargo bench -p streamlib --features ipc,net --bench ipc [filter]` (about 3 min).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -284,12 +287,12 @@ fn cpu_of(publisher: &Publisher, poll: &mut Poll<'_>) -> (f64, f64) {
     )
 }
 
+/// What a path measured: its values (unless CPU was measured), the CPU use of the publisher
+/// process and of this one (when asked for).
+type Outcome = (Option<Window>, Option<(f64, f64)>);
+
 /// With `cpu` (the publisher): the CPU use and no latencies; else the latencies.
-fn figures_or_cpu(
-    case: &Case,
-    cpu: Option<&Publisher>,
-    mut poll: Poll<'_>,
-) -> (Option<Window>, Option<(f64, f64)>) {
+fn figures_or_cpu(case: &Case, cpu: Option<&Publisher>, mut poll: Poll<'_>) -> Outcome {
     let cpu = cpu.map(|publisher| cpu_of(publisher, &mut poll));
     let window = if cpu.is_some() {
         None
@@ -355,12 +358,7 @@ impl Drop for RawReceiver {
 
 /// Runs one path of one case: latency figures, or (with `cpu`) the % of a core of the
 /// publisher and receiver processes while the receiver reads every 5 ms.
-fn run_path(
-    path: Path,
-    case: &Case,
-    run: &Run,
-    cpu: bool,
-) -> Option<(Option<Window>, Option<(f64, f64)>)> {
+fn run_path(path: Path, case: &Case, run: &Run, cpu: bool) -> Option<Outcome> {
     let port = free_port();
     let job = Job {
         payload: case.payload,

@@ -42,6 +42,9 @@ pub(super) const MAX_LOANS: usize = MAX_UNSENT + 1;
 /// history it was handed when it connected) and ours.
 const RECEIVES: usize = 4;
 
+/// A loaned sample not written yet.
+pub(super) type Unwritten = SampleMutUninit<Svc, [MaybeUninit<u8>], ()>;
+
 /// One output's publisher, its service and what lending needs.
 pub(super) struct Port {
     /// Made at the first loan (`None`: it could not be, and lending stays off); receives every
@@ -49,7 +52,7 @@ pub(super) struct Port {
     /// service.
     own_reader: OnceLock<Option<Subscriber<Svc, [u8], ()>>>,
     /// A sample loaned ahead, after a send, for the next value copied in ([`Port::spare`]).
-    pub(super) loaned_ahead: Mutex<Option<SampleMutUninit<Svc, [MaybeUninit<u8>], ()>>>,
+    pub(super) loaned_ahead: Mutex<Option<Unwritten>>,
     pub(super) publisher: DataPublisher,
     pub(super) service: DataService,
     /// Lent samples not sent.
@@ -127,10 +130,7 @@ impl Port {
     /// stream keeps one length (a sensor's message, a frame size), so the spare fits; when it
     /// does not, it goes back and a new loan is made. The spare is the one sample
     /// [`MAX_LOANS`] keeps for copies, so lending frames never lacks one for it.
-    pub(super) fn spare(
-        &self,
-        len: usize,
-    ) -> Result<SampleMutUninit<Svc, [MaybeUninit<u8>], ()>, iceoryx2::port::LoanError> {
+    pub(super) fn spare(&self, len: usize) -> Result<Unwritten, iceoryx2::port::LoanError> {
         if let Some(sample) = self.loaned_ahead.lock().take() {
             if sample.payload().len() == len {
                 return Ok(sample);
@@ -257,7 +257,7 @@ pub(super) struct Lent {
 
 enum State {
     /// Not sent: being drawn, or kept by a frame that went out as a copy.
-    Unsent(SampleMutUninit<Svc, [MaybeUninit<u8>], ()>),
+    Unsent(Unwritten),
     /// Sent; the own reader's sample keeps the memory from being lent again.
     Held { _sample: Sample<Svc, [u8], ()> },
     /// Sent and not received back; the port is retired, so the memory is never lent again.
@@ -278,7 +278,7 @@ unsafe impl Sync for SamplePtr {}
 
 const _: () = {
     const fn is_send<T: Send>() {}
-    is_send::<SampleMutUninit<Svc, [MaybeUninit<u8>], ()>>();
+    is_send::<Unwritten>();
     is_send::<Sample<Svc, [u8], ()>>();
 };
 
