@@ -25,9 +25,9 @@
 //! - **Rounds**: a case's time is cut into three rounds, the paths' order reversed every other
 //!   round, and each path's values pooled; the last column gives each round's own p50 ÷ raw
 //!   (this VM's conditions drift within a minute: their spread is the measurement's noise).
-//! - **CPU** (1080p at 60 Hz, a case of its own): the receiver reads every 5 ms instead of
-//!   spinning; CPU time of the publisher process (`/proc/<pid>/stat`) and of the receiver process
-//!   over 5 s, in % of one core.
+//! - **CPU** (1080p at 60 Hz, and 8 B at 1 kHz: cases of their own): the receiver reads every
+//!   5 ms instead of spinning; CPU time of the publisher process (`/proc/<pid>/stat`) and of the
+//!   receiver process over 5 s, in % of one core.
 //! - **Idle** (`idle`): two runtimes of this process, five actors each at 1 Hz, each reading an
 //!   output of the other over iceoryx2, beside the same runtimes connected in process: what an
 //!   `ipc` runtime costs while nothing happens (its scans of announcements, its receiving
@@ -503,29 +503,48 @@ fn main() {
         }
     }
     if filter.as_ref().is_none_or(|f| "cpu".contains(f.as_str())) {
-        println!();
-        println!("CPU of 1080p RGBA at 60 Hz (receiver reads every 5 ms), % of one core over 5 s:");
-        println!();
-        println!("| path | publisher process | receiver process |");
-        println!("|---|---|---|");
-        let paths = [
-            (Path::RawIceoryx, Payload::Frame),
-            (Path::StreamlibIpc, Payload::Frame),
-            (Path::StreamlibIpc, Payload::Drawn),
-            (Path::StreamlibZenoh, Payload::Frame),
+        // A frame stream, where copies cost; and a small message at a high rate, where each
+        // value's hand-offs and wake-ups do.
+        let groups = [
+            (
+                "1080p RGBA at 60 Hz",
+                60,
+                &[
+                    (Path::RawIceoryx, Payload::Frame),
+                    (Path::StreamlibIpc, Payload::Frame),
+                    (Path::StreamlibIpc, Payload::Drawn),
+                    (Path::StreamlibZenoh, Payload::Frame),
+                ][..],
+            ),
+            (
+                "8 B at 1 kHz",
+                1000,
+                &[
+                    (Path::RawIceoryx, Payload::Small),
+                    (Path::StreamlibIpc, Payload::Small),
+                    (Path::StreamlibZenoh, Payload::Small),
+                ][..],
+            ),
         ];
-        for (path, payload) in paths {
-            let label = match payload {
-                Payload::Drawn => format!("{}, drawn in place", path.label()),
-                _ => path.label().to_owned(),
-            };
-            eprintln!("cpu: {label} ...");
-            let cpu_case = Case::new(payload, 60, 5);
-            match run_path(path, &cpu_case, &run, true).and_then(|(_, cpu)| cpu) {
-                Some((publisher, receiver)) => {
-                    println!("| {label} | {publisher:.1} % | {receiver:.1} % |")
+        for (title, hz, paths) in groups {
+            println!();
+            println!("CPU of {title} (receiver reads every 5 ms), % of one core over 5 s:");
+            println!();
+            println!("| path | publisher process | receiver process |");
+            println!("|---|---|---|");
+            for &(path, payload) in paths {
+                let label = match payload {
+                    Payload::Drawn => format!("{}, drawn in place", path.label()),
+                    _ => path.label().to_owned(),
+                };
+                eprintln!("cpu, {title}: {label} ...");
+                let cpu_case = Case::new(payload, hz, 5);
+                match run_path(path, &cpu_case, &run, true).and_then(|(_, cpu)| cpu) {
+                    Some((publisher, receiver)) => {
+                        println!("| {label} | {publisher:.1} % | {receiver:.1} % |")
+                    }
+                    None => println!("| {label} | failed | |"),
                 }
-                None => println!("| {label} | failed | |"),
             }
         }
     }
