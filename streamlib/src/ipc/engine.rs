@@ -1,17 +1,19 @@
 //! The iceoryx2 engine: one node per runtime, announcements as event services, values as
 //! `[u8]` samples, and the thread that receives for the runtime.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use iceoryx2::identifiers::UniqueNodeId;
 use iceoryx2::node::NodeView;
 use iceoryx2::port::listener::Listener;
 use iceoryx2::port::notifier::Notifier;
 use iceoryx2::port::subscriber::Subscriber;
 use iceoryx2::port::update_connections::UpdateConnections;
+use iceoryx2::prelude::CallbackProgression;
 use iceoryx2::prelude::*;
 use iceoryx2::sample::Sample;
 use iceoryx2::service::attribute::AttributeKey;
@@ -40,8 +42,14 @@ pub(super) struct Iceoryx {
 struct Shared {
     node: Node<Svc>,
     max_message: usize,
-    notifier: Notifier<Svc>,
+    /// Wakes this runtime's receiving thread (a subscription of its own, the close).
+    own_wake: Arc<Notifier<Svc>>,
+    /// This runtime's wake-up event, named by its node ([`wake_service`]), which publishers
+    /// notify when it subscribes to them; its receiving thread listens to it alone.
     _wake: event::PortFactory<Svc>,
+    /// Notifiers of other runtimes' wake-up events, by node, shared by the publishers whose
+    /// subscribers they are (kept while one is).
+    wakers: Mutex<BTreeMap<UniqueNodeId, Arc<Notifier<Svc>>>>,
     /// Replaced whole on change, so the receiving thread clones one `Arc` per wake-up.
     subscriptions: Mutex<Arc<Vec<Arc<Subscription>>>>,
     publishers: Mutex<Vec<Weak<IpcPublisher>>>,
@@ -57,6 +65,7 @@ struct Shared {
 
 struct Subscription {
     id: u64,
+    key: String,
     /// Samples received and still kept by frames.
     held: Arc<AtomicUsize>,
     subscriber: Subscriber<Svc, [u8], ()>,
@@ -101,27 +110,29 @@ impl Iceoryx {
             .signal_handling_mode(SignalHandlingMode::Disabled)
             .create::<Svc>()
             .map_err(|e| ipc_error("node", e))?;
+        let wake_name = wake_service(node.id());
         let wake = node
-            .service_builder(&service_name(WAKE_SERVICE)?)
+            .service_builder(&service_name(&wake_name)?)
             .event()
-            .max_listeners(256)
+            .max_listeners(1)
             .max_notifiers(256)
             .max_nodes(256)
-            .open_or_create()
-            .map_err(|e| ipc_error(WAKE_SERVICE, e))?;
-        let notifier = wake
+            .create()
+            .map_err(|e| ipc_error(&wake_name, e))?;
+        let own_wake = wake
             .notifier_builder()
             .create()
-            .map_err(|e| ipc_error(WAKE_SERVICE, e))?;
+            .map_err(|e| ipc_error(&wake_name, e))?;
         let listener = wake
             .listener_builder()
             .create()
-            .map_err(|e| ipc_error(WAKE_SERVICE, e))?;
+            .map_err(|e| ipc_error(&wake_name, e))?;
         let shared = Arc::new(Shared {
             node,
             max_message: config.max_message_size,
-            notifier,
+            own_wake: Arc::new(own_wake),
             _wake: wake,
+            wakers: Mutex::new(BTreeMap::new()),
             subscriptions: Mutex::new(Arc::new(Vec::new())),
             publishers: Mutex::new(Vec::new()),
             watchers: Mutex::new(Vec::new()),
@@ -167,6 +178,10 @@ impl Iceoryx {
 
 /// Waits for wake-ups and drains the subscriptions; nothing else, so a value never waits for a
 /// scan (which takes milliseconds: it lists files).
+///
+/// It waits on the runtime's own wake-up event, which a publisher notifies only when this
+/// runtime subscribes to it ([`IpcPublisher::wake`]): values nobody here reads, and this
+/// runtime's own writes, never wake it.
 ///
 /// The wait has no timeout: [`Iceoryx::close`] notifies the wake-up event after setting `stop`,
 /// so an idle runtime's thread sleeps until a value comes (a timed wait woke it 20 times a
@@ -433,7 +448,12 @@ impl Shared {
             list.retain(|p| p.strong_count() > 0);
             list.iter().filter_map(Weak::upgrade).collect()
         };
-        let mut wake = false;
+        let subscribed: HashSet<String> = self
+            .subscriptions
+            .lock()
+            .iter()
+            .map(|s| s.key.clone())
+            .collect();
         for publisher in publishers {
             // The subscriber count can change before the subscriber is fully registered, so
             // connections are updated at every scan and subscribers woken for a few scans
@@ -450,15 +470,76 @@ impl Shared {
                 tracing::debug!(key = publisher.key, subscribers, "ipc subscribers changed");
                 publisher.wake_scans.store(3, Ordering::Relaxed);
             }
+            self.find_wakers(&publisher, port, subscribed.contains(&publisher.key));
             let pending = publisher.wake_scans.load(Ordering::Relaxed);
             if pending > 0 {
                 publisher.wake_scans.store(pending - 1, Ordering::Relaxed);
-                wake = true;
+                publisher.wake();
             }
         }
-        if wake {
-            let _ = self.notifier.notify();
+        // Notifiers no publisher names any more (their runtime unsubscribed, or died) go.
+        self.wakers
+            .lock()
+            .retain(|_, notifier| Arc::strong_count(notifier) > 1);
+    }
+
+    /// Points `publisher`'s wake-ups at the runtimes its subscribers belong to: other nodes
+    /// (not the writer's own reader, [`Port`]), and this one if it subscribes to the key itself.
+    fn find_wakers(&self, publisher: &IpcPublisher, port: &Port, here: bool) {
+        let own = *self.node.id();
+        let mut nodes = Vec::new();
+        port.service.dynamic_config().list_subscribers(|details| {
+            if details.node_id != own || here {
+                nodes.push(details.node_id);
+            }
+            CallbackProgression::Continue
+        });
+        nodes.sort();
+        nodes.dedup();
+        if publisher
+            .wake
+            .lock()
+            .iter()
+            .map(|(node, _)| node)
+            .eq(nodes.iter())
+        {
+            return;
         }
+        let mut wakers = self.wakers.lock();
+        let targets: Vec<(UniqueNodeId, Arc<Notifier<Svc>>)> = nodes
+            .into_iter()
+            .filter_map(|node| {
+                if node == own {
+                    return Some((node, self.own_wake.clone()));
+                }
+                if let Some(notifier) = wakers.get(&node) {
+                    return Some((node, notifier.clone()));
+                }
+                let notifier = self.waker(node)?;
+                wakers.insert(node, notifier.clone());
+                Some((node, notifier))
+            })
+            .collect();
+        tracing::debug!(
+            key = publisher.key,
+            runtimes = targets.len(),
+            "ipc wake-up targets"
+        );
+        *publisher.wake.lock() = targets;
+    }
+
+    /// A notifier of `node`'s wake-up event; `None` while it cannot be opened (the node is
+    /// still starting, or died): the next scan tries again.
+    fn waker(&self, node: UniqueNodeId) -> Option<Arc<Notifier<Svc>>> {
+        let name = wake_service(&node);
+        let opened = service_name(&name).ok().and_then(|service| {
+            let event = self.node.service_builder(&service).event().open().ok()?;
+            event.notifier_builder().create().ok()
+        });
+        if opened.is_none() {
+            tracing::debug!(node = %node, "ipc: no wake-up event of that node yet");
+        }
+        opened.map(Arc::new)
     }
 }
 
@@ -523,10 +604,20 @@ struct IpcPublisher {
     lends: AtomicBool,
     /// Scans that still wake subscribers after a change in their number.
     wake_scans: AtomicUsize,
+    /// The wake-up events of the runtimes subscribing to this key, by node (set at each scan:
+    /// [`Shared::find_wakers`]).
+    wake: Mutex<Vec<(UniqueNodeId, Arc<Notifier<Svc>>)>>,
     shared: Weak<Shared>,
 }
 
 impl IpcPublisher {
+    /// Wakes the runtimes that subscribe to this key, and only them.
+    fn wake(&self) {
+        for (_, notifier) in self.wake.lock().iter() {
+            let _ = notifier.notify();
+        }
+    }
+
     /// The port to use: the one in `slot`, replaced first if it was retired (see `loan.rs`;
     /// while no new one can be made, values are dropped and the next one tries again); `None`
     /// once the engine closed.
@@ -574,12 +665,12 @@ impl IpcPublisher {
                 match port.send_lent(&frame, head) {
                     Sent::Lent => {
                         IN_PLACE.fetch_add(1, Ordering::Relaxed);
-                        let _ = shared.notifier.notify();
+                        self.wake();
                         return;
                     }
                     Sent::Retired => {
                         self.lends.store(false, Ordering::Relaxed);
-                        let _ = shared.notifier.notify();
+                        self.wake();
                         return;
                     }
                     Sent::Copy => COPIED.fetch_add(1, Ordering::Relaxed),
@@ -616,7 +707,7 @@ impl IpcPublisher {
                 return;
             }
         }
-        let _ = shared.notifier.notify();
+        self.wake();
         port.loan_ahead(len);
     }
 }
@@ -755,6 +846,7 @@ impl Transport for Iceoryx {
             subscribers: AtomicUsize::new(0),
             lends: AtomicBool::new(true),
             wake_scans: AtomicUsize::new(0),
+            wake: Mutex::new(Vec::new()),
             shared: Arc::downgrade(&self.shared),
         });
         self.shared
@@ -774,6 +866,7 @@ impl Transport for Iceoryx {
         let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
         let subscription = Arc::new(Subscription {
             id,
+            key: key.to_owned(),
             held: Arc::new(AtomicUsize::new(0)),
             subscriber,
             _service: service,
@@ -787,7 +880,7 @@ impl Transport for Iceoryx {
         }
         // Publishers already there hand over their history at their next scan; wake ourselves
         // so a value already buffered is taken now.
-        let _ = self.shared.notifier.notify();
+        let _ = self.shared.own_wake.notify();
         Ok(Box::new(SubscriptionGuard {
             id,
             shared: Arc::downgrade(&self.shared),
@@ -816,7 +909,7 @@ impl Transport for Iceoryx {
             let mut woken: Option<Instant> = None;
             while !thread.is_finished() && Instant::now() < deadline {
                 if woken.is_none_or(|at| at.elapsed() >= Duration::from_millis(50)) {
-                    let _ = self.shared.notifier.notify();
+                    let _ = self.shared.own_wake.notify();
                     thread.thread().unpark();
                     woken = Some(Instant::now());
                 }
@@ -836,6 +929,11 @@ impl Transport for Iceoryx {
         }
         tracing::debug!("iceoryx2 engine closed");
     }
+}
+
+/// The name of the wake-up event of the runtime whose node is `node`.
+fn wake_service(node: &UniqueNodeId) -> String {
+    format!("{WAKE_SERVICE}/{node}")
 }
 
 /// How long [`Iceoryx::close`] waits for its threads.
@@ -950,6 +1048,70 @@ mod tests {
             "the threads ended and let go of the engine's state (held here and by the engine)"
         );
         drop(engine);
+        clean();
+    }
+
+    /// A value wakes the runtimes that subscribe to it, not the writer's own (whose reader of
+    /// lent frames is a subscriber too) nor one that reads nothing of it.
+    #[test]
+    fn a_value_wakes_only_the_runtimes_that_subscribe_to_it() {
+        let (config, clean) = own_config("target");
+        let writer = Iceoryx::open(&config, "target-writer").unwrap();
+        let reader = Iceoryx::open(&config, "target-reader").unwrap();
+        let bystander = Iceoryx::open(&config, "target-bystander").unwrap();
+        let key = "streamlib/v1/data/target-writer/A/a/out";
+        // The first byte of the newest value the reader took (latest-value QoS: it may skip).
+        let newest = Arc::new(AtomicUsize::new(usize::MAX));
+        let guard = {
+            let newest = newest.clone();
+            reader
+                .subscribe(
+                    key,
+                    Box::new(move |message| {
+                        let first = match message {
+                            Message::Kept(shared) => shared.as_ref().as_ref()[0],
+                            Message::Lent(bytes) => bytes[0],
+                            Message::Pieces(pieces) => pieces[0][0],
+                        };
+                        newest.store(usize::from(first), Ordering::Relaxed);
+                    }),
+                )
+                .unwrap()
+        };
+        let publisher = writer.publisher(key, false).unwrap();
+        // Writes `value` until the reader took it (bounded): the writer's scan first has to find
+        // the reader's runtime among its subscribers.
+        let until_read = |value: u8| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while newest.load(Ordering::Relaxed) != usize::from(value) {
+                assert!(
+                    Instant::now() < deadline,
+                    "value {value} did not reach the reader"
+                );
+                publisher.put(vec![value; 8], None);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        };
+        until_read(0);
+        std::thread::sleep(Duration::from_millis(100)); // the wake-ups of those writes are over
+        let wakeups = |engine: &Iceoryx| engine.shared.wakeups.load(Ordering::Relaxed);
+        let before = [wakeups(&writer), wakeups(&reader), wakeups(&bystander)];
+        for value in 1..=20 {
+            publisher.put(vec![value; 8], None);
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        until_read(20);
+        let after = [wakeups(&writer), wakeups(&reader), wakeups(&bystander)];
+        assert!(
+            after[1] > before[1],
+            "the reader woke: {before:?} → {after:?}"
+        );
+        assert_eq!(after[0], before[0], "the writer's own thread slept");
+        assert_eq!(after[2], before[2], "the bystander slept");
+        drop((guard, publisher));
+        for engine in [writer, reader, bystander] {
+            engine.close();
+        }
         clean();
     }
 

@@ -19,11 +19,14 @@
 //! per subscriber and safe overflow: a late joiner gets the newest value, a slow reader sees only
 //! the newest, a writer never waits. Announcements are event services carrying the actor's
 //! liveliness key in their attributes, alive while their node's process is. Two background
-//! threads per runtime: one sleeps on a host-wide wake-up event (every publish notifies it) and
-//! drains its subscriptions, nothing else; the other, every 200 ms, checks the announcements
-//! (listing them, which takes milliseconds, only when service files or nodes changed, and at
-//! least every 2 s), removes what dead processes left in shared memory (iceoryx2's dead-node
-//! cleanup), and hands history to new subscribers. No received value waits for a scan.
+//! threads per runtime: one sleeps on the runtime's own wake-up event and drains its
+//! subscriptions, nothing else; the other, every 200 ms, checks the announcements (listing them,
+//! which takes milliseconds, only when service files or nodes changed, and at least every 2 s),
+//! removes what dead processes left in shared memory (iceoryx2's dead-node cleanup), hands
+//! history to new subscribers, and points each publisher at the wake-up events of the runtimes
+//! its subscribers belong to. A value wakes those runtimes only: not the writer's own, not one
+//! that reads nothing of it (a new subscriber is woken from the writer's next scan on). No
+//! received value waits for a scan.
 //!
 //! **Frames without a copy.** A received frame borrows the sample it arrived in. On the sending
 //! side, a frame drawn with [`Output::new_frame`](crate::Output::new_frame) is drawn in a sample
@@ -91,7 +94,7 @@ const SAMPLES_PER_OUTPUT: usize = MAX_SUBSCRIBERS * (1 + MAX_BORROWED) + 1 + loa
 const SCAN_PERIOD: Duration = Duration::from_millis(200);
 /// Event services that announce an actor: `<prefix><unique>`, the key in the attributes.
 const TOKEN_SERVICE: &str = "streamlib/v1/ipc-token/";
-/// The host-wide wake-up event every publish notifies.
+/// The wake-up events' names: this, `/`, the runtime's iceoryx2 node id.
 const WAKE_SERVICE: &str = "streamlib/v1/ipc-wake";
 /// Attribute keys `k0`..`k7` hold a token's key in chunks of this many bytes.
 const TOKEN_CHUNK: usize = 200;
