@@ -7,7 +7,7 @@ use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use iceoryx2::identifiers::UniqueNodeId;
+use iceoryx2::identifiers::{UniqueNodeId, UniqueSubscriberId};
 use iceoryx2::node::NodeView;
 use iceoryx2::port::listener::Listener;
 use iceoryx2::port::notifier::Notifier;
@@ -50,6 +50,8 @@ struct Shared {
     /// Notifiers of other runtimes' wake-up events, by node, shared by the publishers whose
     /// subscribers they are (kept while one is).
     wakers: Mutex<BTreeMap<UniqueNodeId, Arc<Notifier<Svc>>>>,
+    /// Nodes whose wake-up event could not be opened, and when.
+    no_waker: Mutex<BTreeMap<UniqueNodeId, Instant>>,
     /// Replaced whole on change, so the receiving thread clones one `Arc` per wake-up.
     subscriptions: Mutex<Arc<Vec<Arc<Subscription>>>>,
     publishers: Mutex<Vec<Weak<IpcPublisher>>>,
@@ -133,6 +135,7 @@ impl Iceoryx {
             own_wake: Arc::new(own_wake),
             _wake: wake,
             wakers: Mutex::new(BTreeMap::new()),
+            no_waker: Mutex::new(BTreeMap::new()),
             subscriptions: Mutex::new(Arc::new(Vec::new())),
             publishers: Mutex::new(Vec::new()),
             watchers: Mutex::new(Vec::new()),
@@ -203,10 +206,21 @@ fn receive_loop(shared: &Arc<Shared>, listener: Listener<Svc>) {
 
 /// Every [`SCAN_PERIOD`] (or when unparked at close): checks the announcements (listing them
 /// when something changed, [`Shared::alive_tokens`]) and hands history to new subscribers.
+///
+/// It also wakes the receiving thread when a subscription has a value waiting: a backstop, so
+/// that a wake-up a writer did not send (it learns of a new reader's runtime at its own next
+/// scan) delays a value by one scan period at most, never for good.
 fn scan_loop(shared: &Arc<Shared>) {
     while !shared.stop.load(Ordering::Acquire) {
         shared.scan();
         shared.refresh_publishers();
+        let subscriptions = shared.subscriptions.lock().clone();
+        if subscriptions
+            .iter()
+            .any(|s| s.subscriber.has_samples().unwrap_or(false))
+        {
+            let _ = shared.own_wake.notify();
+        }
         std::thread::park_timeout(SCAN_PERIOD);
     }
 }
@@ -458,8 +472,7 @@ impl Shared {
             // The subscriber count can change before the subscriber is fully registered, so
             // connections are updated at every scan and subscribers woken for a few scans
             // after a change.
-            let slot = publisher.port.lock();
-            let Some(port) = slot.as_deref() else {
+            let Some(port) = publisher.port.lock().clone() else {
                 continue;
             };
             if let Err(error) = port.publisher.update_connections() {
@@ -470,7 +483,9 @@ impl Shared {
                 tracing::debug!(key = publisher.key, subscribers, "ipc subscribers changed");
                 publisher.wake_scans.store(3, Ordering::Relaxed);
             }
-            self.find_wakers(&publisher, port, subscribed.contains(&publisher.key));
+            // Not under the port's lock: opening another runtime's wake-up event is file work,
+            // and writes on this key must not wait for it.
+            self.find_wakers(&publisher, &port, subscribed.contains(&publisher.key));
             let pending = publisher.wake_scans.load(Ordering::Relaxed);
             if pending > 0 {
                 publisher.wake_scans.store(pending - 1, Ordering::Relaxed);
@@ -485,10 +500,15 @@ impl Shared {
 
     /// Points `publisher`'s wake-ups at the runtimes its subscribers belong to: other nodes
     /// (not the writer's own reader, [`Port`]), and this one if it subscribes to the key itself.
+    ///
+    /// When the subscribers changed (not only their number: one may have left and another
+    /// come between two scans), they are woken at this and the next scans: the history the
+    /// scan handed a new one waits in its buffer, and nothing else would wake its runtime.
     fn find_wakers(&self, publisher: &IpcPublisher, port: &Port, here: bool) {
         let own = *self.node.id();
-        let mut nodes = Vec::new();
+        let (mut nodes, mut ids) = (Vec::new(), Vec::new());
         port.service.dynamic_config().list_subscribers(|details| {
+            ids.push(details.subscriber_id);
             if details.node_id != own || here {
                 nodes.push(details.node_id);
             }
@@ -496,15 +516,24 @@ impl Shared {
         });
         nodes.sort();
         nodes.dedup();
-        if publisher
+        ids.sort();
+        {
+            let mut seen = publisher.subscriber_ids.lock();
+            if *seen != ids {
+                *seen = ids;
+                publisher.wake_scans.store(3, Ordering::Relaxed);
+            }
+        }
+        let same = publisher
             .wake
             .lock()
             .iter()
             .map(|(node, _)| node)
-            .eq(nodes.iter())
-        {
+            .eq(nodes.iter());
+        if same {
             return;
         }
+        publisher.wake_scans.store(3, Ordering::Relaxed);
         let mut wakers = self.wakers.lock();
         let targets: Vec<(UniqueNodeId, Arc<Notifier<Svc>>)> = nodes
             .into_iter()
@@ -529,16 +558,28 @@ impl Shared {
     }
 
     /// A notifier of `node`'s wake-up event; `None` while it cannot be opened (the node is
-    /// still starting, or died): the next scan tries again.
+    /// still starting, or died, or is no streamlib runtime of this version): tried again after
+    /// [`RETRY_WAKER`], not at every scan.
     fn waker(&self, node: UniqueNodeId) -> Option<Arc<Notifier<Svc>>> {
+        if let Some(failed) = self.no_waker.lock().get(&node) {
+            if failed.elapsed() < RETRY_WAKER {
+                return None;
+            }
+        }
         let name = wake_service(&node);
         let opened = service_name(&name).ok().and_then(|service| {
             let event = self.node.service_builder(&service).event().open().ok()?;
             event.notifier_builder().create().ok()
         });
-        if opened.is_none() {
-            tracing::debug!(node = %node, "ipc: no wake-up event of that node yet");
-        }
+        let mut no_waker = self.no_waker.lock();
+        match opened {
+            Some(_) => no_waker.remove(&node),
+            None => {
+                tracing::debug!(node = %node, "ipc: no wake-up event of that node yet");
+                no_waker.insert(node, Instant::now())
+            }
+        };
+        no_waker.retain(|_, failed| failed.elapsed() < RETRY_WAKER * 10);
         opened.map(Arc::new)
     }
 }
@@ -607,6 +648,8 @@ struct IpcPublisher {
     /// The wake-up events of the runtimes subscribing to this key, by node (set at each scan:
     /// [`Shared::find_wakers`]).
     wake: Mutex<Vec<(UniqueNodeId, Arc<Notifier<Svc>>)>>,
+    /// The subscribers seen at the last scan, to notice one replaced by another.
+    subscriber_ids: Mutex<Vec<UniqueSubscriberId>>,
     shared: Weak<Shared>,
 }
 
@@ -847,6 +890,7 @@ impl Transport for Iceoryx {
             lends: AtomicBool::new(true),
             wake_scans: AtomicUsize::new(0),
             wake: Mutex::new(Vec::new()),
+            subscriber_ids: Mutex::new(Vec::new()),
             shared: Arc::downgrade(&self.shared),
         });
         self.shared
@@ -906,6 +950,9 @@ impl Transport for Iceoryx {
         // still running after `CLOSE_LIMIT` is left to end by itself, with a warning.
         let deadline = Instant::now() + CLOSE_LIMIT;
         for thread in threads {
+            if thread.thread().id() == std::thread::current().id() {
+                continue; // closed from a callback on the receiving thread: it ends after it
+            }
             let mut woken: Option<Instant> = None;
             while !thread.is_finished() && Instant::now() < deadline {
                 if woken.is_none_or(|at| at.elapsed() >= Duration::from_millis(50)) {
@@ -926,7 +973,10 @@ impl Transport for Iceoryx {
         let publishers: Vec<Weak<IpcPublisher>> = self.shared.publishers.lock().drain(..).collect();
         for publisher in publishers.iter().filter_map(Weak::upgrade) {
             drop(publisher.port.lock().take());
+            // Notifiers keep the node (and this runtime's own wake-up event) alive too.
+            publisher.wake.lock().clear();
         }
+        self.shared.wakers.lock().clear();
         tracing::debug!("iceoryx2 engine closed");
     }
 }
@@ -935,6 +985,9 @@ impl Transport for Iceoryx {
 fn wake_service(node: &UniqueNodeId) -> String {
     format!("{WAKE_SERVICE}/{node}")
 }
+
+/// How long a node whose wake-up event could not be opened is not asked again.
+const RETRY_WAKER: Duration = Duration::from_secs(2);
 
 /// How long [`Iceoryx::close`] waits for its threads.
 const CLOSE_LIMIT: Duration = Duration::from_secs(2);
@@ -1115,8 +1168,57 @@ mod tests {
         clean();
     }
 
-    /// A value is copied into a sample loaned ahead after the send before it, when the length
-    /// is the same; values of other lengths get a new loan. Each arrives intact either way.
+    /// A reader that unsubscribes and subscribes again between two of the writer's scans (the
+    /// count of subscribers the same) still gets the newest value, with nothing written after:
+    /// the writer notices the new subscriber, and the reader's own scan wakes it for a value
+    /// waiting in its buffer.
+    #[test]
+    fn a_reader_that_subscribes_again_gets_the_newest_value_without_another_write() {
+        let (config, clean) = own_config("again");
+        let writer = Iceoryx::open(&config, "again-writer").unwrap();
+        let reader = Iceoryx::open(&config, "again-reader").unwrap();
+        let key = "streamlib/v1/data/again-writer/A/a/out";
+        let subscribe = |count: &Arc<AtomicUsize>| {
+            let count = count.clone();
+            reader
+                .subscribe(
+                    key,
+                    Box::new(move |_| {
+                        count.fetch_add(1, Ordering::Relaxed);
+                    }),
+                )
+                .unwrap()
+        };
+        let first = Arc::new(AtomicUsize::new(0));
+        let guard = subscribe(&first);
+        let publisher = writer.publisher(key, false).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while first.load(Ordering::Relaxed) == 0 {
+            assert!(Instant::now() < deadline, "no first value");
+            publisher.put(vec![1; 8], None);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Past the scans that wake subscribers after their count changed.
+        std::thread::sleep(SCAN_PERIOD * 5);
+        let second = Arc::new(AtomicUsize::new(0));
+        drop(guard);
+        let _again = subscribe(&second);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while second.load(Ordering::Relaxed) == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "the newest value never reached the new subscription"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        drop((_again, publisher));
+        writer.close();
+        reader.close();
+        clean();
+    }
+
+    /// A value is copied into a sample loaned ahead after the send before it once two values in
+    /// a row had its length; a value of another length gets a new loan. Each arrives intact.
     #[test]
     fn values_are_copied_into_a_sample_loaned_ahead_of_the_same_length() {
         let (config, clean) = own_config("spare");
@@ -1148,27 +1250,41 @@ mod tests {
             ahead.as_ref().map(|sample| sample.payload().len())
         };
         assert_eq!(spare_len(), None, "nothing loaned before a first send");
-        // Waits (bounded) until `value` is the newest value received, writing it again meanwhile
-        // (the subscription connects within a scan; a value written before is not kept).
-        let send = |value: Vec<u8>| {
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while received.lock().last() != Some(&value) {
-                assert!(
-                    Instant::now() < deadline,
-                    "{} bytes did not arrive",
-                    value.len()
-                );
-                publisher.put(value.clone(), None);
-                std::thread::sleep(Duration::from_millis(5));
-            }
-        };
-        for (i, len) in [8usize, 8, 8, 100, 8, 5000, 5000].into_iter().enumerate() {
+        // The subscription connects at the writer's next scan: until a first value arrived,
+        // writes may go to nobody (the spare's bookkeeping is the same).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while received.lock().is_empty() {
+            assert!(Instant::now() < deadline, "no value arrived");
+            publisher.put(vec![0xee; 8], None);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let mut sent = vec![vec![0xee; 8]];
+        let steps = [
+            (8usize, Some(8)),
+            (100, None),
+            (100, Some(100)),
+            (8, None),
+            (8, Some(8)),
+        ];
+        for (i, (len, spare)) in steps.into_iter().enumerate() {
             let value: Vec<u8> = (0..len).map(|b| (b + i) as u8).collect();
-            send(value);
-            assert_eq!(
-                spare_len(),
-                Some(len),
-                "a sample of the last length is kept"
+            publisher.put(value.clone(), None);
+            sent.push(value);
+            assert_eq!(spare_len(), spare, "after {len} bytes (step {i})");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // The last one arrives (bounded); every value that arrived is one that was written, whole.
+        let last = sent.last().unwrap().clone();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while received.lock().last() != Some(&last) {
+            assert!(Instant::now() < deadline, "the last value did not arrive");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        for value in received.lock().iter() {
+            assert!(
+                sent.contains(value),
+                "{} bytes arrived that were not written as such",
+                value.len()
             );
         }
         drop((guard, publisher));

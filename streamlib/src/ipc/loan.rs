@@ -53,6 +53,8 @@ pub(super) struct Port {
     own_reader: OnceLock<Option<Subscriber<Svc, [u8], ()>>>,
     /// A sample loaned ahead, after a send, for the next value copied in ([`Port::spare`]).
     pub(super) loaned_ahead: Mutex<Option<Unwritten>>,
+    /// The length of the last value copied in (`usize::MAX`: none yet).
+    last_len: AtomicUsize,
     pub(super) publisher: DataPublisher,
     pub(super) service: DataService,
     /// Lent samples not sent.
@@ -80,6 +82,7 @@ impl Port {
         Port {
             own_reader: OnceLock::new(),
             loaned_ahead: Mutex::new(None),
+            last_len: AtomicUsize::new(usize::MAX),
             publisher,
             service,
             unsent: AtomicUsize::new(0),
@@ -142,9 +145,13 @@ impl Port {
     /// Loans a sample of `len` bytes for the next [`spare`](Self::spare), if none is kept and
     /// one can be had (else the next value is loaned for as before). Called under the
     /// publisher's lock, after a send.
+    ///
+    /// Only once two values in a row had this length: a stream whose length changes from value
+    /// to value would otherwise give back a spare of the wrong length and loan twice per value.
     pub(super) fn loan_ahead(&self, len: usize) {
+        let repeated = self.last_len.swap(len, Ordering::Relaxed) == len;
         let mut ahead = self.loaned_ahead.lock();
-        if ahead.is_none() && !self.is_retired() {
+        if repeated && ahead.is_none() && !self.is_retired() {
             *ahead = self.publisher.loan_slice_uninit(len).ok();
         }
     }
