@@ -1025,6 +1025,15 @@ mod tests {
         assert!(split_chunks("", 4).is_empty());
     }
 
+    /// What a subscription was handed, as bytes.
+    fn bytes_of(message: Message<'_>) -> Vec<u8> {
+        match message {
+            Message::Kept(shared) => shared.as_ref().as_ref().to_vec(),
+            Message::Lent(bytes) => bytes.to_vec(),
+            Message::Pieces(pieces) => pieces.concat(),
+        }
+    }
+
     /// A config of its own for a unit test (prefix and directory), and what removes its files.
     fn own_config(name: &str) -> (IpcConfig, impl Fn()) {
         let prefix = format!("sl{name}{}_", std::process::id());
@@ -1121,12 +1130,7 @@ mod tests {
                 .subscribe(
                     key,
                     Box::new(move |message| {
-                        let first = match message {
-                            Message::Kept(shared) => shared.as_ref().as_ref()[0],
-                            Message::Lent(bytes) => bytes[0],
-                            Message::Pieces(pieces) => pieces[0][0],
-                        };
-                        newest.store(usize::from(first), Ordering::Relaxed);
+                        newest.store(usize::from(bytes_of(message)[0]), Ordering::Relaxed);
                     }),
                 )
                 .unwrap()
@@ -1230,14 +1234,7 @@ mod tests {
             engine
                 .subscribe(
                     key,
-                    Box::new(move |message| {
-                        let bytes = match message {
-                            Message::Kept(shared) => shared.as_ref().as_ref().to_vec(),
-                            Message::Lent(bytes) => bytes.to_vec(),
-                            Message::Pieces(pieces) => pieces.concat(),
-                        };
-                        received.lock().push(bytes);
-                    }),
+                    Box::new(move |message| received.lock().push(bytes_of(message))),
                 )
                 .unwrap()
         };
