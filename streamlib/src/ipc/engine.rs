@@ -524,16 +524,12 @@ impl Shared {
                 publisher.wake_scans.store(3, Ordering::Relaxed);
             }
         }
-        let same = publisher
-            .wake
-            .lock()
-            .iter()
-            .map(|(node, _)| node)
-            .eq(nodes.iter());
-        if same {
+        let same = |targets: &[(UniqueNodeId, Arc<Notifier<Svc>>)], nodes: &[UniqueNodeId]| {
+            targets.iter().map(|(node, _)| node).eq(nodes.iter())
+        };
+        if same(&publisher.wake.lock(), &nodes) {
             return;
         }
-        publisher.wake_scans.store(3, Ordering::Relaxed);
         let mut wakers = self.wakers.lock();
         let targets: Vec<(UniqueNodeId, Arc<Notifier<Svc>>)> = nodes
             .into_iter()
@@ -549,12 +545,20 @@ impl Shared {
                 Some((node, notifier))
             })
             .collect();
-        tracing::debug!(
-            key = publisher.key,
-            runtimes = targets.len(),
-            "ipc wake-up targets"
-        );
-        *publisher.wake.lock() = targets;
+        drop(wakers);
+        let reached: Vec<UniqueNodeId> = targets.iter().map(|(node, _)| *node).collect();
+        let mut wake = publisher.wake.lock();
+        // A node whose event cannot be opened (yet) leaves the targets as they were: no wake-up
+        // for the others at every scan while it stays unreachable.
+        if !same(&wake, &reached) {
+            tracing::debug!(
+                key = publisher.key,
+                runtimes = reached.len(),
+                "ipc wake-up targets"
+            );
+            *wake = targets;
+            publisher.wake_scans.store(3, Ordering::Relaxed);
+        }
     }
 
     /// A notifier of `node`'s wake-up event; `None` while it cannot be opened (the node is
