@@ -446,8 +446,8 @@ fn main() {
         // VM's conditions drift within a minute, and a path measured in one stretch alone
         // caught whatever its stretch had (8 B: 1.3–2.2× raw from run to run).
         let round = Case::new(case.payload, case.hz, case.secs.div_ceil(ROUNDS));
-        let mut pooled: Vec<(Path, Vec<u64>, u64)> =
-            PATHS.iter().map(|&path| (path, Vec::new(), 0)).collect();
+        // Per path (as in `PATHS`): its latencies over all rounds and their spans' sum.
+        let mut pooled: Vec<(Vec<u64>, u64)> = vec![(Vec::new(), 0); PATHS.len()];
         let mut round_p50 = vec![[None::<u64>; 3]; ROUNDS as usize];
         for (r, p50s) in round_p50.iter_mut().enumerate() {
             let mut order = PATHS;
@@ -464,14 +464,14 @@ fn main() {
                 let index = PATHS.iter().position(|&p| p == path).unwrap();
                 if let Some((Some(window), _)) = run_path(path, &round, &run, false) {
                     p50s[index] = Some(Figures::new(window.latencies.clone(), window.span).p50);
-                    let (_, latencies, span) = &mut pooled[index];
+                    let (latencies, span) = &mut pooled[index];
                     latencies.extend(window.latencies);
                     *span += window.span;
                 }
             }
         }
         let mut raw: Option<(u64, u64)> = None;
-        for (index, (path, latencies, span)) in pooled.into_iter().enumerate() {
+        for (index, (&path, (latencies, span))) in PATHS.iter().zip(pooled).enumerate() {
             if latencies.len() < 2 {
                 println!("| {name} | {} | failed | | | | | | | |", path.label());
                 continue;

@@ -6,7 +6,7 @@
 #[path = "support/bounded.rs"]
 mod bounded;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use streamlib::{
@@ -61,8 +61,7 @@ fn child_stderr(rust_log: Option<&str>) -> String {
     let mut command = Command::new(std::env::current_exe().unwrap());
     command
         .args(["--exact", "child_role", "--ignored", "--nocapture"])
-        .env("STREAMLIB_LOG_ROLE", "child")
-        .stdout(Stdio::null());
+        .env("STREAMLIB_LOG_ROLE", "child");
     match rust_log {
         Some(filter) => command.env("RUST_LOG", filter),
         None => command.env_remove("RUST_LOG"),

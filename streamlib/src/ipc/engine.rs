@@ -13,7 +13,6 @@ use iceoryx2::port::listener::Listener;
 use iceoryx2::port::notifier::Notifier;
 use iceoryx2::port::subscriber::Subscriber;
 use iceoryx2::port::update_connections::UpdateConnections;
-use iceoryx2::prelude::CallbackProgression;
 use iceoryx2::prelude::*;
 use iceoryx2::sample::Sample;
 use iceoryx2::service::attribute::AttributeKey;
@@ -462,30 +461,20 @@ impl Shared {
             list.retain(|p| p.strong_count() > 0);
             list.iter().filter_map(Weak::upgrade).collect()
         };
-        let subscribed: HashSet<String> = self
-            .subscriptions
-            .lock()
-            .iter()
-            .map(|s| s.key.clone())
-            .collect();
+        let subscriptions = self.subscriptions.lock().clone();
         for publisher in publishers {
-            // The subscriber count can change before the subscriber is fully registered, so
-            // connections are updated at every scan and subscribers woken for a few scans
-            // after a change.
+            // A subscriber can show up before it is fully registered, so connections are
+            // updated at every scan and subscribers woken for a few scans after a change.
             let Some(port) = publisher.port.lock().clone() else {
                 continue;
             };
             if let Err(error) = port.publisher.update_connections() {
                 tracing::debug!(?error, key = publisher.key, "ipc update_connections failed");
             }
-            let subscribers = port.service.dynamic_config().number_of_subscribers();
-            if publisher.subscribers.swap(subscribers, Ordering::Relaxed) != subscribers {
-                tracing::debug!(key = publisher.key, subscribers, "ipc subscribers changed");
-                publisher.wake_scans.store(3, Ordering::Relaxed);
-            }
+            let here = subscriptions.iter().any(|s| s.key == publisher.key);
             // Not under the port's lock: opening another runtime's wake-up event is file work,
             // and writes on this key must not wait for it.
-            self.find_wakers(&publisher, &port, subscribed.contains(&publisher.key));
+            self.find_wakers(&publisher, &port, here);
             let pending = publisher.wake_scans.load(Ordering::Relaxed);
             if pending > 0 {
                 publisher.wake_scans.store(pending - 1, Ordering::Relaxed);
@@ -520,40 +509,44 @@ impl Shared {
         {
             let mut seen = publisher.subscriber_ids.lock();
             if *seen != ids {
+                tracing::debug!(
+                    key = publisher.key,
+                    subscribers = ids.len(),
+                    "ipc subscribers changed"
+                );
                 *seen = ids;
                 publisher.wake_scans.store(3, Ordering::Relaxed);
             }
         }
-        let same = |targets: &[(UniqueNodeId, Arc<Notifier<Svc>>)], nodes: &[UniqueNodeId]| {
-            targets.iter().map(|(node, _)| node).eq(nodes.iter())
+        // From the cache, or opened; a node whose event cannot be opened (yet) is left out, and
+        // tried again at a later scan.
+        let targets: Vec<(UniqueNodeId, Arc<Notifier<Svc>>)> = {
+            let mut wakers = self.wakers.lock();
+            nodes
+                .into_iter()
+                .filter_map(|node| {
+                    let notifier = if node == own {
+                        self.own_wake.clone()
+                    } else if let Some(notifier) = wakers.get(&node) {
+                        notifier.clone()
+                    } else {
+                        let notifier = self.waker(node)?;
+                        wakers.insert(node, notifier.clone());
+                        notifier
+                    };
+                    Some((node, notifier))
+                })
+                .collect()
         };
-        if same(&publisher.wake.lock(), &nodes) {
-            return;
-        }
-        let mut wakers = self.wakers.lock();
-        let targets: Vec<(UniqueNodeId, Arc<Notifier<Svc>>)> = nodes
-            .into_iter()
-            .filter_map(|node| {
-                if node == own {
-                    return Some((node, self.own_wake.clone()));
-                }
-                if let Some(notifier) = wakers.get(&node) {
-                    return Some((node, notifier.clone()));
-                }
-                let notifier = self.waker(node)?;
-                wakers.insert(node, notifier.clone());
-                Some((node, notifier))
-            })
-            .collect();
-        drop(wakers);
-        let reached: Vec<UniqueNodeId> = targets.iter().map(|(node, _)| *node).collect();
         let mut wake = publisher.wake.lock();
-        // A node whose event cannot be opened (yet) leaves the targets as they were: no wake-up
-        // for the others at every scan while it stays unreachable.
-        if !same(&wake, &reached) {
+        let unchanged = wake
+            .iter()
+            .map(|(node, _)| node)
+            .eq(targets.iter().map(|(node, _)| node));
+        if !unchanged {
             tracing::debug!(
                 key = publisher.key,
-                runtimes = reached.len(),
+                runtimes = targets.len(),
                 "ipc wake-up targets"
             );
             *wake = targets;
@@ -644,10 +637,9 @@ struct IpcPublisher {
     /// Taken when the engine closes, so the node goes even if a publisher outlives it (frames
     /// drawn in its samples keep it until they go).
     port: Mutex<Option<Arc<Port>>>,
-    subscribers: AtomicUsize,
     /// Whether frames may be drawn in samples: cleared for good once a port retired.
     lends: AtomicBool,
-    /// Scans that still wake subscribers after a change in their number.
+    /// Scans that still wake subscribers after they changed ([`Shared::find_wakers`]).
     wake_scans: AtomicUsize,
     /// The wake-up events of the runtimes subscribing to this key, by node (set at each scan:
     /// [`Shared::find_wakers`]).
@@ -890,7 +882,6 @@ impl Transport for Iceoryx {
         let publisher = Arc::new(IpcPublisher {
             key: key.to_owned(),
             port: Mutex::new(Some(Arc::new(port))),
-            subscribers: AtomicUsize::new(0),
             lends: AtomicBool::new(true),
             wake_scans: AtomicUsize::new(0),
             wake: Mutex::new(Vec::new()),
@@ -1038,6 +1029,16 @@ mod tests {
         }
     }
 
+    /// A subscription of `engine` to `key`, and the count of what it was handed.
+    fn counting(engine: &Iceoryx, key: &str) -> (Guard, Arc<AtomicUsize>) {
+        let count = Arc::new(AtomicUsize::new(0));
+        let handed = count.clone();
+        let deliver: Deliver = Box::new(move |_| {
+            handed.fetch_add(1, Ordering::Relaxed);
+        });
+        (engine.subscribe(key, deliver).unwrap(), count)
+    }
+
     /// A config of its own for a unit test (prefix and directory), and what removes its files.
     fn own_config(name: &str) -> (IpcConfig, impl Fn()) {
         let prefix = format!("sl{name}{}_", std::process::id());
@@ -1067,18 +1068,7 @@ mod tests {
         let (config, clean) = own_config("wake");
         let engine = Iceoryx::open(&config, "wake-host").unwrap();
         let shared = engine.shared.clone();
-        let deliveries = Arc::new(AtomicUsize::new(0));
-        let guard = {
-            let deliveries = deliveries.clone();
-            engine
-                .subscribe(
-                    "streamlib/v1/data/wake-host/A/a/out",
-                    Box::new(move |_| {
-                        deliveries.fetch_add(1, Ordering::Relaxed);
-                    }),
-                )
-                .unwrap()
-        };
+        let (guard, deliveries) = counting(&engine, "streamlib/v1/data/wake-host/A/a/out");
         std::thread::sleep(Duration::from_millis(300));
         let idle = shared.wakeups.load(Ordering::Relaxed);
         std::thread::sleep(Duration::from_millis(500));
@@ -1186,19 +1176,7 @@ mod tests {
         let writer = Iceoryx::open(&config, "again-writer").unwrap();
         let reader = Iceoryx::open(&config, "again-reader").unwrap();
         let key = "streamlib/v1/data/again-writer/A/a/out";
-        let subscribe = |count: &Arc<AtomicUsize>| {
-            let count = count.clone();
-            reader
-                .subscribe(
-                    key,
-                    Box::new(move |_| {
-                        count.fetch_add(1, Ordering::Relaxed);
-                    }),
-                )
-                .unwrap()
-        };
-        let first = Arc::new(AtomicUsize::new(0));
-        let guard = subscribe(&first);
+        let (guard, first) = counting(&reader, key);
         let publisher = writer.publisher(key, false).unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
         while first.load(Ordering::Relaxed) == 0 {
@@ -1208,9 +1186,8 @@ mod tests {
         }
         // Past the scans that wake subscribers after their count changed.
         std::thread::sleep(SCAN_PERIOD * 5);
-        let second = Arc::new(AtomicUsize::new(0));
         drop(guard);
-        let _again = subscribe(&second);
+        let (_again, second) = counting(&reader, key);
         let deadline = Instant::now() + Duration::from_secs(10);
         while second.load(Ordering::Relaxed) == 0 {
             assert!(
