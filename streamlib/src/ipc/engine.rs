@@ -1184,7 +1184,7 @@ mod tests {
             publisher.put(vec![1; 8], None);
             std::thread::sleep(Duration::from_millis(20));
         }
-        // Past the scans that wake subscribers after their count changed.
+        // Past the scans that wake subscribers after they changed.
         std::thread::sleep(SCAN_PERIOD * 5);
         drop(guard);
         let (_again, second) = counting(&reader, key);
