@@ -443,6 +443,12 @@ impl Codec for DataMessage {
     }
 }
 
+/// Bytes of a [`DataMessage`]'s encoding before its payload, under `topic`: the timestamp, the
+/// topic's length and the topic (what its `encode_head` writes).
+pub(crate) fn data_head_len(topic: &str) -> usize {
+    8 + 4 + topic.len()
+}
+
 /// What [`DataMessage`]'s `encode_head` wrote: its timestamp and topic.
 fn decode_data_head<'a>(r: &mut Reader<'a>) -> Result<(Timestamp, &'a str), DecodeError> {
     let timestamp = Timestamp::from_nanos(r.u64()?);
@@ -673,6 +679,21 @@ mod tests {
         let data = DataMessage::new("t", vec![5u8, 6], ts).unwrap();
         assert_eq!(data.tail(), &[5, 6]);
         assert!(7i64.tail().is_empty(), "a number is encoded whole");
+    }
+
+    #[test]
+    fn the_head_lengths_lenders_keep_free_are_the_heads_encoded() {
+        let ts = Timestamp::from_nanos(1);
+        let frame = VideoFrame::new(2, 2, PixelFormat::Gray8, vec![1u8, 2, 3, 4], ts, 0).unwrap();
+        let mut head = Vec::new();
+        frame.encode_head(&mut head);
+        assert_eq!(head.len(), VIDEO_HEADER_LEN);
+        for topic in ["t", "lidar/front", "Zürich ✓"] {
+            let message = DataMessage::new(topic, vec![5u8; 9], ts).unwrap();
+            let mut head = Vec::new();
+            message.encode_head(&mut head);
+            assert_eq!(head.len(), data_head_len(topic), "{topic}");
+        }
     }
 
     #[test]

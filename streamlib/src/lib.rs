@@ -134,8 +134,8 @@ pub use message::*;
 pub use net::{NetConfig, TlsConfig};
 pub use pipeline::{connect, Connection, Pipeline};
 pub use port::{
-    Direction, FrameBuffer, Input, InputRef, Inputs, InputsRef, Output, OutputRef, PortStats,
-    MAX_QUEUE,
+    Direction, FrameBuffer, Input, InputRef, Inputs, InputsRef, MessageBuffer, Output, OutputRef,
+    PortStats, MAX_QUEUE,
 };
 pub use port_allocator::PortAllocator;
 pub use port_pulses::PortPulses;

@@ -48,7 +48,7 @@ mod loan;
 mod queue;
 mod set;
 
-pub use loan::FrameBuffer;
+pub use loan::{FrameBuffer, MessageBuffer};
 pub(crate) use loan::{Lender, Loan};
 pub use queue::MAX_QUEUE;
 use queue::{check_capacity, ValueQueue};
@@ -237,8 +237,8 @@ pub(crate) struct OutputShared<T> {
     /// Set for an output that stands for another process's output.
     pub(crate) origin: Option<Arc<dyn Origin>>,
     taps: Taps<T>,
-    /// Memory an engine lends for new values ([`Output::new_frame`]), with its id: set while
-    /// the output is published over `ipc`.
+    /// Memory an engine lends for new values ([`Output::new_frame`],
+    /// [`Output::new_message`]), with its id: set while the output is published over `ipc`.
     lender: Mutex<Option<(u64, Arc<dyn Lender>)>>,
 }
 
@@ -388,10 +388,11 @@ impl<T> OutputShared<T> {
         }
     }
 
-    /// `len` bytes lent by the lender, if one is set and has them.
-    pub(crate) fn lend(&self, len: usize) -> Option<Box<dyn Loan>> {
+    /// `len` bytes lent by the lender after `head` bytes kept free for the value's encoded
+    /// head, if a lender is set and has them.
+    pub(crate) fn lend(&self, head: usize, len: usize) -> Option<Box<dyn Loan>> {
         let lender = self.lender.lock().as_ref().map(|(_, l)| l.clone())?;
-        lender.lend(len)
+        lender.lend(head, len)
     }
 
     /// Installs `tap` under `id` (a connection id, or any id unique to this output).

@@ -22,7 +22,9 @@ use streamlib::ipc::iceoryx2::prelude::{
     ipc_threadsafe, CallbackProgression, Config, FileName, Node, NodeState, SemanticString,
 };
 use streamlib::prelude::*;
-use streamlib::{Error, IpcConfig, PixelFormat, RuntimeBuilder, Timestamp, VideoFrame};
+use streamlib::{
+    DataMessage, Error, IpcConfig, PixelFormat, RuntimeBuilder, Timestamp, VideoFrame,
+};
 
 const WIDTH: u32 = 1920;
 const HEIGHT: u32 = 1080;
@@ -533,6 +535,118 @@ fn frames_drawn_in_a_lent_sample_reach_another_runtime_without_a_copy() {
     drop(painted);
     assert_eq!(*local, frame(local.frame_number()));
     assert_eq!(*got, frame(got.frame_number()));
+}
+
+/// Bytes of a [`Scanner`]'s scan: 64 KiB, lent over `ipc`.
+const SCAN_LEN: usize = 64 * 1024;
+
+/// Scan `n`: every byte of it (`n`'s bytes, then `n as u8` to the end).
+fn scan(bytes: &mut [u8], n: u64) {
+    bytes.fill(n as u8);
+    bytes[..8].copy_from_slice(&n.to_le_bytes());
+}
+
+fn scan_number(bytes: &[u8]) -> u64 {
+    u64::from_le_bytes(bytes[..8].try_into().unwrap())
+}
+
+/// Each tick: a 64 KiB scan filled in the buffer its output lends (`Output::new_message`), and a
+/// 16-byte status the same way (under 4 KiB: never lent).
+#[actor(fps = 30)]
+#[derive(Default)]
+pub struct Scanner {
+    #[output]
+    pub scans: Output<DataMessage>,
+    #[output]
+    pub status: Output<DataMessage>,
+    /// Scan buffers that were the transport's shared memory, and status buffers that were.
+    pub lent: Arc<(AtomicU64, AtomicU64)>,
+    pub n: u64,
+}
+
+impl Process for Scanner {
+    fn process(&mut self, _tick: &Tick) -> ProcessResult {
+        let mut buffer = self.scans.new_message("lidar/front", SCAN_LEN)?;
+        self.lent
+            .0
+            .fetch_add(u64::from(buffer.is_lent()), Ordering::Relaxed);
+        scan(buffer.bytes_mut(), self.n);
+        self.scans
+            .write(buffer.finish(Timestamp::from_nanos(self.n)));
+        let mut status = self.status.new_message("lidar/status", 16)?;
+        self.lent
+            .1
+            .fetch_add(u64::from(status.is_lent()), Ordering::Relaxed);
+        scan(status.bytes_mut(), self.n);
+        self.status
+            .write(status.finish(Timestamp::from_nanos(self.n)));
+        self.n += 1;
+        Ok(())
+    }
+}
+
+#[test]
+fn messages_filled_in_a_lent_sample_reach_another_runtime_without_a_copy() {
+    let prefix = Prefix::new();
+    let writer = Runtime::builder()
+        .host("scanner")
+        .ipc_config(prefix.config())
+        .build()
+        .unwrap();
+    let scanner = Scanner::default();
+    let lent = scanner.lent.clone();
+    let scanner = writer.spawn(scanner, "s").unwrap();
+    let local = Input::<DataMessage>::new();
+    let _local_link = streamlib::connect(&scanner.outputs.scans, &local.to_ref()).unwrap();
+    let rt = viewer(&prefix, "planner").build().unwrap();
+    let remote = rt.remote::<Scanner>("actor://scanner/Scanner/s").unwrap();
+    remote.wait_until_running(Duration::from_secs(20)).unwrap();
+    let (scans, status) = (Input::<DataMessage>::new(), Input::<DataMessage>::new());
+    let _links = (
+        streamlib::connect(&remote.outputs.scans, &scans.to_ref()).unwrap(),
+        streamlib::connect(&remote.outputs.status, &status.to_ref()).unwrap(),
+    );
+    until(Duration::from_secs(10), || scans.read_latest().is_some()).expect("scans arrive");
+    let first = scan_number(scans.read_latest().unwrap().bytes());
+    let sent_before = streamlib::ipc::frames_sent_in_place();
+    until(Duration::from_secs(10), || {
+        streamlib::ipc::frames_sent_in_place() >= sent_before + 5
+            && scans
+                .read_latest()
+                .is_some_and(|m| scan_number(m.bytes()) >= first + 5)
+    })
+    .expect("scans are sent from the samples they were filled in");
+
+    let got = scans.read_latest().unwrap();
+    let n = scan_number(got.bytes());
+    let mut expected = vec![0; SCAN_LEN];
+    scan(&mut expected, n);
+    assert_eq!(got.bytes(), expected, "scan {n} arrives whole");
+    assert_eq!(got.topic(), "lidar/front");
+    assert_eq!(got.timestamp(), Timestamp::from_nanos(n));
+    let in_shared_memory = |bytes: &[u8]| {
+        let mapped = mapping_of(bytes.as_ptr()).expect("the bytes are mapped memory");
+        mapped.starts_with(&format!("/dev/shm/{}", prefix.0))
+    };
+    assert!(
+        in_shared_memory(got.bytes()),
+        "the reader reads the sample itself"
+    );
+    let own = local
+        .read_latest()
+        .expect("the scanner's own reader has scans");
+    assert!(
+        in_shared_memory(own.bytes()),
+        "the scanner's own readers read the sample the scan was filled in"
+    );
+    assert!(lent.0.load(Ordering::Relaxed) >= 5, "scan buffers are lent");
+    let small = status.read_latest().expect("status messages arrive");
+    assert_eq!(small.bytes().len(), 16);
+    assert_eq!(
+        lent.1.load(Ordering::Relaxed),
+        0,
+        "a message under 4 KiB is not lent"
+    );
 }
 
 #[test]

@@ -757,32 +757,34 @@ impl Publisher for IpcPublisher {
         self.put_parts(&[&head, tail]);
     }
 
-    fn lender(self: Arc<Self>, head: usize) -> Option<Arc<dyn Lender>> {
-        Some(Arc::new(FrameLender {
+    fn lender(self: Arc<Self>, envelope: usize) -> Option<Arc<dyn Lender>> {
+        Some(Arc::new(SampleLender {
             publisher: Arc::downgrade(&self),
-            head,
+            envelope,
         }))
     }
 }
 
-/// Lends a frame output the samples of its publisher, `head` bytes kept free in front.
-struct FrameLender {
+/// Lends a frame or byte-message output the samples of its publisher, the envelope and the
+/// codec's head kept free in front.
+struct SampleLender {
     publisher: Weak<IpcPublisher>,
-    head: usize,
+    envelope: usize,
 }
 
-impl Lender for FrameLender {
-    fn lend(&self, len: usize) -> Option<Box<dyn Loan>> {
+impl Lender for SampleLender {
+    fn lend(&self, head: usize, len: usize) -> Option<Box<dyn Loan>> {
         let publisher = self.publisher.upgrade()?;
         let shared = publisher.shared.upgrade()?;
         if len < LEND_TAIL_FROM || !publisher.lends.load(Ordering::Relaxed) {
-            return None; // a small frame is encoded whole: copied all the same
+            return None; // a small value is encoded whole: copied all the same
         }
-        if self.head.checked_add(len)? > shared.max_message {
-            return None; // drawn in memory of its own, and refused at write as too large
+        let head = self.envelope.checked_add(head)?;
+        if head.checked_add(len)? > shared.max_message {
+            return None; // made in memory of its own, and refused at write as too large
         }
         let mut slot = publisher.port.lock();
-        publisher.current(&mut slot, &shared)?.lend(self.head, len)
+        publisher.current(&mut slot, &shared)?.lend(head, len)
     }
 }
 

@@ -1,5 +1,7 @@
-//! Frames drawn in the sample that carries them: the iceoryx2 side of
-//! [`Output::new_frame`](crate::Output::new_frame).
+//! Frames (and byte messages) drawn in the sample that carries them: the iceoryx2 side of
+//! [`Output::new_frame`](crate::Output::new_frame) and
+//! [`Output::new_message`](crate::Output::new_message). What is said of a frame and its pixels
+//! below holds as well for a `DataMessage` and its bytes.
 //!
 //! An output's [`Port`] (its publisher and service) lends samples of its publisher. A lent
 //! sample is the frame's memory from then on, in this process too. When the frame is written,

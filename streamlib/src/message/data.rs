@@ -60,6 +60,12 @@ impl DataMessage {
         timestamp: Timestamp,
     ) -> Result<DataMessage> {
         let topic = topic.into();
+        DataMessage::check_topic(&topic)?;
+        Ok(DataMessage::from_checked(topic, bytes, timestamp))
+    }
+
+    /// Why `topic` cannot be a message's topic, if it cannot (see the type's docs).
+    pub(crate) fn check_topic(topic: &str) -> Result<()> {
         if topic.is_empty() {
             return Err(invalid("DataMessage", "topic is empty".to_owned()));
         }
@@ -71,16 +77,40 @@ impl DataMessage {
                 "DataMessage",
                 format!(
                     "topic {} contains {what} U+{:04X} at byte {at}",
-                    quoted(&topic),
+                    quoted(topic),
                     u32::from(c)
                 ),
             ));
         }
-        Ok(DataMessage {
+        Ok(())
+    }
+
+    /// Why a message cannot hold `len` bytes, if it cannot: no allocation holds more than
+    /// `isize::MAX` bytes, and an `Arc<[u8]>` adds its counts (the margin covers them and their
+    /// alignment).
+    pub(crate) fn check_len(len: usize) -> Result<()> {
+        const MOST: usize = isize::MAX as usize - 64;
+        if len > MOST {
+            return Err(invalid(
+                "DataMessage",
+                format!("{len} bytes are more than memory can hold (at most {MOST})"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A message under a topic [`check_topic`](Self::check_topic) accepted.
+    pub(crate) fn from_checked(
+        topic: Arc<str>,
+        bytes: MessageBytes,
+        timestamp: Timestamp,
+    ) -> DataMessage {
+        debug_assert!(DataMessage::check_topic(&topic).is_ok());
+        DataMessage {
             topic,
             bytes,
             timestamp,
-        })
+        }
     }
 
     /// The topic.

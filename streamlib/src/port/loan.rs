@@ -1,4 +1,4 @@
-//! Frames drawn straight into the memory they are sent from.
+//! Frames and byte messages drawn straight into the memory they are sent from.
 //!
 //! A camera or a renderer that fills a frame and writes it to an output published to other
 //! processes would otherwise copy every frame once more, into the transport's shared memory.
@@ -6,7 +6,8 @@
 //! published over `ipc` (iceoryx2), its pixels are already a shared-memory sample of the
 //! output's service, and writing the finished frame sends that sample as it is — no copy on
 //! either side. Elsewhere (see [`FrameBuffer`]) it is an ordinary buffer of this process, and the
-//! frame is sent as any other.
+//! frame is sent as any other. [`Output::new_message`] and [`MessageBuffer`] do the same for a
+//! [`DataMessage`]'s bytes (a point cloud, a tensor, an encoded packet).
 //!
 //! ```
 //! use streamlib::{Output, PixelFormat, Timestamp, VideoFrame};
@@ -19,22 +20,25 @@
 //! # Ok::<(), streamlib::Error>(())
 //! ```
 //!
-//! **The pixels are not cleared.** A buffer lent by the transport holds whatever an earlier
-//! frame left in that sample (a buffer of this process starts zeroed): write every pixel.
+//! **The bytes are not cleared.** A buffer lent by the transport holds whatever an earlier
+//! value left in that sample (a buffer of this process starts zeroed): write every byte.
 
 use std::fmt;
 use std::sync::Arc;
 
-use super::Output;
+use super::{Output, OutputShared};
+use crate::codec::{data_head_len, VIDEO_HEADER_LEN};
 use crate::error::Result;
-use crate::message::{MessageBytes, PixelFormat, SharedBytes, VideoFrame};
+use crate::message::{DataMessage, MessageBytes, PixelFormat, SharedBytes, VideoFrame};
 use crate::timestamp::Timestamp;
 
 /// Memory an engine lends for the bytes of values an output is about to write (set on the
-/// output with [`OutputShared::set_lender`](super::OutputShared::set_lender)).
+/// output with [`OutputShared::set_lender`]).
 pub(crate) trait Lender: Send + Sync {
-    /// `len` writable bytes in the engine's memory, or `None` when it has none to lend now.
-    fn lend(&self, len: usize) -> Option<Box<dyn Loan>>;
+    /// `len` writable bytes in the engine's memory, after `head` bytes it keeps free for the
+    /// value's encoded head (what the value's codec writes before these bytes: its
+    /// `encode_head`), or `None` when it has none to lend now.
+    fn lend(&self, head: usize, len: usize) -> Option<Box<dyn Loan>>;
 }
 
 /// One lent buffer: written through [`bytes_mut`](Self::bytes_mut) while it is the actor's,
@@ -44,6 +48,46 @@ pub(crate) trait Loan: Send {
     fn bytes_mut(&mut self) -> &mut [u8];
     /// The bytes, now read-only, kept alive by whoever holds them.
     fn share(self: Box<Self>) -> SharedBytes;
+}
+
+/// The bytes a buffer is drawn in: lent by the output's lender, or this process's memory.
+enum Bytes {
+    /// This process's memory; the `Arc` is not shared before `finish`.
+    Own(Arc<[u8]>),
+    /// Lent by the engine that sends the output's values.
+    Lent(Box<dyn Loan>),
+}
+
+impl Bytes {
+    /// `len` bytes lent by `output`'s lender with `head` bytes kept free in front, else zeroes
+    /// of this process.
+    fn for_value<T>(output: &OutputShared<T>, head: usize, len: usize) -> Bytes {
+        match output.lend(head, len) {
+            Some(loan) => Bytes::Lent(loan),
+            // Zeroes written once, in place (an iterator of known length makes one allocation).
+            None => Bytes::Own(std::iter::repeat_n(0, len).collect()),
+        }
+    }
+
+    fn as_mut(&mut self) -> &mut [u8] {
+        match self {
+            // Never shared before `finish`, so `get_mut` always finds it unique.
+            Bytes::Own(bytes) => Arc::get_mut(bytes).map_or(&mut [], |b| b),
+            Bytes::Lent(loan) => loan.bytes_mut(),
+        }
+    }
+
+    fn is_lent(&self) -> bool {
+        matches!(self, Bytes::Lent(_))
+    }
+
+    /// The bytes for the finished value; not copied.
+    fn finish(self) -> MessageBytes {
+        match self {
+            Bytes::Own(bytes) => MessageBytes::Owned(bytes),
+            Bytes::Lent(loan) => MessageBytes::borrowing(loan.share(), 0),
+        }
+    }
 }
 
 /// A frame being drawn: its size and format are set, its pixels are the caller's to fill
@@ -66,27 +110,10 @@ pub struct FrameBuffer {
     width: u32,
     height: u32,
     format: PixelFormat,
-    pixels: Pixels,
-}
-
-enum Pixels {
-    /// This process's memory; the `Arc` is not shared before `finish`.
-    Own(Arc<[u8]>),
-    /// Lent by the engine that sends the output's values.
-    Lent(Box<dyn Loan>),
+    pixels: Bytes,
 }
 
 impl FrameBuffer {
-    fn own(width: u32, height: u32, format: PixelFormat, len: usize) -> FrameBuffer {
-        FrameBuffer {
-            width,
-            height,
-            format,
-            // Zeroes written once, in place (an iterator of known length makes one allocation).
-            pixels: Pixels::Own(std::iter::repeat_n(0, len).collect()),
-        }
-    }
-
     /// Width in pixels.
     pub fn width(&self) -> u32 {
         self.width
@@ -106,28 +133,20 @@ impl FrameBuffer {
     /// [`format().bytes_for(width(), height())`](PixelFormat::bytes_for) of them. A lent buffer
     /// holds what an earlier frame left there: write them all.
     pub fn pixels_mut(&mut self) -> &mut [u8] {
-        match &mut self.pixels {
-            // Never shared before `finish`, so `get_mut` always finds it unique.
-            Pixels::Own(bytes) => Arc::get_mut(bytes).map_or(&mut [], |b| b),
-            Pixels::Lent(loan) => loan.bytes_mut(),
-        }
+        self.pixels.as_mut()
     }
 
     /// Whether the pixels are the transport's shared memory (writing the frame then copies
     /// nothing); `false` for a buffer of this process.
     pub fn is_lent(&self) -> bool {
-        matches!(self.pixels, Pixels::Lent(_))
+        self.pixels.is_lent()
     }
 
     /// The finished frame, stamped `timestamp` and numbered `frame_number`, to
     /// [`write`](Output::write). Its pixels are not copied.
     pub fn finish(self, timestamp: Timestamp, frame_number: u64) -> VideoFrame {
-        let data = match self.pixels {
-            Pixels::Own(bytes) => MessageBytes::Owned(bytes),
-            Pixels::Lent(loan) => MessageBytes::borrowing(loan.share(), 0),
-        };
         let size = (self.width, self.height, self.format);
-        VideoFrame::from_checked(size, data, timestamp, frame_number)
+        VideoFrame::from_checked(size, self.pixels.finish(), timestamp, frame_number)
     }
 }
 
@@ -163,15 +182,92 @@ impl Output<VideoFrame> {
     /// (as [`VideoFrame::new`]).
     pub fn new_frame(&self, width: u32, height: u32, format: PixelFormat) -> Result<FrameBuffer> {
         let len = VideoFrame::checked_len(width, height, format)?;
-        Ok(match self.shared.lend(len) {
-            Some(loan) => FrameBuffer {
-                width,
-                height,
-                format,
-                pixels: Pixels::Lent(loan),
-            },
-            None => FrameBuffer::own(width, height, format, len),
+        Ok(FrameBuffer {
+            width,
+            height,
+            format,
+            pixels: Bytes::for_value(&self.shared, VIDEO_HEADER_LEN, len),
         })
+    }
+}
+
+/// A [`DataMessage`] being filled: its topic and length are set, its bytes are the caller's to
+/// write ([`bytes_mut`](Self::bytes_mut)), and [`finish`](Self::finish) makes it the message to
+/// write. Made by [`Output::new_message`].
+///
+/// It lends and falls back exactly as [`FrameBuffer`] does: while the output is published over
+/// `ipc`, a message of 4 KiB or more is filled in the shared-memory sample that carries it and
+/// read in place by every reader, in this process and in others
+/// ([`is_lent`](Self::is_lent)); otherwise its bytes are zeroed memory of this process, copied
+/// into a sample at `write` as any message's. The same counters
+/// (`streamlib::ipc::frames_sent_in_place`, `lent_frames_copied`) count lent messages too.
+///
+/// **A lent buffer is not cleared**: it holds whatever an earlier message left in that sample.
+/// Write every byte.
+pub struct MessageBuffer {
+    topic: Arc<str>,
+    bytes: Bytes,
+}
+
+impl MessageBuffer {
+    /// The message's topic.
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// The bytes to fill, exactly the length asked for. A lent buffer holds what an earlier
+    /// message left there: write them all.
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
+        self.bytes.as_mut()
+    }
+
+    /// Whether the bytes are the transport's shared memory (writing the message then copies
+    /// nothing); `false` for a buffer of this process.
+    pub fn is_lent(&self) -> bool {
+        self.bytes.is_lent()
+    }
+
+    /// The finished message, stamped `timestamp`, to [`write`](Output::write). Its bytes are
+    /// not copied.
+    pub fn finish(self, timestamp: Timestamp) -> DataMessage {
+        DataMessage::from_checked(self.topic, self.bytes.finish(), timestamp)
+    }
+}
+
+impl fmt::Debug for MessageBuffer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MessageBuffer")
+            .field("topic", &self.topic)
+            .field("lent", &self.is_lent())
+            .finish()
+    }
+}
+
+impl Output<DataMessage> {
+    /// A buffer for the next message of this output: `len` bytes under `topic`, in the sample
+    /// that will carry them to other processes when the output is published over `ipc`, else
+    /// memory of this process (see [`MessageBuffer`]). Fill it,
+    /// [`finish`](MessageBuffer::finish) it, write it:
+    ///
+    /// ```
+    /// # use streamlib::{DataMessage, Output, Timestamp};
+    /// # let out = Output::<DataMessage>::new();
+    /// let mut buffer = out.new_message("lidar/front", 64 * 1024)?;
+    /// buffer.bytes_mut().fill(7); // fill every byte here
+    /// out.write(buffer.finish(Timestamp::from_nanos(0)));
+    /// # Ok::<(), streamlib::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidMessage`](crate::Error::InvalidMessage), before anything is lent, for a
+    /// topic no message may have (as [`DataMessage::new`]) or a length no allocation has (over
+    /// `isize::MAX` bytes with the buffer's own bookkeeping).
+    pub fn new_message(&self, topic: impl Into<Arc<str>>, len: usize) -> Result<MessageBuffer> {
+        let topic = topic.into();
+        DataMessage::check_topic(&topic)?;
+        DataMessage::check_len(len)?;
+        let bytes = Bytes::for_value(&self.shared, data_head_len(&topic), len);
+        Ok(MessageBuffer { topic, bytes })
     }
 }
 
@@ -180,10 +276,10 @@ mod tests {
     use super::*;
     use parking_lot::Mutex;
 
-    /// Lends `Vec`s and counts what it lent and what came back shared.
+    /// Lends `Vec`s and records each loan's `(head, len)`.
     #[derive(Default)]
     struct Lends {
-        lent: Mutex<Vec<usize>>,
+        lent: Mutex<Vec<(usize, usize)>>,
     }
 
     struct VecLoan(Vec<u8>);
@@ -198,8 +294,8 @@ mod tests {
     }
 
     impl Lender for Lends {
-        fn lend(&self, len: usize) -> Option<Box<dyn Loan>> {
-            self.lent.lock().push(len);
+        fn lend(&self, head: usize, len: usize) -> Option<Box<dyn Loan>> {
+            self.lent.lock().push((head, len));
             Some(Box::new(VecLoan(vec![0xEE; len])))
         }
     }
@@ -226,7 +322,7 @@ mod tests {
         out.shared.set_lender(1, lends.clone());
         let mut buffer = out.new_frame(4, 2, PixelFormat::I420).unwrap();
         assert!(buffer.is_lent());
-        assert_eq!(*lends.lent.lock(), [12]);
+        assert_eq!(*lends.lent.lock(), [(VIDEO_HEADER_LEN, 12)]);
         assert_eq!(
             buffer.pixels_mut(),
             &[0xEE; 12][..],
@@ -264,6 +360,59 @@ mod tests {
                 "{w}x{h} {format}: {error}"
             );
             assert!(error.to_string().contains(&format!("{w}x{h}")), "{error}");
+        }
+        assert!(lends.lent.lock().is_empty());
+    }
+
+    #[test]
+    fn a_message_buffer_is_lent_after_room_for_the_encoded_topic() {
+        let out = Output::<DataMessage>::new();
+        let mut own = out.new_message("imu", 3).unwrap();
+        assert!(!own.is_lent());
+        assert_eq!(own.bytes_mut(), &[0; 3][..], "memory of its own is zeroed");
+        own.bytes_mut().copy_from_slice(b"abc");
+        let message = own.finish(Timestamp::from_nanos(4));
+        assert_eq!(
+            (message.topic(), message.bytes(), message.timestamp()),
+            ("imu", &b"abc"[..], Timestamp::from_nanos(4))
+        );
+
+        let lends = Arc::new(Lends::default());
+        out.shared.set_lender(1, lends.clone());
+        let mut buffer = out.new_message("lidar/front", 5).unwrap();
+        assert!(buffer.is_lent());
+        assert_eq!(buffer.topic(), "lidar/front");
+        assert_eq!(*lends.lent.lock(), [(data_head_len("lidar/front"), 5)]);
+        assert_eq!(buffer.bytes_mut(), &[0xEE; 5][..], "not cleared");
+        buffer.bytes_mut().copy_from_slice(b"12345");
+        let lent_at = buffer.bytes_mut().as_ptr();
+        out.write(buffer.finish(Timestamp::from_nanos(9)));
+        let read = out.to_ref().read_latest().unwrap();
+        assert_eq!(
+            read.bytes().as_ptr(),
+            lent_at,
+            "the message reads the lent bytes"
+        );
+        assert_eq!((read.topic(), read.bytes()), ("lidar/front", &b"12345"[..]));
+    }
+
+    #[test]
+    fn a_topic_or_length_no_message_has_is_a_typed_error_before_anything_is_lent() {
+        let out = Output::<DataMessage>::new();
+        let lends = Arc::new(Lends::default());
+        out.shared.set_lender(1, lends.clone());
+        for (topic, len, names) in [
+            ("", 8, "topic is empty"),
+            ("a\u{202E}b", 8, "U+202E"),
+            ("ok", usize::MAX, &*usize::MAX.to_string()),
+            ("ok", isize::MAX as usize, &*isize::MAX.to_string()),
+        ] {
+            let error = out.new_message(topic, len).unwrap_err();
+            assert!(
+                matches!(error, crate::Error::InvalidMessage { .. }),
+                "{topic:?} {len}: {error}"
+            );
+            assert!(error.to_string().contains(names), "{error}");
         }
         assert!(lends.lent.lock().is_empty());
     }

@@ -93,10 +93,10 @@ pub(crate) trait Publisher: Send + Sync {
     fn put(&self, head: Vec<u8>, tail: Option<SharedBytes>);
 
     /// Memory to draw values' tails in before they are written (iceoryx2: samples of this
-    /// publisher, with `head` bytes kept free in front for the envelope and the codec's head);
-    /// a tail [`put`](Self::put) later from there is sent without a copy. `None` (Zenoh): the
-    /// engine lends nothing.
-    fn lender(self: Arc<Self>, _head: usize) -> Option<Arc<dyn Lender>> {
+    /// publisher, with `envelope` bytes kept free in front, then the codec's head that each
+    /// loan names); a tail [`put`](Self::put) later from there is sent without a copy. `None`
+    /// (Zenoh): the engine lends nothing.
+    fn lender(self: Arc<Self>, _envelope: usize) -> Option<Arc<dyn Lender>> {
         None
     }
 }

@@ -24,9 +24,9 @@ use super::{AnyPort, Deliver, Guard, Message, Peer, Publisher, SharedBytes};
 type Undo = Box<dyn FnOnce() + Send>;
 /// A local port (`OutputRef<T>` / `InputRef<T>`) seen without its type.
 type LocalPort<'a> = &'a (dyn Any + Send + Sync);
-use crate::codec::{Codec, DecodeError, VIDEO_HEADER_LEN};
+use crate::codec::{Codec, DecodeError};
 use crate::error::{Error, Result};
-use crate::message::VideoFrame;
+use crate::message::{DataMessage, VideoFrame};
 use crate::port::{InputRef, Origin, OutputRef, OutputShared, Target};
 use crate::ring::RingBuffer;
 use crate::uri::PortAddress;
@@ -380,7 +380,7 @@ impl WireOps {
 
 /// Makes every codec streamlib implements known to run-time lookups.
 pub(crate) fn register_builtin_codecs() {
-    use crate::message::{AudioBuffer, DataMessage, KeyEvent, MouseEvent, VideoFrame};
+    use crate::message::{AudioBuffer, KeyEvent, MouseEvent};
     macro_rules! register {
         ($($ty:ty),*) => {$( WireOps::of::<$ty>(); )*};
     }
@@ -430,7 +430,7 @@ fn publish<T: Codec>(port: LocalPort<'_>, publisher: Arc<dyn Publisher>) -> Undo
         sender.send(latest);
     }
     let id = crate::pipeline::next_connection_id(); // the tap's id among the output's taps
-    let lends = lend_frames(port, publisher, id);
+    let lends = lend_tails(port, publisher, id);
     output
         .shared
         .add_tap(id, Arc::new(move |value: Arc<T>| sender.send(value)));
@@ -443,22 +443,35 @@ fn publish<T: Codec>(port: LocalPort<'_>, publisher: Arc<dyn Publisher>) -> Undo
     })
 }
 
-/// Lets a frame output draw its frames in the engine's memory ([`Output::new_frame`]) when the
-/// engine lends it (iceoryx2): the frame's pixels go after the envelope and the frame's head.
+/// Lets a frame or byte-message output draw its values in the engine's memory
+/// ([`Output::new_frame`], [`Output::new_message`]) when the engine lends it (iceoryx2): the
+/// tail goes after the envelope and the codec's head.
 ///
 /// [`Output::new_frame`]: crate::Output::new_frame
-fn lend_frames(port: LocalPort<'_>, publisher: Arc<dyn Publisher>, id: u64) -> Undo {
-    let Some(frames) = port.downcast_ref::<OutputRef<VideoFrame>>() else {
+/// [`Output::new_message`]: crate::Output::new_message
+fn lend_tails(port: LocalPort<'_>, publisher: Arc<dyn Publisher>, id: u64) -> Undo {
+    if let Some(frames) = port.downcast_ref::<OutputRef<VideoFrame>>() {
+        lend_to(&frames.shared, publisher, id)
+    } else if let Some(messages) = port.downcast_ref::<OutputRef<DataMessage>>() {
+        lend_to(&messages.shared, publisher, id)
+    } else {
+        Box::new(|| {})
+    }
+}
+
+fn lend_to<T: Send + Sync + 'static>(
+    output: &Arc<OutputShared<T>>,
+    publisher: Arc<dyn Publisher>,
+    id: u64,
+) -> Undo {
+    let Some(lender) = publisher.lender(wire::HEADER_LEN) else {
         return Box::new(|| {});
     };
-    let Some(lender) = publisher.lender(wire::HEADER_LEN + VIDEO_HEADER_LEN) else {
-        return Box::new(|| {});
-    };
-    frames.shared.set_lender(id, lender);
-    let frames = Arc::downgrade(&frames.shared);
+    output.set_lender(id, lender);
+    let output = Arc::downgrade(output);
     Box::new(move || {
-        if let Some(frames) = frames.upgrade() {
-            frames.remove_lender(id);
+        if let Some(output) = output.upgrade() {
+            output.remove_lender(id);
         }
     })
 }
