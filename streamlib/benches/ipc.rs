@@ -7,9 +7,11 @@
 //! has its own iceoryx2 prefix and directory, removed at the end.
 //!
 //! - **Payloads**: 8 B and 64 KiB as `Vec<u8>`, 64 KiB in a `DataMessage` (which the receiver
-//!   reads in place: it borrows the sample), a 1920×1080 RGBA `VideoFrame` (8,294,400 B), and
-//!   the same frame drawn in the buffer its output lends (`Output::new_frame`: over iceoryx2 the
-//!   sample that carries it, so the template is copied once, as raw iceoryx2 does).
+//!   reads in place: it borrows the sample), the same message filled in the buffer its output
+//!   lends (`Output::new_message`), a 1920×1080 RGBA `VideoFrame` (8,294,400 B), and the same
+//!   frame drawn in the buffer its output lends (`Output::new_frame`). Over iceoryx2 a lent
+//!   buffer is the sample that carries the value, so the template is copied once, as raw
+//!   iceoryx2 does.
 //!   The first 8 bytes carry the sequence number and the send time (`CLOCK_MONOTONIC`), written
 //!   right before the value is handed over.
 //! - **Publisher**: streamlib: an actor on a software clock at the case's rate writing a value
@@ -99,6 +101,7 @@ const CASES: &[Case] = &[
     Case::new(Payload::Small, 1000, 3),
     Case::new(Payload::Medium, 1000, 3),
     Case::new(Payload::Message, 1000, 3),
+    Case::new(Payload::Filled, 1000, 3),
     Case::new(Payload::Frame, 60, 6),
     Case::new(Payload::Drawn, 60, 6),
 ];
@@ -413,7 +416,7 @@ fn run_path(path: Path, case: &Case, run: &Run, cpu: bool) -> Option<Outcome> {
             let payload = case.payload;
             let poll: Poll<'_> = Box::new(move || match payload {
                 Payload::Frame | Payload::Drawn => frames.read_new().map(|f| parse(f.data())),
-                Payload::Message => messages.read_new().map(|m| parse(m.bytes())),
+                Payload::Message | Payload::Filled => messages.read_new().map(|m| parse(m.bytes())),
                 _ => bytes.read_new().map(|b| parse(&b)),
             });
             let result = figures_or_cpu(case, cpu, poll);

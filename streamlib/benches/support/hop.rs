@@ -77,6 +77,9 @@ pub enum Payload {
     Medium,
     /// 64 KiB in a `DataMessage` (which borrows the buffer it arrives in).
     Message,
+    /// The same message filled in the buffer the output lends (`Output::new_message`): over
+    /// `ipc`, the sample that carries it.
+    Filled,
     Frame,
     /// The same frame drawn in the buffer the output lends (`Output::new_frame`): over `ipc`,
     /// the sample that carries it.
@@ -87,7 +90,7 @@ impl Payload {
     pub fn len(self) -> usize {
         match self {
             Payload::Small => 8,
-            Payload::Medium | Payload::Message => 64 * 1024,
+            Payload::Medium | Payload::Message | Payload::Filled => 64 * 1024,
             Payload::Frame | Payload::Drawn => (FRAME_W * FRAME_H * 4) as usize,
         }
     }
@@ -97,6 +100,7 @@ impl Payload {
             Payload::Small => "8B",
             Payload::Medium => "64KiB",
             Payload::Message => "64KiB DataMessage",
+            Payload::Filled => "64KiB DataMessage filled in place",
             Payload::Frame => "1080p RGBA",
             Payload::Drawn => "1080p RGBA drawn in place",
         }
@@ -108,6 +112,7 @@ impl Payload {
             Payload::Small => "small",
             Payload::Medium => "medium",
             Payload::Message => "message",
+            Payload::Filled => "filled",
             Payload::Frame => "frame",
             Payload::Drawn => "drawn",
         }
@@ -118,6 +123,7 @@ impl Payload {
             "small" => Payload::Small,
             "medium" => Payload::Medium,
             "message" => Payload::Message,
+            "filled" => Payload::Filled,
             "frame" => Payload::Frame,
             "drawn" => Payload::Drawn,
             other => panic!("unknown payload {other}"),
@@ -146,8 +152,8 @@ impl Case {
 // ---------------------------------------------------------------------------------------------
 // The publisher process
 
-/// Writes one payload per tick on `bytes` (8 B, 64 KiB), `message` (64 KiB) or `frame` (1080p,
-/// built in memory of its own or drawn in the buffer the output lends).
+/// Writes one payload per tick on `bytes` (8 B, 64 KiB), `message` (64 KiB, built in memory of
+/// its own or filled in the buffer the output lends) or `frame` (1080p, the same two ways).
 #[actor]
 pub struct Pub {
     #[output]
@@ -176,6 +182,13 @@ impl Process for Pub {
             pixels[..8].copy_from_slice(&header(self.seq, self.base));
             let frame = buffer.finish(Timestamp::from_nanos(0), self.seq);
             self.frame.write(frame);
+        } else if self.payload == Payload::Filled {
+            // The same for a message: the template copied into the buffer lent, then the stamp.
+            let mut buffer = self.message.new_message("bench", self.template.len())?;
+            let bytes = buffer.bytes_mut();
+            bytes.copy_from_slice(&self.template);
+            bytes[..8].copy_from_slice(&header(self.seq, self.base));
+            self.message.write(buffer.finish(Timestamp::from_nanos(0)));
         } else if self.payload == Payload::Frame {
             let mut data: Arc<[u8]> = Arc::from(&self.template[..]);
             let pixels = Arc::get_mut(&mut data).expect("a fresh Arc is unique");

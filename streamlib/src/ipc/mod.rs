@@ -33,7 +33,11 @@
 //! of the output's publisher and sent from there: written once, by the actor, and read in place
 //! by every reader of every process, this one included (see [`crate::port`]'s `FrameBuffer`). A
 //! frame built in memory of its own (`VideoFrame::new`) is copied once into a sample at `write`.
-//! [`frames_sent_in_place`] and [`lent_frames_copied`] count what happened to lent frames.
+//! The same holds for byte messages: a received `DataMessage` borrows its sample, and one filled
+//! with [`Output::new_message`](crate::Output::new_message) is sent from the sample it was
+//! filled in (`MessageBuffer`). A `Vec<u8>` owns its bytes, so it is copied once on each side:
+//! use `DataMessage` for large byte payloads. [`frames_sent_in_place`] and
+//! [`lent_frames_copied`] count what happened to lent frames and messages.
 //!
 //! **Failures.** A process killed with SIGKILL is seen dead within about 200 ms: its actors leave
 //! the registry and inputs reading them turn [stale](crate::InputRef::is_stale); its shared
@@ -110,16 +114,17 @@ pub fn oversize_dropped() -> u64 {
 static IN_PLACE: AtomicU64 = AtomicU64::new(0);
 static COPIED: AtomicU64 = AtomicU64::new(0);
 
-/// Frames drawn in a lent sample ([`Output::new_frame`](crate::Output::new_frame)) that this
+/// Frames drawn in a lent sample ([`Output::new_frame`](crate::Output::new_frame)), and byte
+/// messages filled in one ([`Output::new_message`](crate::Output::new_message)), that this
 /// process sent from that sample, without a copy.
 pub fn frames_sent_in_place() -> u64 {
     IN_PLACE.load(Ordering::Relaxed)
 }
 
-/// Frames drawn in a lent sample that this process sent as a copy all the same: written a
-/// second time, written while readers of this process held as many sent frames as the output's
-/// own reader may, or when the sample could not be sent safely as it is (another publisher on
-/// the service, a connection that could not be set up; see
+/// Frames (and byte messages) drawn in a lent sample that this process sent as a copy all the
+/// same: written a second time, written while readers of this process held as many sent ones as
+/// the output's own reader may, or when the sample could not be sent safely as it is (another
+/// publisher on the service, a connection that could not be set up; see
 /// [`Output::new_frame`](crate::Output::new_frame)).
 pub fn lent_frames_copied() -> u64 {
     COPIED.load(Ordering::Relaxed)
