@@ -263,6 +263,13 @@ fn child_role() {
 
 /// The path of the memory mapping holding `address` (from `/proc/self/maps`), if it has one.
 fn mapping_of(address: *const u8) -> Option<String> {
+    mapped_at(address).map(|(path, _)| path)
+}
+
+/// The file mapped at `address` and the offset in it (from `/proc/self/maps`), if any: two
+/// mappings of one shared-memory file (a publisher's and a subscriber's) give the same pair for
+/// the same sample.
+fn mapped_at(address: *const u8) -> Option<(String, u64)> {
     let address = address as usize;
     let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
     maps.lines().find_map(|line| {
@@ -272,9 +279,35 @@ fn mapping_of(address: *const u8) -> Option<String> {
             usize::from_str_radix(start, 16).ok()?,
             usize::from_str_radix(end, 16).ok()?,
         );
-        let path = fields.nth(4).unwrap_or("");
-        (start <= address && address < end).then(|| path.to_owned())
+        let offset = u64::from_str_radix(fields.nth(1)?, 16).ok()?;
+        let path = fields.nth(2).unwrap_or("");
+        (start <= address && address < end)
+            .then(|| (path.to_owned(), offset + (address - start) as u64))
     })
+}
+
+/// Waits until `local()` and `remote()` give values of the same number, and returns whether
+/// their bytes are the same place of the same shared-memory file: one sample, written once,
+/// read in place on both sides (a value that went out as a copy is read from another sample).
+fn read_in_the_same_sample<V>(
+    local: impl Fn() -> Option<Arc<V>>,
+    remote: impl Fn() -> Option<Arc<V>>,
+    number: impl Fn(&V) -> u64,
+    bytes: impl Fn(&V) -> &[u8],
+) -> bool {
+    let mut pair = None;
+    until(Duration::from_secs(10), || {
+        let (Some(a), Some(b)) = (local(), remote()) else {
+            return false;
+        };
+        let same = number(&a) == number(&b);
+        pair = Some((a, b));
+        same
+    })
+    .expect("both readers get the same value");
+    let (a, b) = pair.unwrap();
+    let (at_a, at_b) = (mapped_at(bytes(&a).as_ptr()), mapped_at(bytes(&b).as_ptr()));
+    at_a.is_some() && at_a == at_b
 }
 
 /// `STREAMLIB_TEST_LOG=1` prints the runtime's (and iceoryx2's) tracing events.
@@ -528,6 +561,15 @@ fn frames_drawn_in_a_lent_sample_reach_another_runtime_without_a_copy() {
         "the painter's own readers read the sample the frame was drawn in"
     );
     assert!(
+        read_in_the_same_sample(
+            || painted.local.read_latest(),
+            || painted.video.read_latest(),
+            VideoFrame::frame_number,
+            VideoFrame::data,
+        ),
+        "the painter's reader and the watcher read one frame in one sample"
+    );
+    assert!(
         painted.lent.load(Ordering::Relaxed) >= 5,
         "buffers are lent"
     );
@@ -639,9 +681,19 @@ fn messages_filled_in_a_lent_sample_reach_another_runtime_without_a_copy() {
         in_shared_memory(own.bytes()),
         "the scanner's own readers read the sample the scan was filled in"
     );
+    assert!(
+        read_in_the_same_sample(
+            || local.read_latest(),
+            || scans.read_latest(),
+            |m: &DataMessage| scan_number(m.bytes()),
+            DataMessage::bytes,
+        ),
+        "the scanner's reader and the planner read one scan in one sample"
+    );
     assert!(lent.0.load(Ordering::Relaxed) >= 5, "scan buffers are lent");
-    let small = status.read_latest().expect("status messages arrive");
-    assert_eq!(small.bytes().len(), 16);
+    until(Duration::from_secs(10), || status.read_latest().is_some())
+        .expect("status messages arrive");
+    assert_eq!(status.read_latest().unwrap().bytes().len(), 16);
     assert_eq!(
         lent.1.load(Ordering::Relaxed),
         0,

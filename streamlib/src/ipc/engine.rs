@@ -637,7 +637,7 @@ struct IpcPublisher {
     /// Taken when the engine closes, so the node goes even if a publisher outlives it (frames
     /// drawn in its samples keep it until they go).
     port: Mutex<Option<Arc<Port>>>,
-    /// Whether frames may be drawn in samples: cleared for good once a port retired.
+    /// Whether frames and messages may be made in samples: cleared for good once a port retired.
     lends: AtomicBool,
     /// Scans that still wake subscribers after they changed ([`Shared::find_wakers`]).
     wake_scans: AtomicUsize,

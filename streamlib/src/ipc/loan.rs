@@ -98,7 +98,7 @@ impl Port {
         self.retired.load(Ordering::Relaxed)
     }
 
-    /// `len` bytes for a frame's pixels, after `head` bytes kept free, in a sample of this
+    /// `len` bytes for a frame's pixels (a message's bytes), after `head` bytes kept free, in a sample of this
     /// port; `None` when the port has none to lend now. Called under the publisher's lock.
     pub(super) fn lend(self: &Arc<Self>, head: usize, len: usize) -> Option<Box<dyn Loan>> {
         if self.is_retired() || self.unsent.load(Ordering::Acquire) >= MAX_UNSENT {
@@ -110,7 +110,7 @@ impl Port {
             Err(error) => {
                 tracing::debug!(
                     ?error,
-                    "ipc loan for a frame failed; drawn in memory of its own"
+                    "ipc loan for a frame or message failed; made in memory of its own"
                 );
                 return None;
             }
@@ -165,7 +165,7 @@ impl Port {
                 .subscriber_builder()
                 .buffer_size(1)
                 .create()
-                .inspect_err(|error| tracing::warn!(?error, "ipc: no reader of its own for lent frames; frames are drawn in memory of the process"))
+                .inspect_err(|error| tracing::warn!(?error, "ipc: no reader of its own for lent samples; frames and messages are made in memory of the process"))
                 .ok()
         });
         reader.as_ref()
@@ -225,7 +225,7 @@ impl Port {
         // only warns about a connection it cannot make). Whatever happens, the sample is ours
         // only if it comes back below; if not, the port retires.
         if let Err(error) = sample.send() {
-            tracing::debug!(?error, "ipc send of a lent frame reported an error");
+            tracing::debug!(?error, "ipc send of a lent sample reported an error");
         }
         let ours = self.publisher.id();
         for _ in 0..RECEIVES {
@@ -244,7 +244,9 @@ impl Port {
                 Ok(None) | Err(_) => break,
             }
         }
-        tracing::error!("ipc: a lent frame did not come back to its own reader; publisher retired");
+        tracing::error!(
+            "ipc: a lent sample did not come back to its own reader; publisher retired"
+        );
         self.retired.store(true, Ordering::Relaxed);
         Sent::Retired
     }

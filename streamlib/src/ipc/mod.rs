@@ -125,7 +125,8 @@ pub fn frames_sent_in_place() -> u64 {
 /// same: written a second time, written while readers of this process held as many sent ones as
 /// the output's own reader may, or when the sample could not be sent safely as it is (another
 /// publisher on the service, a connection that could not be set up; see
-/// [`Output::new_frame`](crate::Output::new_frame)).
+/// [`Output::new_frame`](crate::Output::new_frame)). A lent value written to an output other
+/// than the one that lent it goes out as a copy too, not counted here.
 pub fn lent_frames_copied() -> u64 {
     COPIED.load(Ordering::Relaxed)
 }

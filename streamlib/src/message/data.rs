@@ -15,13 +15,14 @@ use crate::timestamp::Timestamp;
 /// paragraph separators (Zl, Zp) or invisible format characters (Cf: bidirectional overrides and
 /// isolates, zero-width spaces and joiners, the byte order mark, tag characters, …), so it can be
 /// logged and used as a key as is: it cannot break a log line, reorder the text around it on
-/// screen or hide characters. Emoji ZWJ sequences are refused with the rest. Cloning shares
-/// topic and bytes.
+/// screen or hide characters. Emoji ZWJ sequences are refused with the rest. It holds less than
+/// 4 GiB (its length is 32 bits on the wire). Cloning shares topic and bytes.
 ///
 /// A message received from another process borrows the buffer it arrived in (feature `ipc`: the
 /// shared-memory sample; feature `net`: Zenoh's receive buffer) for as long as any clone of it
-/// lives: its bytes are not copied, unless [`bytes_arc`](Self::bytes_arc) is asked for (then
-/// once, on first call).
+/// lives, and so does one filled in a buffer its output lent
+/// ([`Output::new_message`](crate::Output::new_message)): its bytes are not copied, unless
+/// [`bytes_arc`](Self::bytes_arc) is asked for (then once, on first call).
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct DataMessage {
     topic: Arc<str>,
@@ -68,6 +69,13 @@ impl DataMessage {
     pub(crate) fn check_topic(topic: &str) -> Result<()> {
         if topic.is_empty() {
             return Err(invalid("DataMessage", "topic is empty".to_owned()));
+        }
+        if u32::try_from(topic.len()).is_err() {
+            // The wire format gives a topic's length in 32 bits.
+            return Err(invalid(
+                "DataMessage",
+                format!("topic of {} bytes is over 4 GiB", topic.len()),
+            ));
         }
         if let Some((at, c, what)) = topic
             .char_indices()

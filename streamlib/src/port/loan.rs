@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use super::{Output, OutputShared};
 use crate::codec::{data_head_len, VIDEO_HEADER_LEN};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::message::{DataMessage, MessageBytes, PixelFormat, SharedBytes, VideoFrame};
 use crate::timestamp::Timestamp;
 
@@ -50,42 +50,67 @@ pub(crate) trait Loan: Send {
     fn share(self: Box<Self>) -> SharedBytes;
 }
 
-/// The bytes a buffer is drawn in: lent by the output's lender, or this process's memory.
-enum Bytes {
+/// The memory a buffer is drawn or filled in: lent by the output's lender, or this process's.
+enum Memory {
     /// This process's memory; the `Arc` is not shared before `finish`.
     Own(Arc<[u8]>),
     /// Lent by the engine that sends the output's values.
     Lent(Box<dyn Loan>),
 }
 
-impl Bytes {
+/// From this length on, memory of the process is asked of the allocator fallibly first.
+const ASK_FIRST_FROM: usize = 1 << 20;
+
+impl Memory {
     /// `len` bytes lent by `output`'s lender with `head` bytes kept free in front, else zeroes
     /// of this process.
-    fn for_value<T>(output: &OutputShared<T>, head: usize, len: usize) -> Bytes {
-        match output.lend(head, len) {
-            Some(loan) => Bytes::Lent(loan),
-            // Zeroes written once, in place (an iterator of known length makes one allocation).
-            None => Bytes::Own(std::iter::repeat_n(0, len).collect()),
+    ///
+    /// # Errors
+    /// [`Error::InvalidMessage`] (for `kind`, naming the value `what`) when the process cannot
+    /// allocate `len` bytes: a
+    /// length the allocator refuses (as Linux does for one beyond what memory and swap could
+    /// ever hold) is an error here, not an abort. Lengths of 1 MiB and more are asked for
+    /// fallibly first, then allocated (so a refusal costs nothing, and an allocation one
+    /// `mmap` more).
+    fn for_value<T>(
+        output: &OutputShared<T>,
+        (kind, what): (&'static str, impl FnOnce() -> String),
+        head: usize,
+        len: usize,
+    ) -> Result<Memory> {
+        if let Some(loan) = output.lend(head, len) {
+            return Ok(Memory::Lent(loan));
         }
+        if len >= ASK_FIRST_FROM && Vec::<u8>::new().try_reserve_exact(len).is_err() {
+            return Err(Error::InvalidMessage {
+                kind,
+                reason: format!(
+                    "{} needs {len} bytes, which this process cannot allocate",
+                    what()
+                ),
+            });
+        }
+        // Zeroes written once, in place (an iterator of known length makes one allocation).
+        Ok(Memory::Own(std::iter::repeat_n(0, len).collect()))
     }
 
     fn as_mut(&mut self) -> &mut [u8] {
         match self {
             // Never shared before `finish`, so `get_mut` always finds it unique.
-            Bytes::Own(bytes) => Arc::get_mut(bytes).map_or(&mut [], |b| b),
-            Bytes::Lent(loan) => loan.bytes_mut(),
+            Memory::Own(bytes) => Arc::get_mut(bytes).map_or(&mut [], |b| b),
+            Memory::Lent(loan) => loan.bytes_mut(),
         }
     }
 
     fn is_lent(&self) -> bool {
-        matches!(self, Bytes::Lent(_))
+        matches!(self, Memory::Lent(_))
     }
 
     /// The bytes for the finished value; not copied.
     fn finish(self) -> MessageBytes {
         match self {
-            Bytes::Own(bytes) => MessageBytes::Owned(bytes),
-            Bytes::Lent(loan) => MessageBytes::borrowing(loan.share(), 0),
+            Memory::Own(bytes) => MessageBytes::Owned(bytes),
+            Memory::Lent(loan) => MessageBytes::borrowing(loan.share(), 0),
         }
     }
 }
@@ -97,8 +122,8 @@ impl Bytes {
 /// While the output is published over `ipc` (iceoryx2), the pixels are already a shared-memory
 /// sample of the output's service ([`is_lent`](Self::is_lent)), and writing the finished frame
 /// sends that sample as it is: written once, by the actor, and read in place by every reader,
-/// in this process and in others. Elsewhere it is an ordinary buffer of this process, zeroed,
-/// and the frame is sent as any other: without `ipc`, before the actor is announced, for a
+/// in this process and in others. Elsewhere it is an ordinary buffer of this process, zeroed
+/// (a size the allocator refuses is an error, not an abort), and the frame is sent as any other: without `ipc`, before the actor is announced, for a
 /// frame under 4 KiB or over `IpcConfig::max_message_size`, while the output's samples are all
 /// in use, and for good once a send from a lent sample failed. A lent frame written a second
 /// time, or while readers of this process hold several sent frames at once, goes out as a
@@ -110,7 +135,7 @@ pub struct FrameBuffer {
     width: u32,
     height: u32,
     format: PixelFormat,
-    pixels: Bytes,
+    pixels: Memory,
 }
 
 impl FrameBuffer {
@@ -177,16 +202,23 @@ impl Output<VideoFrame> {
     /// ```
     ///
     /// # Errors
-    /// [`Error::InvalidMessage`](crate::Error::InvalidMessage) for a size no frame has: a zero
-    /// width or height, an odd one for a 4:2:0 format, or one of more than `isize::MAX` bytes
-    /// (as [`VideoFrame::new`]).
+    /// [`Error::InvalidMessage`] for a size no frame has: a zero width or height, an odd one
+    /// for a 4:2:0 format, or one of more than `isize::MAX` bytes (as [`VideoFrame::new`]);
+    /// and for one whose pixels this process cannot allocate (see [`FrameBuffer`]).
     pub fn new_frame(&self, width: u32, height: u32, format: PixelFormat) -> Result<FrameBuffer> {
         let len = VideoFrame::checked_len(width, height, format)?;
         Ok(FrameBuffer {
             width,
             height,
             format,
-            pixels: Bytes::for_value(&self.shared, VIDEO_HEADER_LEN, len),
+            pixels: Memory::for_value(
+                &self.shared,
+                ("VideoFrame", || {
+                    format!("a {width}x{height} {format} frame")
+                }),
+                VIDEO_HEADER_LEN,
+                len,
+            )?,
         })
     }
 }
@@ -200,13 +232,15 @@ impl Output<VideoFrame> {
 /// read in place by every reader, in this process and in others
 /// ([`is_lent`](Self::is_lent)); otherwise its bytes are zeroed memory of this process, copied
 /// into a sample at `write` as any message's. The same counters
-/// (`streamlib::ipc::frames_sent_in_place`, `lent_frames_copied`) count lent messages too.
+/// (`streamlib::ipc::frames_sent_in_place`, `lent_frames_copied`) count lent messages too. A
+/// finished message borrows the memory it was filled in, as a received one borrows its sample:
+/// [`DataMessage::bytes_arc`] copies the bytes of a lent one (once).
 ///
 /// **A lent buffer is not cleared**: it holds whatever an earlier message left in that sample.
 /// Write every byte.
 pub struct MessageBuffer {
     topic: Arc<str>,
-    bytes: Bytes,
+    bytes: Memory,
 }
 
 impl MessageBuffer {
@@ -258,15 +292,20 @@ impl Output<DataMessage> {
     /// # Ok::<(), streamlib::Error>(())
     /// ```
     ///
+    /// A topic kept as an `Arc<str>` by the actor is shared, not copied, by every message.
+    ///
     /// # Errors
-    /// [`Error::InvalidMessage`](crate::Error::InvalidMessage), before anything is lent, for a
-    /// topic no message may have (as [`DataMessage::new`]) or a length no allocation has (over
-    /// `isize::MAX` bytes with the buffer's own bookkeeping).
+    /// [`Error::InvalidMessage`], before anything is lent, for a topic no message may have (as
+    /// [`DataMessage::new`]) or a length no allocation has (over `isize::MAX` bytes with the
+    /// buffer's own bookkeeping); and for a length this process cannot allocate when the
+    /// buffer is not lent.
     pub fn new_message(&self, topic: impl Into<Arc<str>>, len: usize) -> Result<MessageBuffer> {
         let topic = topic.into();
         DataMessage::check_topic(&topic)?;
         DataMessage::check_len(len)?;
-        let bytes = Bytes::for_value(&self.shared, data_head_len(&topic), len);
+        let head = data_head_len(&topic);
+        let what = || format!("a message on {}", crate::error::quoted(&topic));
+        let bytes = Memory::for_value(&self.shared, ("DataMessage", what), head, len)?;
         Ok(MessageBuffer { topic, bytes })
     }
 }
@@ -294,7 +333,11 @@ mod tests {
     }
 
     impl Lender for Lends {
+        /// Refuses over 1 MiB, as the ipc engine refuses over its maximum message size.
         fn lend(&self, head: usize, len: usize) -> Option<Box<dyn Loan>> {
+            if len > 1 << 20 {
+                return None;
+            }
             self.lent.lock().push((head, len));
             Some(Box::new(VecLoan(vec![0xEE; len])))
         }
@@ -353,6 +396,7 @@ mod tests {
             (3, 2, PixelFormat::I420),
             (u32::MAX, u32::MAX, PixelFormat::Rgba8),
             (u32::MAX, (1 << 31) + 1, PixelFormat::Gray8), // fits usize, not an allocation
+            (1 << 24, 1 << 24, PixelFormat::Gray8),        // 2^48 bytes: no process's address space
         ] {
             let error = out.new_frame(w, h, format).unwrap_err();
             assert!(
@@ -406,6 +450,12 @@ mod tests {
             ("a\u{202E}b", 8, "U+202E"),
             ("ok", usize::MAX, &*usize::MAX.to_string()),
             ("ok", isize::MAX as usize, &*isize::MAX.to_string()),
+            // Beyond any process's address space (47 bits), whatever the kernel's overcommit.
+            (
+                "ok",
+                1 << 48,
+                "message on \"ok\" needs 281474976710656 bytes",
+            ),
         ] {
             let error = out.new_message(topic, len).unwrap_err();
             assert!(

@@ -459,6 +459,7 @@ fn lend_tails(port: LocalPort<'_>, publisher: Arc<dyn Publisher>, id: u64) -> Un
     }
 }
 
+/// Sets `publisher`'s lender on `output` under `id`; the undo removes it.
 fn lend_to<T: Send + Sync + 'static>(
     output: &Arc<OutputShared<T>>,
     publisher: Arc<dyn Publisher>,
