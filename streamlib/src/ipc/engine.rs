@@ -8,7 +8,6 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use iceoryx2::identifiers::{UniqueNodeId, UniqueSubscriberId};
-use iceoryx2::node::NodeView;
 use iceoryx2::port::listener::Listener;
 use iceoryx2::port::notifier::Notifier;
 use iceoryx2::port::subscriber::Subscriber;
@@ -58,6 +57,8 @@ struct Shared {
     scanning: Mutex<()>,
     /// What the last list of announcements was made from, and what it found.
     last_scan: Mutex<Option<LastScan>>,
+    /// How often iceoryx2's list of nodes was asked which are alive ([`Shared::check_nodes`]).
+    node_checks: AtomicU64,
     next_id: AtomicU64,
     stop: AtomicBool,
     /// How often the receiving thread woke (a wake-up drains every subscription).
@@ -140,6 +141,7 @@ impl Iceoryx {
             watchers: Mutex::new(Vec::new()),
             scanning: Mutex::new(()),
             last_scan: Mutex::new(None),
+            node_checks: AtomicU64::new(0),
             next_id: AtomicU64::new(1),
             stop: AtomicBool::new(false),
             wakeups: AtomicU64::new(0),
@@ -280,107 +282,150 @@ impl Subscription {
     }
 }
 
-/// What the service files and the nodes were at a scan: a list of announcements parses every
-/// service's file (milliseconds, a few hundred KB of TOML a second at five scans a second), so
-/// it is redone only when this changed, when a node died, or every [`FULL_SCAN_EVERY`]th scan.
+/// What the service files and the node files were at a scan. Two costs are kept off most
+/// scans: a list of announcements parses every service's file (milliseconds: a few hundred KB
+/// of TOML a second at five scans a second), so it is redone only when this changed, when a
+/// node died, or every [`FULL_SCAN_EVERY`]th scan; and iceoryx2's list of nodes reads and
+/// parses every node's details to say which are alive (about 0.2 ms a node here), so it is
+/// asked only when the node files changed or every [`CHECK_NODES_EVERY`]th scan — a process
+/// killed leaves its files as they were, only that check sees it dead.
 #[derive(Clone, PartialEq, Eq)]
 struct Fingerprint {
-    /// Name, length and permissions of this prefix's files in iceoryx2's service directory,
-    /// sorted (iceoryx2 writes a service's file under its final name, then its content, then
-    /// its final permissions: a file still being made changes after it is first seen).
-    services: Vec<(std::ffi::OsString, u64, u32)>,
-    /// Each node's id and state (alive, or neither alive nor dead: another user's, say).
-    nodes: Vec<(String, bool)>,
+    /// This prefix's files in iceoryx2's service directory, sorted (iceoryx2 writes a
+    /// service's file under its final name, then its content, then its final permissions: a
+    /// file still being made changes after it is first seen).
+    services: Vec<FileSeen>,
+    /// The entries of iceoryx2's node directory (each node's monitor file and directory of
+    /// details), sorted: a node that came or went.
+    nodes: Vec<FileSeen>,
 }
 
-/// Scans between two full lists whatever the fingerprint says: a backstop, so nothing a
-/// fingerprint misses stays unseen more than about 2 s.
-const FULL_SCAN_EVERY: u32 = 10;
+/// A file's name, length, permissions and modification time (ns).
+type FileSeen = (std::ffi::OsString, u64, u32, i128);
 
-/// What [`Fingerprint::now`] read.
-enum Seen {
-    Fingerprint(Fingerprint),
-    /// A node died: its leftovers must go, and a list follows.
-    DeadNode,
-    /// Something could not be read: a list follows.
-    Unreadable,
-}
+/// Scans between two full lists whatever the fingerprint says: a backstop (10 s), for a change
+/// a fingerprint could miss (a file rewritten to the same length within one clock tick of the
+/// file system).
+const FULL_SCAN_EVERY: u32 = 50;
+
+/// Scans between two checks of which nodes are alive while no node file changes: a process
+/// killed with SIGKILL is seen dead within this many scans (600 ms), well inside the 2 s in
+/// which its readers must turn stale.
+const CHECK_NODES_EVERY: u32 = 3;
 
 impl Fingerprint {
-    fn now(config: &Config) -> Seen {
-        use std::os::unix::fs::PermissionsExt;
-        let directory = config.global.service_dir().to_string();
+    /// The files now, or `None` if a directory could not be read (a list follows).
+    fn now(config: &Config) -> Option<Fingerprint> {
         let prefix = config.global.prefix.to_string();
-        let Ok(entries) = std::fs::read_dir(directory) else {
-            return Seen::Unreadable;
-        };
-        let mut services = Vec::new();
-        for entry in entries {
-            let Ok(entry) = entry else {
-                return Seen::Unreadable;
-            };
-            let name = entry.file_name();
-            if !name.to_string_lossy().starts_with(&prefix) {
-                continue;
-            }
-            match entry.metadata() {
-                Ok(meta) => services.push((name, meta.len(), meta.permissions().mode())),
-                Err(_) => return Seen::Unreadable, // removed meanwhile: changing
-            }
-        }
-        services.sort_unstable();
-        let mut nodes = Vec::new();
-        let mut dead = false;
-        let listed = Node::<Svc>::list(config, |state| {
-            match &state {
-                NodeState::Alive(view) => nodes.push((view.id().to_string(), true)),
-                NodeState::Dead(_) => dead = true,
-                NodeState::Inaccessible(id) | NodeState::Undefined(id) => {
-                    nodes.push((id.to_string(), false))
-                }
-            }
-            CallbackProgression::Continue
-        });
-        match (listed, dead) {
-            (Err(_), _) => Seen::Unreadable,
-            (Ok(()), true) => Seen::DeadNode,
-            (Ok(()), false) => Seen::Fingerprint(Fingerprint { services, nodes }),
-        }
+        Some(Fingerprint {
+            services: files_in(&config.global.service_dir().to_string(), &prefix)?,
+            nodes: files_in(&config.global.node_dir().to_string(), "")?,
+        })
     }
 }
 
-/// The last list of announcements: what it was made from, what it found, and the scans since.
+/// The entries of `directory` whose names start with `prefix`, sorted; `None` if it cannot be
+/// read or an entry vanished while read (something is changing: a list follows).
+fn files_in(directory: &str, prefix: &str) -> Option<Vec<FileSeen>> {
+    use std::os::unix::fs::MetadataExt;
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(directory).ok()? {
+        let entry = entry.ok()?;
+        let name = entry.file_name();
+        if !name.to_string_lossy().starts_with(prefix) {
+            continue;
+        }
+        let meta = entry.metadata().ok()?;
+        let modified = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
+        files.push((name, meta.len(), meta.mode(), modified));
+    }
+    files.sort_unstable();
+    Some(files)
+}
+
+/// The last list of announcements: what it was made from, what it found, the scans since, and
+/// the scans since the nodes were last checked.
 struct LastScan {
     fingerprint: Fingerprint,
     alive: HashSet<String>,
     skipped: u32,
+    nodes_unchecked: u32,
+}
+
+/// What iceoryx2's list of nodes said.
+#[derive(PartialEq)]
+enum Nodes {
+    Alive,
+    /// A node died: its leftovers must go, and a list follows.
+    Dead,
+    /// The list failed: a list of announcements follows.
+    Unreadable,
 }
 
 impl Shared {
     /// The keys of every announcement some live process holds; cleans up after dead ones. Lists
-    /// them again only when service files or nodes came, went, changed or died since the last
-    /// complete list, or when it is [`FULL_SCAN_EVERY`] scans old.
+    /// them again only when service or node files changed, a node died or could not be checked
+    /// since the last complete list, or when it is [`FULL_SCAN_EVERY`] scans old (see
+    /// [`Fingerprint`]).
     fn alive_tokens(&self) -> HashSet<String> {
         let seen = Fingerprint::now(self.node.config());
-        if let (Seen::Fingerprint(now), Some(last)) = (&seen, &mut *self.last_scan.lock()) {
-            if *now == last.fingerprint && last.skipped + 1 < FULL_SCAN_EVERY {
-                last.skipped += 1;
-                return last.alive.clone();
+        let mut last = self.last_scan.lock();
+        let nodes_due = match (&seen, &*last) {
+            (Some(now), Some(last)) => {
+                now.nodes != last.fingerprint.nodes || last.nodes_unchecked + 1 >= CHECK_NODES_EVERY
+            }
+            _ => true,
+        };
+        let nodes = if nodes_due {
+            self.check_nodes()
+        } else {
+            Nodes::Alive
+        };
+        if let (Some(now), Some(kept), Nodes::Alive) = (&seen, &mut *last, &nodes) {
+            if *now == kept.fingerprint && kept.skipped + 1 < FULL_SCAN_EVERY {
+                kept.skipped += 1;
+                kept.nodes_unchecked = if nodes_due {
+                    0
+                } else {
+                    kept.nodes_unchecked + 1
+                };
+                return kept.alive.clone();
             }
         }
-        if matches!(seen, Seen::DeadNode) {
+        if nodes == Nodes::Dead {
             self.clean_up_dead_nodes();
         }
         let (alive, complete) = self.list_tokens();
-        *self.last_scan.lock() = match seen {
-            Seen::Fingerprint(fingerprint) if complete => Some(LastScan {
+        let nodes_unchecked = match (&*last, nodes_due) {
+            (Some(kept), false) => kept.nodes_unchecked + 1,
+            _ => 0,
+        };
+        *last = match seen {
+            Some(fingerprint) if complete && nodes == Nodes::Alive => Some(LastScan {
                 fingerprint,
                 alive: alive.clone(),
                 skipped: 0,
+                nodes_unchecked,
             }),
             _ => None,
         };
         alive
+    }
+
+    /// Whether every node iceoryx2 lists is alive (or not this process's to judge: another
+    /// user's). Counted in [`Shared::node_checks`].
+    fn check_nodes(&self) -> Nodes {
+        self.node_checks.fetch_add(1, Ordering::Relaxed);
+        let mut dead = false;
+        let listed = Node::<Svc>::list(self.node.config(), |state| {
+            dead |= matches!(state, NodeState::Dead(_));
+            CallbackProgression::Continue
+        });
+        match (listed, dead) {
+            (Err(_), _) => Nodes::Unreadable,
+            (Ok(()), true) => Nodes::Dead,
+            (Ok(()), false) => Nodes::Alive,
+        }
     }
 
     fn clean_up_dead_nodes(&self) {
@@ -1279,10 +1324,7 @@ mod tests {
         let (config, clean) = own_config("scan");
         let engine = Iceoryx::open(&config, "scan-host").unwrap();
         let shared = &engine.shared;
-        let fingerprint = || match Fingerprint::now(shared.node.config()) {
-            Seen::Fingerprint(fingerprint) => fingerprint,
-            _ => panic!("a readable directory, no dead node"),
-        };
+        let fingerprint = || Fingerprint::now(shared.node.config()).expect("readable directories");
         // Marks the last list's answer: it comes back only while no list is made.
         let mark = || {
             let mut last = shared.last_scan.lock();
@@ -1325,6 +1367,39 @@ mod tests {
             "a withdrawn announcement's file is gone"
         );
         assert!(shared.alive_tokens().is_empty(), "listed again, without it");
+        engine.close();
+        clean();
+    }
+
+    /// Which nodes are alive is asked of iceoryx2 (which parses every node's details) only
+    /// every `CHECK_NODES_EVERY` scans while no node file changes, and at once when a node
+    /// comes. (That a killed process is seen dead in time: `tests/ipc.rs`.)
+    #[test]
+    fn nodes_are_checked_every_few_scans_and_when_a_node_comes() {
+        let (config, clean) = own_config("nodes");
+        let engine = Iceoryx::open(&config, "nodes-host").unwrap();
+        let shared = &engine.shared;
+        let checks = || shared.node_checks.load(Ordering::Relaxed);
+        shared.alive_tokens(); // the first scan lists everything
+        let start = checks();
+        for _ in 0..3 * CHECK_NODES_EVERY {
+            shared.alive_tokens();
+        }
+        assert_eq!(
+            checks() - start,
+            3,
+            "one check every {CHECK_NODES_EVERY} scans"
+        );
+
+        let other = Iceoryx::open(&config, "other-host").unwrap();
+        let before = checks();
+        shared.alive_tokens();
+        assert_eq!(
+            checks(),
+            before + 1,
+            "a new node's files are seen at the next scan"
+        );
+        other.close();
         engine.close();
         clean();
     }
