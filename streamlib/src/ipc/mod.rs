@@ -40,7 +40,7 @@
 //! use `DataMessage` for large byte payloads. [`frames_sent_in_place`] and
 //! [`lent_frames_copied`] count what happened to lent frames and messages.
 //!
-//! **Failures.** A process killed with SIGKILL is seen dead within about 200 ms: its actors leave
+//! **Failures.** A process killed with SIGKILL is seen dead within about 600 ms: its actors leave
 //! the registry and inputs reading them turn [stale](crate::InputRef::is_stale); its shared
 //! memory is removed by the first runtime that notices (and by any runtime starting later);
 //! when it restarts, links resume by themselves. A value whose encoding exceeds
