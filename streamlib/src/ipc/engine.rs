@@ -295,8 +295,9 @@ struct Fingerprint {
     /// service's file under its final name, then its content, then its final permissions: a
     /// file still being made changes after it is first seen).
     services: Vec<FileSeen>,
-    /// The entries of iceoryx2's node directory (each node's monitor file and directory of
-    /// details), sorted: a node that came or went.
+    /// The nodes' monitor files in iceoryx2's node directory (`<prefix><id>.node_monitor`),
+    /// sorted: a node of this prefix that came or went. (Their directories of details change
+    /// with every port a node opens, and other prefixes' nodes are none of this runtime's.)
     nodes: Vec<FileSeen>,
 }
 
@@ -305,7 +306,8 @@ type FileSeen = (std::ffi::OsString, u64, u32, i128);
 
 /// Scans between two full lists whatever the fingerprint says: a backstop (10 s), for a change
 /// a fingerprint could miss (a file rewritten to the same length within one clock tick of the
-/// file system).
+/// file system; an announcing node's state that changes without a file changing, which is
+/// listed again at the next scans anyway when it was undefined or dead).
 const FULL_SCAN_EVERY: u32 = 50;
 
 /// Scans between two checks of which nodes are alive while no node file changes: a process
@@ -316,23 +318,27 @@ const CHECK_NODES_EVERY: u32 = 3;
 impl Fingerprint {
     /// The files now, or `None` if a directory could not be read (a list follows).
     fn now(config: &Config) -> Option<Fingerprint> {
-        let prefix = config.global.prefix.to_string();
-        Some(Fingerprint {
-            services: files_in(&config.global.service_dir().to_string(), &prefix)?,
-            nodes: files_in(&config.global.node_dir().to_string(), "")?,
-        })
+        let (global, prefix) = (&config.global, config.global.prefix.to_string());
+        let monitor = global.node.monitor_suffix.to_string();
+        let services = files_in(&global.service_dir().to_string(), |name| {
+            name.starts_with(&prefix)
+        })?;
+        let nodes = files_in(&global.node_dir().to_string(), |name| {
+            name.starts_with(&prefix) && name.ends_with(&monitor)
+        })?;
+        Some(Fingerprint { services, nodes })
     }
 }
 
-/// The entries of `directory` whose names start with `prefix`, sorted; `None` if it cannot be
-/// read or an entry vanished while read (something is changing: a list follows).
-fn files_in(directory: &str, prefix: &str) -> Option<Vec<FileSeen>> {
+/// The entries of `directory` whose names are `wanted`, sorted; `None` if it cannot be read or
+/// an entry vanished while read (something is changing: a list follows).
+fn files_in(directory: &str, wanted: impl Fn(&str) -> bool) -> Option<Vec<FileSeen>> {
     use std::os::unix::fs::MetadataExt;
     let mut files = Vec::new();
     for entry in std::fs::read_dir(directory).ok()? {
         let entry = entry.ok()?;
         let name = entry.file_name();
-        if !name.to_string_lossy().starts_with(prefix) {
+        if !wanted(&name.to_string_lossy()) {
             continue;
         }
         let meta = entry.metadata().ok()?;
@@ -355,6 +361,7 @@ struct LastScan {
 /// What iceoryx2's list of nodes said.
 #[derive(PartialEq)]
 enum Nodes {
+    /// None is dead (some may be another user's, or unreadable: nothing this runtime can clean).
     Alive,
     /// A node died: its leftovers must go, and a list follows.
     Dead,
@@ -441,7 +448,7 @@ impl Shared {
     /// whether the list was complete; cleans up after dead processes.
     fn list_tokens(&self) -> (HashSet<String>, bool) {
         let mut alive = HashSet::new();
-        let mut dead = false;
+        let (mut dead, mut undefined) = (false, false);
         let listed = <Svc as iceoryx2::service::Service>::list(self.node.config(), |details| {
             let config = &details.static_details;
             if matches!(
@@ -454,6 +461,9 @@ impl Shared {
                     .as_ref()
                     .map_or(&[][..], |d| &d.nodes[..]);
                 dead |= nodes.iter().any(|n| matches!(n, NodeState::Dead(_)));
+                // A node whose state could not be read now may be alive at the next scan,
+                // which no file would show: the list is incomplete, and made again.
+                undefined |= nodes.iter().any(|n| matches!(n, NodeState::Undefined(_)));
                 if nodes.iter().any(|n| matches!(n, NodeState::Alive(_))) {
                     if let Some(key) = token_key(config.attributes()) {
                         alive.insert(key);
@@ -468,7 +478,7 @@ impl Shared {
         if dead {
             self.clean_up_dead_nodes();
         }
-        (alive, listed.is_ok() && !dead)
+        (alive, listed.is_ok() && !dead && !undefined)
     }
 
     /// Reports announcements that appeared or vanished to every watcher.
@@ -1317,8 +1327,8 @@ mod tests {
         clean();
     }
 
-    /// A scan lists the announcements again only after service files changed (or every
-    /// `FULL_SCAN_EVERY` scans); what it reports follows every change.
+    /// A scan lists the announcements again only after service (or node) files changed (or
+    /// every `FULL_SCAN_EVERY` scans); what it reports follows every change.
     #[test]
     fn a_scan_lists_again_only_when_services_came_or_went() {
         let (config, clean) = own_config("scan");
@@ -1340,7 +1350,7 @@ mod tests {
         let key = "streamlib/v1/live/scan-host/A/a";
         let token = engine.declare_token(key).unwrap();
         assert!(
-            before != fingerprint(),
+            before.services != fingerprint().services,
             "a new announcement's service file is seen"
         );
         mark();
@@ -1363,7 +1373,7 @@ mod tests {
         mark();
         drop(token);
         assert!(
-            after != fingerprint(),
+            after.services != fingerprint().services,
             "a withdrawn announcement's file is gone"
         );
         assert!(shared.alive_tokens().is_empty(), "listed again, without it");
@@ -1380,8 +1390,20 @@ mod tests {
         let engine = Iceoryx::open(&config, "nodes-host").unwrap();
         let shared = &engine.shared;
         let checks = || shared.node_checks.load(Ordering::Relaxed);
-        shared.alive_tokens(); // the first scan lists everything
+        // Up to the scan right after a check (wherever `open`'s own scans left the count).
+        let before = checks();
+        for _ in 0..CHECK_NODES_EVERY {
+            shared.alive_tokens();
+            if checks() > before {
+                break;
+            }
+        }
         let start = checks();
+        assert_eq!(
+            start,
+            before + 1,
+            "a check within {CHECK_NODES_EVERY} scans"
+        );
         for _ in 0..3 * CHECK_NODES_EVERY {
             shared.alive_tokens();
         }
@@ -1391,6 +1413,7 @@ mod tests {
             "one check every {CHECK_NODES_EVERY} scans"
         );
 
+        // The last call checked: the next one is not due, unless a node came.
         let other = Iceoryx::open(&config, "other-host").unwrap();
         let before = checks();
         shared.alive_tokens();

@@ -21,8 +21,9 @@
 //! liveliness key in their attributes, alive while their node's process is. Two background
 //! threads per runtime: one sleeps on the runtime's own wake-up event and drains its
 //! subscriptions, nothing else; the other, every 200 ms, checks the announcements (listing them,
-//! which takes milliseconds, only when service or node files changed or a node died, and at
-//! least every 10 s; asking which nodes are alive when node files changed and every 600 ms),
+//! which takes milliseconds, only when service or node files changed, a node died or could not
+//! be read, and at least every 10 s; asking which nodes are alive when node files changed and
+//! every 600 ms),
 //! removes what dead processes left in shared memory (iceoryx2's dead-node cleanup), hands
 //! history to new subscribers, and points each publisher at the wake-up events of the runtimes
 //! its subscribers belong to. A value wakes those runtimes only: not the writer's own, not one
