@@ -368,6 +368,7 @@ fn run_path(path: Path, case: &Case, run: &Run, cpu: bool) -> Option<Outcome> {
         hz: case.hz,
         base: run.base,
         port,
+        quiet: case.quiet,
     };
     let publisher = job.start(
         (ROLE, path.code()),
@@ -413,6 +414,7 @@ fn run_path(path: Path, case: &Case, run: &Run, cpu: bool) -> Option<Outcome> {
                 streamlib::connect(&remote.outputs.bytes, &bytes.to_ref()).expect("connect"),
                 streamlib::connect(&remote.outputs.message, &messages.to_ref()).expect("connect"),
             );
+            let _quiet = read_quiet(&rt, case.quiet)?;
             let payload = case.payload;
             let poll: Poll<'_> = Box::new(move || match payload {
                 Payload::Frame | Payload::Drawn => frames.read_new().map(|f| parse(f.data())),
@@ -424,6 +426,22 @@ fn run_path(path: Path, case: &Case, run: &Run, cpu: bool) -> Option<Outcome> {
             Some(result)
         }
     }
+}
+
+/// Connects an input of `rt` to each of the publisher process's `quiet` actors' `bytes` (raw
+/// iceoryx2 reads its one service only); `None` if one does not show up.
+fn read_quiet(rt: &Runtime, quiet: u32) -> Option<Vec<(Input<Vec<u8>>, streamlib::Connection)>> {
+    (0..quiet)
+        .map(|i| {
+            let remote = rt
+                .remote::<Pub>(&format!("actor://bench-pub/Pub/q{i}"))
+                .ok()?;
+            remote.wait_until_running(Duration::from_secs(20)).ok()?;
+            let input = Input::<Vec<u8>>::new();
+            let link = streamlib::connect(&remote.outputs.bytes, &input.to_ref()).ok()?;
+            Some((input, link))
+        })
+        .collect()
 }
 
 fn main() {
@@ -518,6 +536,7 @@ fn main() {
                     (Path::StreamlibIpc, Payload::Drawn),
                     (Path::StreamlibZenoh, Payload::Frame),
                 ][..],
+                0,
             ),
             (
                 "8 B at 1 kHz",
@@ -527,9 +546,19 @@ fn main() {
                     (Path::StreamlibIpc, Payload::Small),
                     (Path::StreamlibZenoh, Payload::Small),
                 ][..],
+                0,
+            ),
+            (
+                "8 B at 1 kHz, the receiver reading 31 more outputs (1 Hz each)",
+                1000,
+                &[
+                    (Path::RawIceoryx, Payload::Small),
+                    (Path::StreamlibIpc, Payload::Small),
+                ][..],
+                31,
             ),
         ];
-        for (title, hz, paths) in groups {
+        for (title, hz, paths, quiet) in groups {
             println!();
             println!("CPU of {title} (receiver reads every 5 ms), % of one core over 5 s:");
             println!();
@@ -541,7 +570,10 @@ fn main() {
                     _ => path.label().to_owned(),
                 };
                 eprintln!("cpu, {title}: {label} ...");
-                let cpu_case = Case::new(payload, hz, 5);
+                let cpu_case = Case {
+                    quiet,
+                    ..Case::new(payload, hz, 5)
+                };
                 match run_path(path, &cpu_case, &run, true).and_then(|(_, cpu)| cpu) {
                     Some((publisher, receiver)) => {
                         println!("| {label} | {publisher:.1} % | {receiver:.1} % |")

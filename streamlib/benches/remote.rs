@@ -151,6 +151,7 @@ fn start_publisher(path: Path, case: &Case, port: u16, base: u64) -> hop::Publis
         hz: case.hz,
         base,
         port,
+        quiet: case.quiet,
     };
     job.start((ROLE, path.code()), &[])
 }

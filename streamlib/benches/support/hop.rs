@@ -136,11 +136,19 @@ pub struct Case {
     pub payload: Payload,
     pub hz: u32,
     pub secs: u64,
+    /// Outputs of other actors of the publisher process that the receiver reads too, each
+    /// written once a second: a receiving runtime that reads many keys.
+    pub quiet: u32,
 }
 
 impl Case {
     pub const fn new(payload: Payload, hz: u32, secs: u64) -> Case {
-        Case { payload, hz, secs }
+        Case {
+            payload,
+            hz,
+            secs,
+            quiet: 0,
+        }
     }
 
     /// As the table and the filter name it: `8B @1000 Hz`.
@@ -230,6 +238,8 @@ pub struct Job {
     pub base: u64,
     /// The port on 127.0.0.1 of the Zenoh link.
     pub port: u16,
+    /// Quiet actors (`q0`, `q1`, …) beside the publisher ([`Case::quiet`]).
+    pub quiet: u32,
 }
 
 impl Job {
@@ -240,6 +250,7 @@ impl Job {
             hz: env("STREAMLIB_BENCH_HZ").parse().unwrap(),
             base: env("STREAMLIB_BENCH_BASE").parse().unwrap(),
             port: env("STREAMLIB_BENCH_PORT").parse().unwrap(),
+            quiet: env("STREAMLIB_BENCH_QUIET").parse().unwrap(),
         }
     }
 
@@ -252,6 +263,7 @@ impl Job {
             .env("STREAMLIB_BENCH_HZ", self.hz.to_string())
             .env("STREAMLIB_BENCH_BASE", self.base.to_string())
             .env("STREAMLIB_BENCH_PORT", self.port.to_string())
+            .env("STREAMLIB_BENCH_QUIET", self.quiet.to_string())
             .envs(extra.iter().map(|(name, value)| (name, value)))
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -314,6 +326,20 @@ pub fn run_pub(rt: Runtime, job: &Job, template: Vec<u8>, running: impl Fn() -> 
         base: job.base,
     };
     rt.spawn_on(actor, "p0", &clock).expect("publisher actor");
+    let once_a_second = rt.default_clock(Rate::new(1, 1).unwrap());
+    for i in 0..job.quiet {
+        let quiet = Pub {
+            bytes: Output::new(),
+            message: Output::new(),
+            frame: Output::new(),
+            payload: Payload::Small,
+            template: vec![0; Payload::Small.len()],
+            seq: 0,
+            base: job.base,
+        };
+        rt.spawn_on(quiet, &format!("q{i}"), &once_a_second)
+            .expect("a quiet actor");
+    }
     while running() {
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -68,6 +68,12 @@ struct Shared {
 struct Subscription {
     id: u64,
     key: String,
+    /// Its key's wake-up id ([`WakeId::of`]): the receiving thread drains it when a wake-up
+    /// names that id.
+    wake_id: WakeId,
+    /// How often the receiving thread drained it.
+    #[cfg(test)]
+    drains: AtomicU64,
     /// Samples received and still kept by frames.
     held: Arc<AtomicUsize>,
     subscriber: Subscriber<Svc, [u8], ()>,
@@ -116,6 +122,7 @@ impl Iceoryx {
         let wake = node
             .service_builder(&service_name(&wake_name)?)
             .event()
+            .event_id_max_value(WakeId::MAX)
             .max_listeners(1)
             .max_notifiers(256)
             .max_nodes(256)
@@ -193,15 +200,66 @@ impl Iceoryx {
 /// every call).
 fn receive_loop(shared: &Arc<Shared>, listener: Listener<Svc>) {
     while !shared.stop.load(Ordering::Acquire) {
-        if let Err(error) = listener.blocking_wait_all(|_| {}) {
+        let mut named = WakeIds::default();
+        if let Err(error) = listener.blocking_wait_all(|id| named.insert(id)) {
             tracing::debug!(?error, "ipc wake-up wait failed");
             std::thread::sleep(Duration::from_millis(50));
+            named.insert(WakeId::ALL.0);
         }
         shared.wakeups.fetch_add(1, Ordering::Relaxed);
         let subscriptions = shared.subscriptions.lock().clone();
         for subscription in subscriptions.iter() {
-            subscription.drain();
+            if named.names(subscription.wake_id) {
+                subscription.drain();
+            }
         }
+    }
+}
+
+/// The id a wake-up carries: which subscriptions the woken runtime drains. A value's wake-up
+/// names its key's id, so a runtime reading many keys takes one subscription's values without
+/// asking every other subscription (about 170 ns each here) whether it has one. Two keys may
+/// share an id (then both are drained); `ALL` (iceoryx2's default id, what `notify()` sends:
+/// the scan's backstop, `close`, a runtime of an older streamlib) drains every subscription.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct WakeId(EventId);
+
+impl WakeId {
+    /// The greatest id (iceoryx2's default for an event service).
+    const MAX: usize = 255;
+    const ALL: WakeId = WakeId(EventId::new(0));
+
+    /// `key`'s id, `1..=MAX`: FNV-1a of its bytes (the same in every process and build).
+    fn of(key: &str) -> WakeId {
+        let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+        WakeId(EventId::new(1 + (hash % WakeId::MAX as u64) as usize))
+    }
+}
+
+/// The ids of one wake-up's notifications, a bit each.
+#[derive(Default)]
+struct WakeIds([u64; WAKE_ID_WORDS]);
+
+const WAKE_ID_WORDS: usize = (WakeId::MAX + 1) / 64;
+
+impl WakeIds {
+    fn insert(&mut self, id: EventId) {
+        // An id beyond the range (none is sent) drains everything, as `ALL` does.
+        let id = if id.as_value() <= WakeId::MAX {
+            id.as_value()
+        } else {
+            0
+        };
+        self.0[id / 64] |= 1 << (id % 64);
+    }
+
+    /// Whether a subscription of `id` is to be drained: its id was named, or `ALL` was, or
+    /// nothing was (a wake-up without a notification drains everything, to be safe).
+    fn names(&self, id: WakeId) -> bool {
+        let has = |id: usize| self.0[id / 64] & (1 << (id % 64)) != 0;
+        has(id.0.as_value()) || has(0) || self.0 == [0; WAKE_ID_WORDS]
     }
 }
 
@@ -258,6 +316,8 @@ impl Drop for HeldSample {
 
 impl Subscription {
     fn drain(&self) {
+        #[cfg(test)]
+        self.drains.fetch_add(1, Ordering::Relaxed);
         // Bounded: at most the buffered sample and the history arrive per wake-up.
         for _ in 0..8 {
             match self.subscriber.receive() {
@@ -696,6 +756,8 @@ struct IpcPublisher {
     lends: AtomicBool,
     /// Scans that still wake subscribers after they changed ([`Shared::find_wakers`]).
     wake_scans: AtomicUsize,
+    /// The id its wake-ups carry, so a woken runtime drains this key's subscription only.
+    wake_id: WakeId,
     /// The wake-up events of the runtimes subscribing to this key, by node (set at each scan:
     /// [`Shared::find_wakers`]).
     wake: Mutex<Vec<(UniqueNodeId, Arc<Notifier<Svc>>)>>,
@@ -705,10 +767,11 @@ struct IpcPublisher {
 }
 
 impl IpcPublisher {
-    /// Wakes the runtimes that subscribe to this key, and only them.
+    /// Wakes the runtimes that subscribe to this key, and only them, naming the key's wake-up
+    /// id.
     fn wake(&self) {
         for (_, notifier) in self.wake.lock().iter() {
-            let _ = notifier.notify();
+            let _ = notifier.notify_with_custom_event_id(self.wake_id.0);
         }
     }
 
@@ -941,6 +1004,7 @@ impl Transport for Iceoryx {
             port: Mutex::new(Some(Arc::new(port))),
             lends: AtomicBool::new(true),
             wake_scans: AtomicUsize::new(0),
+            wake_id: WakeId::of(key),
             wake: Mutex::new(Vec::new()),
             subscriber_ids: Mutex::new(Vec::new()),
             shared: Arc::downgrade(&self.shared),
@@ -963,6 +1027,9 @@ impl Transport for Iceoryx {
         let subscription = Arc::new(Subscription {
             id,
             key: key.to_owned(),
+            wake_id: WakeId::of(key),
+            #[cfg(test)]
+            drains: AtomicU64::new(0),
             held: Arc::new(AtomicUsize::new(0)),
             subscriber,
             _service: service,
@@ -1425,5 +1492,88 @@ mod tests {
         other.close();
         engine.close();
         clean();
+    }
+
+    /// A value's wake-up drains the subscription of its key, not the runtime's others (each
+    /// asked costs about 170 ns, and a runtime may read hundreds of keys).
+    #[test]
+    fn a_wake_up_drains_only_the_subscription_of_the_key_written() {
+        let (config, clean) = own_config("drain");
+        let reader = Iceoryx::open(&config, "drain-reader").unwrap();
+        let writer = Iceoryx::open(&config, "drain-writer").unwrap();
+        let (written, other) = ("streamlib/v1/data/w/A/a.out", "streamlib/v1/data/w/A/b.out");
+        assert_ne!(
+            WakeId::of(written),
+            WakeId::of(other),
+            "keys of different ids"
+        );
+        let publisher = writer.publisher(written, true).unwrap();
+        let _quiet = writer.publisher(other, true).unwrap();
+        let (_a, arrived) = counting(&reader, written);
+        let (_b, _) = counting(&reader, other);
+        let subscription = |key: &str| {
+            let list = reader.shared.subscriptions.lock().clone();
+            list.iter().find(|s| s.key == key).unwrap().clone()
+        };
+        let (a, b) = (subscription(written), subscription(other));
+        // The writer's scans point its wake-ups at the reader's runtime.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        for sent in 0u64.. {
+            publisher.put(sent.to_le_bytes().to_vec(), None);
+            if arrived.load(Ordering::Relaxed) > 2 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "values arrive");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let (a_before, b_before) = (
+            a.drains.load(Ordering::Relaxed),
+            b.drains.load(Ordering::Relaxed),
+        );
+        let started = Instant::now();
+        for n in 0..50u64 {
+            publisher.put(n.to_le_bytes().to_vec(), None);
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        std::thread::sleep(Duration::from_millis(20)); // the last value's wake-up
+        let a_drains = a.drains.load(Ordering::Relaxed) - a_before;
+        let b_drains = b.drains.load(Ordering::Relaxed) - b_before;
+        // Only the scans' backstop (one per scan, when a value waits) drains every subscription.
+        let scans = 1 + started.elapsed().as_millis() as u64 / SCAN_PERIOD.as_millis() as u64;
+        assert!(
+            a_drains >= 10,
+            "the written key's subscription drained {a_drains} times"
+        );
+        assert!(
+            b_drains <= scans,
+            "the other subscription drained {b_drains} times in {scans} scans"
+        );
+        drop((publisher, _quiet));
+        reader.close();
+        writer.close();
+        clean();
+    }
+
+    #[test]
+    fn wake_ids_are_stable_in_range_and_all_drains_every_subscription() {
+        let id = WakeId::of("streamlib/v1/data/cam/Camera/cam0.video");
+        assert_eq!(id, WakeId::of("streamlib/v1/data/cam/Camera/cam0.video"));
+        assert!((1..=WakeId::MAX).contains(&id.0.as_value()));
+        let other = WakeId::of("streamlib/v1/data/cam/Camera/cam0.audio");
+        let mut named = WakeIds::default();
+        assert!(
+            named.names(id),
+            "a wake-up naming nothing drains everything"
+        );
+        named.insert(id.0);
+        assert!(named.names(id) && (other == id || !named.names(other)));
+        named.insert(WakeId::ALL.0);
+        assert!(named.names(other), "ALL drains everything");
+        let mut beyond = WakeIds::default();
+        beyond.insert(EventId::new(WakeId::MAX + 1));
+        assert!(
+            beyond.names(other),
+            "an id beyond the range drains everything"
+        );
     }
 }
