@@ -61,8 +61,14 @@ struct Shared {
     node_checks: AtomicU64,
     next_id: AtomicU64,
     stop: AtomicBool,
-    /// How often the receiving thread woke (a wake-up drains every subscription).
+    /// How often the receiving thread woke (a wake-up drains the subscriptions it names).
     wakeups: AtomicU64,
+    /// Wake-ups that drained every subscription ([`WakeIds::names_all`]).
+    #[cfg(test)]
+    drained_all: AtomicU64,
+    /// Scans made ([`scan_loop`]).
+    #[cfg(test)]
+    scans: AtomicU64,
 }
 
 struct Subscription {
@@ -152,6 +158,10 @@ impl Iceoryx {
             next_id: AtomicU64::new(1),
             stop: AtomicBool::new(false),
             wakeups: AtomicU64::new(0),
+            #[cfg(test)]
+            drained_all: AtomicU64::new(0),
+            #[cfg(test)]
+            scans: AtomicU64::new(0),
         });
         let host_prefix = format!("{}{host}/", crate::wire::LIVE_PREFIX);
         if let Some(key) = shared
@@ -199,14 +209,28 @@ impl Iceoryx {
 /// second, and iceoryx2's timed wait sets the socket's timeout and formats an error text on
 /// every call).
 fn receive_loop(shared: &Arc<Shared>, listener: Listener<Svc>) {
+    let queue = notifications_queued_at_most();
     while !shared.stop.load(Ordering::Acquire) {
         let mut named = WakeIds::default();
-        if let Err(error) = listener.blocking_wait_all(|id| named.insert(id)) {
+        let mut taken = 0;
+        let waited = listener.blocking_wait_all(|id| {
+            taken += 1;
+            named.insert(id);
+        });
+        if let Err(error) = waited {
             tracing::debug!(?error, "ipc wake-up wait failed");
             std::thread::sleep(Duration::from_millis(50));
             named.insert(WakeId::ALL.0);
         }
+        if taken >= queue {
+            // The queue may have been full: a notification dropped named a key not seen here.
+            named.insert(WakeId::ALL.0);
+        }
         shared.wakeups.fetch_add(1, Ordering::Relaxed);
+        #[cfg(test)]
+        if named.names_all() {
+            shared.drained_all.fetch_add(1, Ordering::Relaxed);
+        }
         let subscriptions = shared.subscriptions.lock().clone();
         for subscription in subscriptions.iter() {
             if named.names(subscription.wake_id) {
@@ -216,11 +240,26 @@ fn receive_loop(shared: &Arc<Shared>, listener: Listener<Svc>) {
     }
 }
 
+/// How many notifications the kernel queues for a wake-up event before it drops the next:
+/// iceoryx2's events between processes are unix datagrams, queued up to
+/// `net.unix.max_dgram_qlen` (10 by default), and a notifier does not wait when the queue is
+/// full. Whenever a wake-up takes this many, one may have been dropped, and everything is
+/// drained.
+fn notifications_queued_at_most() -> usize {
+    std::fs::read_to_string("/proc/sys/net/unix/max_dgram_qlen")
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(10)
+        .clamp(1, 512)
+}
+
 /// The id a wake-up carries: which subscriptions the woken runtime drains. A value's wake-up
 /// names its key's id, so a runtime reading many keys takes one subscription's values without
 /// asking every other subscription (about 170 ns each here) whether it has one. Two keys may
 /// share an id (then both are drained); `ALL` (iceoryx2's default id, what `notify()` sends:
-/// the scan's backstop, `close`, a runtime of an older streamlib) drains every subscription.
+/// a new subscription, the scan's backstop, `close`, a runtime of an older streamlib) drains
+/// every subscription, and so does a wake-up that may have lost a notification
+/// ([`notifications_queued_at_most`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct WakeId(EventId);
 
@@ -258,8 +297,16 @@ impl WakeIds {
     /// Whether a subscription of `id` is to be drained: its id was named, or `ALL` was, or
     /// nothing was (a wake-up without a notification drains everything, to be safe).
     fn names(&self, id: WakeId) -> bool {
-        let has = |id: usize| self.0[id / 64] & (1 << (id % 64)) != 0;
-        has(id.0.as_value()) || has(0) || self.0 == [0; WAKE_ID_WORDS]
+        self.has(id.0.as_value()) || self.names_all()
+    }
+
+    /// Whether every subscription is to be drained (`ALL` named, or nothing).
+    fn names_all(&self) -> bool {
+        self.has(0) || self.0 == [0; WAKE_ID_WORDS]
+    }
+
+    fn has(&self, id: usize) -> bool {
+        self.0[id / 64] & (1 << (id % 64)) != 0
     }
 }
 
@@ -280,6 +327,8 @@ fn scan_loop(shared: &Arc<Shared>) {
         {
             let _ = shared.own_wake.notify();
         }
+        #[cfg(test)]
+        shared.scans.fetch_add(1, Ordering::Relaxed);
         std::thread::park_timeout(SCAN_PERIOD);
     }
 }
@@ -1526,9 +1575,11 @@ mod tests {
             assert!(Instant::now() < deadline, "values arrive");
             std::thread::sleep(Duration::from_millis(20));
         }
-        let (a_before, b_before) = (
+        let all = || reader.shared.drained_all.load(Ordering::Relaxed);
+        let (a_before, b_before, all_before) = (
             a.drains.load(Ordering::Relaxed),
             b.drains.load(Ordering::Relaxed),
+            all(),
         );
         let started = Instant::now();
         for n in 0..50u64 {
@@ -1538,15 +1589,23 @@ mod tests {
         std::thread::sleep(Duration::from_millis(20)); // the last value's wake-up
         let a_drains = a.drains.load(Ordering::Relaxed) - a_before;
         let b_drains = b.drains.load(Ordering::Relaxed) - b_before;
-        // Only the scans' backstop (one per scan, when a value waits) drains every subscription.
-        let scans = 1 + started.elapsed().as_millis() as u64 / SCAN_PERIOD.as_millis() as u64;
+        // The other key's subscription is drained by wake-ups that drain everything (the
+        // scans' backstop, a burst that may have lost a notification) and by its own key's
+        // wake-ups: its publisher's, at the writer's scans after its subscribers changed.
+        let drained_all = all() - all_before;
+        let own_key =
+            3 * (1 + started.elapsed().as_millis() as u64 / SCAN_PERIOD.as_millis() as u64);
         assert!(
             a_drains >= 10,
             "the written key's subscription drained {a_drains} times"
         );
         assert!(
-            b_drains <= scans,
-            "the other subscription drained {b_drains} times in {scans} scans"
+            b_drains <= drained_all + own_key,
+            "the other subscription drained {b_drains} times ({drained_all} wake-ups drained all)"
+        );
+        assert!(
+            drained_all < a_drains,
+            "values wake the key's subscription, not all"
         );
         drop((publisher, _quiet));
         reader.close();
@@ -1556,6 +1615,8 @@ mod tests {
 
     #[test]
     fn wake_ids_are_stable_in_range_and_all_drains_every_subscription() {
+        // FNV-1a: fixed values, the same in every process and build.
+        assert_eq!(WakeId::of("").0.as_value(), 1 + 0xcbf2_9ce4_8422_2325 % 255);
         let id = WakeId::of("streamlib/v1/data/cam/Camera/cam0.video");
         assert_eq!(id, WakeId::of("streamlib/v1/data/cam/Camera/cam0.video"));
         assert!((1..=WakeId::MAX).contains(&id.0.as_value()));
@@ -1575,5 +1636,94 @@ mod tests {
             beyond.names(other),
             "an id beyond the range drains everything"
         );
+    }
+
+    /// When more keys' values come at once than the kernel queues notifications for (iceoryx2's
+    /// events are unix datagrams, `net.unix.max_dgram_qlen`, 10 by default), the dropped ones'
+    /// keys are drained all the same, not left for the next scan's backstop.
+    #[test]
+    fn a_burst_beyond_the_notification_queue_loses_no_wake_up() {
+        const KEYS: usize = 21;
+        let (config, clean) = own_config("burst");
+        let reader = Iceoryx::open(&config, "burst-reader").unwrap();
+        let writer = Iceoryx::open(&config, "burst-writer").unwrap();
+        let key = |i: usize| format!("streamlib/v1/data/w/A/a.out{i}");
+        // Key 0's delivery can be held, which holds the receiving thread.
+        let gate = Arc::new((Mutex::new((false, false)), parking_lot::Condvar::new())); // (armed, held)
+        let arrived: Arc<Vec<AtomicUsize>> =
+            Arc::new((0..KEYS).map(|_| AtomicUsize::new(0)).collect());
+        let mut guards = Vec::new();
+        for i in 0..KEYS {
+            let (gate, arrived) = (gate.clone(), arrived.clone());
+            let deliver: Deliver = Box::new(move |_| {
+                arrived[i].fetch_add(1, Ordering::Relaxed);
+                let (state, changed) = &*gate;
+                let mut state = state.lock();
+                if i == 0 && state.0 {
+                    state.1 = true;
+                    changed.notify_all();
+                    let deadline = Instant::now() + Duration::from_secs(10);
+                    while state.0 && !changed.wait_until(&mut state, deadline).timed_out() {}
+                    state.1 = false;
+                }
+            });
+            guards.push(reader.subscribe(&key(i), deliver).unwrap());
+        }
+        let publishers: Vec<_> = (0..KEYS)
+            .map(|i| writer.publisher(&key(i), true).unwrap())
+            .collect();
+        // Until every key's value arrives (the writer's scans point its wake-ups at the reader).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while arrived.iter().any(|a| a.load(Ordering::Relaxed) == 0) {
+            for publisher in &publishers {
+                publisher.put(vec![1], None);
+            }
+            assert!(Instant::now() < deadline, "every key's values arrive");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(300)); // the writer's wake-ups of new subscribers end
+        let counts: Vec<usize> = arrived.iter().map(|a| a.load(Ordering::Relaxed)).collect();
+
+        // Hold the receiving thread in key 0's delivery, then write every other key once.
+        gate.0.lock().0 = true;
+        publishers[0].put(vec![2], None);
+        {
+            let (state, changed) = &*gate;
+            let mut state = state.lock();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !state.1 && !changed.wait_until(&mut state, deadline).timed_out() {}
+            assert!(state.1, "the receiving thread is held");
+        }
+        for publisher in &publishers[1..] {
+            publisher.put(vec![3], None);
+        }
+        // Let it go right after a scan: the next is a scan period away.
+        let scans = || reader.shared.scans.load(Ordering::Relaxed);
+        let seen = scans();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while scans() == seen {
+            assert!(Instant::now() < deadline, "the scans go on");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let released_after = scans();
+        {
+            let (state, changed) = &*gate;
+            state.lock().0 = false;
+            changed.notify_all();
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while (1..KEYS).any(|i| arrived[i].load(Ordering::Relaxed) <= counts[i]) {
+            assert!(Instant::now() < deadline, "every key's new value arrives");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(
+            scans(),
+            released_after,
+            "every key's value arrived before the next scan"
+        );
+        drop((guards, publishers));
+        reader.close();
+        writer.close();
+        clean();
     }
 }

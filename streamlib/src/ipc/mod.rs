@@ -20,7 +20,8 @@
 //! the newest, a writer never waits. Announcements are event services carrying the actor's
 //! liveliness key in their attributes, alive while their node's process is. Two background
 //! threads per runtime: one sleeps on the runtime's own wake-up event and drains the
-//! subscriptions of the keys each wake-up names (a value's wake-up carries an id of its key),
+//! subscriptions of the keys each wake-up names (a value's wake-up carries an id of its key;
+//! one that may have lost a notification to a full queue, or names none, drains them all),
 //! nothing else; the other, every 200 ms, checks the announcements (listing them,
 //! which takes milliseconds, only when service or node files changed, a node died or could not
 //! be read, and at least every 10 s; asking which nodes are alive when node files changed and
