@@ -67,11 +67,10 @@ impl Memory {
     ///
     /// # Errors
     /// [`Error::InvalidMessage`] (for `kind`, naming the value `what`) when the process cannot
-    /// allocate `len` bytes: a
-    /// length the allocator refuses (as Linux does for one beyond what memory and swap could
-    /// ever hold) is an error here, not an abort. Lengths of 1 MiB and more are asked for
-    /// fallibly first, then allocated (so a refusal costs nothing, and an allocation one
-    /// `mmap` more).
+    /// allocate `len` bytes: a length the allocator refuses (as Linux does for one beyond what
+    /// memory and swap could ever hold) is an error here, not an abort. Lengths of 1 MiB and
+    /// more are asked for fallibly first, then allocated (one `mmap` and `munmap` more, beside
+    /// writing a megabyte of zeroes).
     fn for_value<T>(
         output: &OutputShared<T>,
         (kind, what): (&'static str, impl FnOnce() -> String),
