@@ -319,8 +319,8 @@ impl WakeIds {
 fn scan_loop(shared: &Arc<Shared>) {
     while !shared.stop.load(Ordering::Acquire) {
         shared.scan();
-        shared.refresh_publishers();
         let subscriptions = shared.subscriptions.lock().clone();
+        shared.refresh_publishers(&subscriptions);
         if subscriptions
             .iter()
             .any(|s| s.subscriber.has_samples().unwrap_or(false))
@@ -492,19 +492,14 @@ impl Shared {
             }
             _ => true,
         };
-        let nodes = if nodes_due {
-            self.check_nodes()
-        } else {
-            Nodes::Alive
+        let (nodes, nodes_unchecked) = match (&*last, nodes_due) {
+            (Some(kept), false) => (Nodes::Alive, kept.nodes_unchecked + 1),
+            _ => (self.check_nodes(), 0),
         };
         if let (Some(now), Some(kept), Nodes::Alive) = (&seen, &mut *last, &nodes) {
             if *now == kept.fingerprint && kept.skipped + 1 < FULL_SCAN_EVERY {
                 kept.skipped += 1;
-                kept.nodes_unchecked = if nodes_due {
-                    0
-                } else {
-                    kept.nodes_unchecked + 1
-                };
+                kept.nodes_unchecked = nodes_unchecked;
                 return kept.alive.clone();
             }
         }
@@ -512,10 +507,6 @@ impl Shared {
             self.clean_up_dead_nodes();
         }
         let (alive, complete) = self.list_tokens();
-        let nodes_unchecked = match (&*last, nodes_due) {
-            (Some(kept), false) => kept.nodes_unchecked + 1,
-            _ => 0,
-        };
         *last = match seen {
             Some(fingerprint) if complete && nodes == Nodes::Alive => Some(LastScan {
                 fingerprint,
@@ -619,13 +610,12 @@ impl Shared {
     }
 
     /// Connects publishers to new subscribers (handing them the history) and wakes them.
-    fn refresh_publishers(&self) {
+    fn refresh_publishers(&self, subscriptions: &[Arc<Subscription>]) {
         let publishers: Vec<Arc<IpcPublisher>> = {
             let mut list = self.publishers.lock();
             list.retain(|p| p.strong_count() > 0);
             list.iter().filter_map(Weak::upgrade).collect()
         };
-        let subscriptions = self.subscriptions.lock().clone();
         for publisher in publishers {
             // A subscriber can show up before it is fully registered, so connections are
             // updated at every scan and subscribers woken for a few scans after a change.

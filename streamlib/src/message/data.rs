@@ -93,20 +93,6 @@ impl DataMessage {
         Ok(())
     }
 
-    /// Why a message cannot hold `len` bytes, if it cannot: no allocation holds more than
-    /// `isize::MAX` bytes, and an `Arc<[u8]>` adds its counts (the margin covers them and their
-    /// alignment).
-    pub(crate) fn check_len(len: usize) -> Result<()> {
-        const MOST: usize = isize::MAX as usize - 64;
-        if len > MOST {
-            return Err(invalid(
-                "DataMessage",
-                format!("{len} bytes are more than memory can hold (at most {MOST})"),
-            ));
-        }
-        Ok(())
-    }
-
     /// A message under a topic [`check_topic`](Self::check_topic) accepted.
     pub(crate) fn from_checked(
         topic: Arc<str>,

@@ -294,14 +294,13 @@ impl Output<DataMessage> {
     /// A topic kept as an `Arc<str>` by the actor is shared, not copied, by every message.
     ///
     /// # Errors
-    /// [`Error::InvalidMessage`], before anything is lent, for a topic no message may have (as
-    /// [`DataMessage::new`]) or a length no allocation has (over `isize::MAX` bytes with the
-    /// buffer's own bookkeeping); and for a length this process cannot allocate when the
-    /// buffer is not lent.
+    /// [`Error::InvalidMessage`] for a topic no message may have (as [`DataMessage::new`]),
+    /// before anything is lent, and for a length this process cannot allocate when the buffer
+    /// is not lent (any over `isize::MAX` bytes among them; the transport lends none larger than
+    /// its maximum message size).
     pub fn new_message(&self, topic: impl Into<Arc<str>>, len: usize) -> Result<MessageBuffer> {
         let topic = topic.into();
         DataMessage::check_topic(&topic)?;
-        DataMessage::check_len(len)?;
         let head = data_head_len(&topic);
         let what = || format!("a message on {}", crate::error::quoted(&topic));
         let bytes = Memory::for_value(&self.shared, ("DataMessage", what), head, len)?;

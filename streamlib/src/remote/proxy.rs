@@ -429,8 +429,13 @@ fn publish<T: Codec>(port: LocalPort<'_>, publisher: Arc<dyn Publisher>) -> Undo
     if let Some(latest) = output.shared.ring.read_latest() {
         sender.send(latest);
     }
-    let id = crate::pipeline::next_connection_id(); // the tap's id among the output's taps
-    let lends = lend_tails(port, publisher, id);
+    let id = crate::pipeline::next_connection_id(); // the tap's (and lender's) id
+                                                    // Memory of the engine for values drawn in place: asked by `Output::new_frame` and
+                                                    // `Output::new_message` only, the tail going after the envelope and the codec's head.
+                                                    // iceoryx2 lends its samples; Zenoh lends nothing.
+    if let Some(lender) = publisher.lender(wire::HEADER_LEN) {
+        output.shared.set_lender(id, lender);
+    }
     output
         .shared
         .add_tap(id, Arc::new(move |value: Arc<T>| sender.send(value)));
@@ -438,40 +443,6 @@ fn publish<T: Codec>(port: LocalPort<'_>, publisher: Arc<dyn Publisher>) -> Undo
     Box::new(move || {
         if let Some(output) = output.upgrade() {
             output.remove_tap(id);
-        }
-        lends();
-    })
-}
-
-/// Lets a frame or byte-message output draw its values in the engine's memory
-/// ([`Output::new_frame`], [`Output::new_message`]) when the engine lends it (iceoryx2): the
-/// tail goes after the envelope and the codec's head.
-///
-/// [`Output::new_frame`]: crate::Output::new_frame
-/// [`Output::new_message`]: crate::Output::new_message
-fn lend_tails(port: LocalPort<'_>, publisher: Arc<dyn Publisher>, id: u64) -> Undo {
-    if let Some(frames) = port.downcast_ref::<OutputRef<VideoFrame>>() {
-        lend_to(&frames.shared, publisher, id)
-    } else if let Some(messages) = port.downcast_ref::<OutputRef<DataMessage>>() {
-        lend_to(&messages.shared, publisher, id)
-    } else {
-        Box::new(|| {})
-    }
-}
-
-/// Sets `publisher`'s lender on `output` under `id`; the undo removes it.
-fn lend_to<T: Send + Sync + 'static>(
-    output: &Arc<OutputShared<T>>,
-    publisher: Arc<dyn Publisher>,
-    id: u64,
-) -> Undo {
-    let Some(lender) = publisher.lender(wire::HEADER_LEN) else {
-        return Box::new(|| {});
-    };
-    output.set_lender(id, lender);
-    let output = Arc::downgrade(output);
-    Box::new(move || {
-        if let Some(output) = output.upgrade() {
             output.remove_lender(id);
         }
     })
