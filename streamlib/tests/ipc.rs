@@ -533,8 +533,9 @@ fn watched_from(painted: &Painted, n: u64) -> Arc<VideoFrame> {
     got
 }
 
-fn in_shared_memory(prefix: &str, frame: &VideoFrame) -> bool {
-    let mapped = mapping_of(frame.data().as_ptr()).expect("the pixels are mapped memory");
+/// Whether `bytes` lie in a shared-memory file of the iceoryx2 `prefix`.
+fn in_shared_memory(prefix: &str, bytes: &[u8]) -> bool {
+    let mapped = mapping_of(bytes.as_ptr()).expect("the bytes are mapped memory");
     mapped.starts_with(&format!("/dev/shm/{prefix}"))
 }
 
@@ -549,7 +550,7 @@ fn frames_drawn_in_a_lent_sample_reach_another_runtime_without_a_copy() {
     .expect("frames are sent from the samples they were drawn in");
     let got = watched_from(&painted, first + 5);
     assert!(
-        in_shared_memory(&painted.prefix.0, &got),
+        in_shared_memory(&painted.prefix.0, got.data()),
         "the watcher reads the sample itself"
     );
     let local = painted
@@ -557,7 +558,7 @@ fn frames_drawn_in_a_lent_sample_reach_another_runtime_without_a_copy() {
         .read_latest()
         .expect("the painter's own reader has frames");
     assert!(
-        in_shared_memory(&painted.prefix.0, &local),
+        in_shared_memory(&painted.prefix.0, local.data()),
         "the painter's own readers read the sample the frame was drawn in"
     );
     assert!(
@@ -666,19 +667,15 @@ fn messages_filled_in_a_lent_sample_reach_another_runtime_without_a_copy() {
     assert_eq!(got.bytes(), expected, "scan {n} arrives whole");
     assert_eq!(got.topic(), "lidar/front");
     assert_eq!(got.timestamp(), Timestamp::from_nanos(n));
-    let in_shared_memory = |bytes: &[u8]| {
-        let mapped = mapping_of(bytes.as_ptr()).expect("the bytes are mapped memory");
-        mapped.starts_with(&format!("/dev/shm/{}", prefix.0))
-    };
     assert!(
-        in_shared_memory(got.bytes()),
+        in_shared_memory(&prefix.0, got.bytes()),
         "the reader reads the sample itself"
     );
     let own = local
         .read_latest()
         .expect("the scanner's own reader has scans");
     assert!(
-        in_shared_memory(own.bytes()),
+        in_shared_memory(&prefix.0, own.bytes()),
         "the scanner's own readers read the sample the scan was filled in"
     );
     assert!(

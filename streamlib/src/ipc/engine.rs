@@ -1202,6 +1202,16 @@ mod tests {
         (engine.subscribe(key, deliver).unwrap(), count)
     }
 
+    /// Calls `done` until it returns `true` (a call may also act: write a value), pausing
+    /// `pause` between calls; fails naming `what` after 10 s.
+    fn within_10s(what: &str, pause: Duration, mut done: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !done() {
+            assert!(Instant::now() < deadline, "{what}");
+            std::thread::sleep(pause);
+        }
+    }
+
     /// A config of its own for a unit test (prefix and directory), and what removes its files.
     fn own_config(name: &str) -> (IpcConfig, impl Fn()) {
         let prefix = format!("sl{name}{}_", std::process::id());
@@ -1296,15 +1306,13 @@ mod tests {
         // Writes `value` until the reader took it (bounded): the writer's scan first has to find
         // the reader's runtime among its subscribers.
         let until_read = |value: u8| {
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while newest.load(Ordering::Relaxed) != usize::from(value) {
-                assert!(
-                    Instant::now() < deadline,
-                    "value {value} did not reach the reader"
-                );
-                publisher.put(vec![value; 8], None);
-                std::thread::sleep(Duration::from_millis(20));
-            }
+            let what = format!("value {value} did not reach the reader");
+            within_10s(&what, Duration::from_millis(20), || {
+                newest.load(Ordering::Relaxed) == usize::from(value) || {
+                    publisher.put(vec![value; 8], None);
+                    false
+                }
+            });
         };
         until_read(0);
         std::thread::sleep(Duration::from_millis(100)); // the wake-ups of those writes are over
@@ -1341,24 +1349,21 @@ mod tests {
         let key = "streamlib/v1/data/again-writer/A/a/out";
         let (guard, first) = counting(&reader, key);
         let publisher = writer.publisher(key, false).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while first.load(Ordering::Relaxed) == 0 {
-            assert!(Instant::now() < deadline, "no first value");
-            publisher.put(vec![1; 8], None);
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        within_10s("no first value", Duration::from_millis(20), || {
+            first.load(Ordering::Relaxed) > 0 || {
+                publisher.put(vec![1; 8], None);
+                false
+            }
+        });
         // Past the scans that wake subscribers after they changed.
         std::thread::sleep(SCAN_PERIOD * 5);
         drop(guard);
         let (_again, second) = counting(&reader, key);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while second.load(Ordering::Relaxed) == 0 {
-            assert!(
-                Instant::now() < deadline,
-                "the newest value never reached the new subscription"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        within_10s(
+            "the newest value never reached the new subscription",
+            Duration::from_millis(10),
+            || second.load(Ordering::Relaxed) > 0,
+        );
         drop((_again, publisher));
         writer.close();
         reader.close();
@@ -1393,12 +1398,12 @@ mod tests {
         assert_eq!(spare_len(), None, "nothing loaned before a first send");
         // The subscription connects at the writer's next scan: until a first value arrived,
         // writes may go to nobody (the spare's bookkeeping is the same).
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while received.lock().is_empty() {
-            assert!(Instant::now() < deadline, "no value arrived");
-            publisher.put(vec![0xee; 8], None);
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        within_10s("no value arrived", Duration::from_millis(5), || {
+            !received.lock().is_empty() || {
+                publisher.put(vec![0xee; 8], None);
+                false
+            }
+        });
         let mut sent = vec![vec![0xee; 8]];
         let steps = [
             (8usize, Some(8)),
@@ -1416,11 +1421,11 @@ mod tests {
         }
         // The last one arrives (bounded); every value that arrived is one that was written, whole.
         let last = sent.last().unwrap().clone();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while received.lock().last() != Some(&last) {
-            assert!(Instant::now() < deadline, "the last value did not arrive");
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        within_10s(
+            "the last value did not arrive",
+            Duration::from_millis(5),
+            || received.lock().last() == Some(&last),
+        );
         for value in received.lock().iter() {
             assert!(
                 sent.contains(value),
@@ -1556,15 +1561,12 @@ mod tests {
         };
         let (a, b) = (subscription(written), subscription(other));
         // The writer's scans point its wake-ups at the reader's runtime.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        for sent in 0u64.. {
+        let mut sent = 0u64;
+        within_10s("values arrive", Duration::from_millis(20), || {
+            sent += 1;
             publisher.put(sent.to_le_bytes().to_vec(), None);
-            if arrived.load(Ordering::Relaxed) > 2 {
-                break;
-            }
-            assert!(Instant::now() < deadline, "values arrive");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+            arrived.load(Ordering::Relaxed) > 2
+        });
         let all = || reader.shared.drained_all.load(Ordering::Relaxed);
         let (a_before, b_before, all_before) = (
             a.drains.load(Ordering::Relaxed),
@@ -1663,14 +1665,18 @@ mod tests {
             .map(|i| writer.publisher(&key(i), true).unwrap())
             .collect();
         // Until every key's value arrives (the writer's scans point its wake-ups at the reader).
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while arrived.iter().any(|a| a.load(Ordering::Relaxed) == 0) {
-            for publisher in &publishers {
-                publisher.put(vec![1], None);
-            }
-            assert!(Instant::now() < deadline, "every key's values arrive");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        within_10s(
+            "every key's values arrive",
+            Duration::from_millis(50),
+            || {
+                arrived.iter().all(|a| a.load(Ordering::Relaxed) > 0) || {
+                    for publisher in &publishers {
+                        publisher.put(vec![1], None);
+                    }
+                    false
+                }
+            },
+        );
         std::thread::sleep(Duration::from_millis(300)); // the writer's wake-ups of new subscribers end
         let counts: Vec<usize> = arrived.iter().map(|a| a.load(Ordering::Relaxed)).collect();
 
@@ -1690,22 +1696,20 @@ mod tests {
         // Let it go right after a scan: the next is a scan period away.
         let scans = || reader.shared.scans.load(Ordering::Relaxed);
         let seen = scans();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while scans() == seen {
-            assert!(Instant::now() < deadline, "the scans go on");
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        within_10s("the scans go on", Duration::from_millis(1), || {
+            scans() != seen
+        });
         let released_after = scans();
         {
             let (state, changed) = &*gate;
             state.lock().0 = false;
             changed.notify_all();
         }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while (1..KEYS).any(|i| arrived[i].load(Ordering::Relaxed) <= counts[i]) {
-            assert!(Instant::now() < deadline, "every key's new value arrives");
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        within_10s(
+            "every key's new value arrives",
+            Duration::from_millis(1),
+            || (1..KEYS).all(|i| arrived[i].load(Ordering::Relaxed) > counts[i]),
+        );
         assert_eq!(
             scans(),
             released_after,
