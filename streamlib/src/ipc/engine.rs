@@ -858,15 +858,13 @@ impl IpcPublisher {
         };
         if let [head, tail] = parts {
             if let Some(frame) = port.lent_frame(tail) {
-                match port.send_lent(&frame, head) {
+                match port.send_lent(&frame, head, || self.wake()) {
                     Sent::Lent => {
                         IN_PLACE.fetch_add(1, Ordering::Relaxed);
-                        self.wake();
                         return;
                     }
                     Sent::Retired => {
                         self.lends.store(false, Ordering::Relaxed);
-                        self.wake();
                         return;
                     }
                     Sent::Copy => COPIED.fetch_add(1, Ordering::Relaxed),
