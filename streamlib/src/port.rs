@@ -442,7 +442,8 @@ impl<T> OutputShared<T> {
                 *cache = (0, None); // let go of taps that were removed
             }
             // SAFETY: the caller is the output's one writer (see `write_arc_cached`).
-            return unsafe { self.ring.write_arc_single_writer(value) };
+            drop(unsafe { self.ring.write_arc_single_writer(value) });
+            return;
         }
         if cache.0 != self.taps.list.seq() {
             // The number and the list read together, so a change meanwhile is not missed.
@@ -452,10 +453,13 @@ impl<T> OutputShared<T> {
             };
         }
         // SAFETY: as above.
-        unsafe { self.ring.write_arc_single_writer(value.clone()) };
+        let displaced = unsafe { self.ring.write_arc_single_writer(value.clone()) };
         if let Some(taps) = &cache.1 {
             call_taps(taps, value);
         }
+        // After the taps: its destructor (a frame giving back a shared-memory sample) does not
+        // delay the new value on its way to other processes.
+        drop(displaced);
     }
 }
 
@@ -1236,6 +1240,41 @@ mod tests {
 
     fn wire<T: Send + Sync + 'static>(out: &Output<T>, inp: &Input<T>, id: u64) {
         inp.shared.attach(id, out.shared.clone()).unwrap();
+    }
+
+    /// A value a write displaces from the ring is dropped after the taps have the new value
+    /// (its destructor may give back shared memory: it must not delay the new value's way to
+    /// other processes), and dropped all the same.
+    #[test]
+    fn a_displaced_value_is_dropped_after_the_taps() {
+        struct Noted(Arc<AtomicU64>);
+        impl Drop for Noted {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let dropped = Arc::new(AtomicU64::new(0));
+        let seen_by_tap = Arc::new(Mutex::new(Vec::new()));
+        let out = Output::<Noted>::new();
+        let (d, seen) = (dropped.clone(), seen_by_tap.clone());
+        out.shared.add_tap(
+            1,
+            Arc::new(move |_value: Arc<Noted>| seen.lock().push(d.load(Ordering::SeqCst))),
+        );
+        let slots = out.shared.ring.slots() as u64;
+        for write in 0..slots + 3 {
+            let before = dropped.load(Ordering::SeqCst);
+            out.write(Noted(dropped.clone()));
+            let at_tap = *seen_by_tap.lock().last().unwrap();
+            assert_eq!(
+                at_tap, before,
+                "write {write}: the displaced value was dropped before the tap ran"
+            );
+        }
+        // The ring holds the newest `slots` values; every older one was displaced and dropped.
+        assert_eq!(dropped.load(Ordering::SeqCst), 3);
+        drop(out);
+        assert_eq!(dropped.load(Ordering::SeqCst), slots + 3);
     }
 
     #[test]

@@ -288,7 +288,7 @@ impl<T> RingBuffer<T> {
 
     /// Publishes an `Arc` already shared elsewhere; readers get clones of this very `Arc`.
     pub fn write_arc(&self, value: Arc<T>) {
-        self.write_with(value, false);
+        drop(self.write_with(value, false));
     }
 
     /// Publishes `value` as [`write_arc`](Self::write_arc) does, for a buffer whose writes all
@@ -302,16 +302,22 @@ impl<T> RingBuffer<T> {
     /// No other write to this buffer (through any write method) may run at the same time.
     /// (With two such writers at once, one could claim the slot the other just published,
     /// with a stale view of `latest`, and overwrite it under a reader; see the type's docs.)
-    pub(crate) unsafe fn write_arc_single_writer(&self, value: Arc<T>) {
-        self.write_with(value, true);
+    ///
+    /// Returns the value the write displaced from its slot (see [`write`](Self::write)), for
+    /// the caller to drop when it suits: an output drops it after its taps have the new value,
+    /// so a destructor that does work (a frame giving its shared-memory sample back, about
+    /// 2–6 µs after a 1080p frame was drawn) is not on the new value's way to other processes.
+    #[must_use = "the displaced value: drop it where its destructor costs least"]
+    pub(crate) unsafe fn write_arc_single_writer(&self, value: Arc<T>) -> Option<Arc<T>> {
+        self.write_with(value, true)
     }
 
     /// The write protocol (see the type's docs). `one_writer` is set only by
     /// [`write_arc_single_writer`](Self::write_arc_single_writer), whose caller promises that no
     /// other write runs meanwhile: then `latest` moves only here, so a claim needs no re-check
-    /// and a store publishes.
+    /// and a store publishes. Returns the value displaced from the slot claimed.
     #[inline]
-    fn write_with(&self, value: Arc<T>, one_writer: bool) {
+    fn write_with(&self, value: Arc<T>, one_writer: bool) -> Option<Arc<T>> {
         let mut expected = self.header.latest.load(Ordering::Acquire);
         let mut round = 0;
         let slot = loop {
@@ -344,7 +350,7 @@ impl<T> RingBuffer<T> {
                 .state
                 .fetch_sub(CLAIMED, Ordering::Release);
         }
-        drop(replaced);
+        replaced
     }
 
     /// Claims a slot other than the one `expected` names, oldest first.
@@ -583,7 +589,7 @@ mod tests {
         for value in 0..10u64 {
             let predicted = ring.next_claim_line();
             // SAFETY (test): this thread is the buffer's only writer.
-            unsafe { ring.write_arc_single_writer(Arc::new(value)) };
+            drop(unsafe { ring.write_arc_single_writer(Arc::new(value)) });
             let published = ring.index(ring.header.latest.load(Ordering::Relaxed));
             assert_eq!(predicted, state(published), "write {value}");
         }
@@ -754,7 +760,7 @@ mod loom_single_writer {
                 .collect();
             for value in 1..=writes {
                 // SAFETY: this thread is the only writer.
-                unsafe { ring.write_arc_single_writer(Arc::new(Pair(value, value))) };
+                drop(unsafe { ring.write_arc_single_writer(Arc::new(Pair(value, value))) });
             }
             for reader in readers {
                 reader.join().expect("reader panicked");
