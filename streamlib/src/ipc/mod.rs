@@ -92,7 +92,11 @@ type DataPublisher = IoxPublisher<Svc, [u8], ()>;
 const MAX_SUBSCRIBERS: usize = 5;
 const MAX_PUBLISHERS: usize = 4;
 /// Samples a subscriber may hold at once: the three a remote output's ring buffer keeps as
-/// frames borrowing them, one more a reader may hold, one free for the next receive.
+/// frames borrowing them, one more a reader may hold, one free for the next receive. On the
+/// writer's side the own reader holds the frames of the output's ring, and while a frame is sent
+/// the one its write displaced too (it is dropped after the send, `Output::write`): a lent frame
+/// goes out in its sample while this process's readers keep at most one older frame besides, and
+/// as a copy beyond (`loan.rs`).
 const MAX_BORROWED: usize = 5;
 /// Samples one publisher's data segment holds: what iceoryx2 preallocates for these settings
 /// (each subscriber's buffer and borrows, the history, the publisher's loans), plus one.
