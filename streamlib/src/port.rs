@@ -1261,8 +1261,8 @@ mod tests {
             1,
             Arc::new(move |_value: Arc<Noted>| seen.lock().push(d.load(Ordering::SeqCst))),
         );
-        let slots = out.shared.ring.slots() as u64;
-        for write in 0..slots + 3 {
+        let (slots, displacing) = (out.shared.ring.slots() as u64, 3);
+        for write in 0..slots + displacing {
             let before = dropped.load(Ordering::SeqCst);
             out.write(Noted(dropped.clone()));
             let at_tap = *seen_by_tap.lock().last().unwrap();
@@ -1272,9 +1272,9 @@ mod tests {
             );
         }
         // The ring holds the newest `slots` values; every older one was displaced and dropped.
-        assert_eq!(dropped.load(Ordering::SeqCst), 3);
+        assert_eq!(dropped.load(Ordering::SeqCst), displacing);
         drop(out);
-        assert_eq!(dropped.load(Ordering::SeqCst), slots + 3);
+        assert_eq!(dropped.load(Ordering::SeqCst), slots + displacing);
     }
 
     #[test]

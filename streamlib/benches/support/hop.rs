@@ -176,6 +176,21 @@ pub struct Pub {
     pub base: u64,
 }
 
+impl Pub {
+    /// A publisher of `payload` built from `template`, its send times counted from `base`.
+    pub fn new(payload: Payload, template: Vec<u8>, base: u64) -> Pub {
+        Pub {
+            bytes: Output::new(),
+            message: Output::new(),
+            frame: Output::new(),
+            payload,
+            template,
+            seq: 0,
+            base,
+        }
+    }
+}
+
 impl Process for Pub {
     fn process(&mut self, _: &Tick) -> ProcessResult {
         self.seq += 1;
@@ -316,27 +331,11 @@ pub fn every_tick(hz: u32, running: impl Fn() -> bool, mut send: impl FnMut(u64)
 /// `running()`; then `rt` shuts down.
 pub fn run_pub(rt: Runtime, job: &Job, template: Vec<u8>, running: impl Fn() -> bool) {
     let clock = rt.default_clock(Rate::new(job.hz, 1).unwrap());
-    let actor = Pub {
-        bytes: Output::new(),
-        message: Output::new(),
-        frame: Output::new(),
-        payload: job.payload,
-        template,
-        seq: 0,
-        base: job.base,
-    };
+    let actor = Pub::new(job.payload, template, job.base);
     rt.spawn_on(actor, "p0", &clock).expect("publisher actor");
     let once_a_second = rt.default_clock(Rate::new(1, 1).unwrap());
     for i in 0..job.quiet {
-        let quiet = Pub {
-            bytes: Output::new(),
-            message: Output::new(),
-            frame: Output::new(),
-            payload: Payload::Small,
-            template: vec![0; Payload::Small.len()],
-            seq: 0,
-            base: job.base,
-        };
+        let quiet = Pub::new(Payload::Small, vec![0; Payload::Small.len()], job.base);
         rt.spawn_on(quiet, &format!("q{i}"), &once_a_second)
             .expect("a quiet actor");
     }

@@ -429,10 +429,11 @@ fn publish<T: Codec>(port: LocalPort<'_>, publisher: Arc<dyn Publisher>) -> Undo
     if let Some(latest) = output.shared.ring.read_latest() {
         sender.send(latest);
     }
-    let id = crate::pipeline::next_connection_id(); // the tap's (and lender's) id
-                                                    // Memory of the engine for values drawn in place: asked by `Output::new_frame` and
-                                                    // `Output::new_message` only, the tail going after the envelope and the codec's head.
-                                                    // iceoryx2 lends its samples; Zenoh lends nothing.
+    // The tap's id among the output's taps, and the lender's among its lenders.
+    let id = crate::pipeline::next_connection_id();
+    // Memory of the engine for values drawn in place: asked by `Output::new_frame` and
+    // `Output::new_message` only, the tail going after the envelope and the codec's head.
+    // iceoryx2 lends its samples; Zenoh lends nothing.
     if let Some(lender) = publisher.lender(wire::HEADER_LEN) {
         output.shared.set_lender(id, lender);
     }
